@@ -1,0 +1,212 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.db import connection, models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from . import images, rendering
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Order on the home page and in the navigation (lowest first)."
+    )
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:category", kwargs={"slug": self.slug})
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120, unique=True)
+    role = models.CharField(max_length=120, blank=True, help_text="e.g. Defense correspondent")
+    bio = models.TextField(blank=True)
+    photo = models.ImageField(upload_to="authors/%Y/", blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="author_profile",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:author", kwargs={"slug": self.slug})
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self) -> ArticleQuerySet:
+        """What readers may see: published or scheduled, once the publish time has come.
+
+        A scheduled article needs no cron job: it simply starts matching this
+        filter when its time passes.
+        """
+        return self.filter(
+            status__in=[Article.Status.PUBLISHED, Article.Status.SCHEDULED],
+            publish_at__lte=timezone.now(),
+        )
+
+    def for_listing(self) -> ArticleQuerySet:
+        """Columns and joins every list of article cards needs, without the bodies."""
+        return (
+            self.select_related("category")
+            .prefetch_related("authors")
+            .defer("body", "body_html", "teaser_html", "search_vector")
+            .order_by("-publish_at", "-id")
+        )
+
+
+class Article(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        PUBLISHED = "published", "Published"
+
+    class Access(models.TextChoices):
+        FREE = "free", "Free for everyone"
+        METERED = "metered", "Metered (counts toward the daily free limit)"
+        SUBSCRIBERS = "subscribers", "Subscribers only"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    standfirst = models.TextField(
+        "summary", max_length=500, help_text="One or two sentences shown under the headline, in lists and in link previews."
+    )
+    body = models.TextField(
+        help_text=(
+            "Markdown: blank line between paragraphs, **bold**, *italic*, [link](https://…), "
+            "## Subheading, > pull quote. A line holding only [paywall] marks where the free "
+            "teaser ends (optional)."
+        )
+    )
+    body_html = models.TextField(editable=False, default="")
+    teaser_html = models.TextField(editable=False, default="")
+    hero_image = models.ImageField(upload_to="articles/%Y/%m/", blank=True)
+    hero_alt = models.CharField("hero image alt text", max_length=250, blank=True)
+    hero_caption = models.CharField(max_length=300, blank=True)
+    hero_credit = models.CharField(max_length=200, blank=True)
+    hero_renditions = models.JSONField(default=dict, blank=True, editable=False)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="articles")
+    authors = models.ManyToManyField(Author, related_name="articles")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    publish_at = models.DateTimeField(
+        default=timezone.now,
+        db_index=True,
+        help_text="For a scheduled article, the moment it goes live by itself.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    access = models.CharField(max_length=12, choices=Access.choices, default=Access.METERED)
+    comments_open = models.BooleanField(default=True)
+    # Filled on PostgreSQL only (title weighted A, summary B, body C); see save().
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-publish_at", "-id"]
+        indexes = [models.Index(fields=["status", "publish_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_live(self) -> bool:
+        return self.status != self.Status.DRAFT and self.publish_at <= timezone.now()
+
+    @property
+    def is_free(self) -> bool:
+        return self.access == self.Access.FREE
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = slugify(self.title)[:200]
+        self.body_html = rendering.render_body(self.body)
+        self.teaser_html, self.body_html = rendering.split_body(self.body_html, settings.TEASER_PARAGRAPHS)
+        if self.hero_image and self.hero_renditions.get("source") != self.hero_image.name:
+            if not getattr(self.hero_image, "_committed", True):
+                self.hero_image.save(self.hero_image.name, self.hero_image.file, save=False)
+            self.hero_renditions = images.make_renditions(self.hero_image)
+        elif not self.hero_image:
+            self.hero_renditions = {}
+        super().save(*args, **kwargs)
+        update_search_vector(self.pk)
+
+
+def update_search_vector(article_id: int) -> None:
+    """Weighted tsvector for PostgreSQL full-text search (see articles/search.py)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE articles_article SET search_vector =
+                setweight(to_tsvector('english', coalesce(title, '')), 'A') ||
+                setweight(to_tsvector('english', coalesce(standfirst, '')), 'B') ||
+                setweight(to_tsvector('english', coalesce(body, '')), 'C')
+            WHERE id = %s
+            """,
+            [article_id],
+        )
+
+
+class Comment(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="comments")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    body = models.TextField(max_length=5000)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    is_hidden = models.BooleanField(default=False, help_text="Hidden comments are not shown to readers.")
+    # Guards against double submits: one token per rendered form.
+    submit_token = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "submit_token"],
+                condition=~models.Q(submit_token=""),
+                name="comment_unique_submit_token",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Comment by {self.user} on {self.article}"
+
+
+class CommentReport(models.Model):
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reports")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comment_reports")
+    reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["comment", "user"], name="one_report_per_user")]
+
+    def __str__(self) -> str:
+        return f"Report on comment {self.comment_id}"

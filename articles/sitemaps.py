@@ -1,0 +1,34 @@
+from django.contrib.sitemaps import Sitemap
+
+from .models import Article, Author, Category
+
+
+class ArticleSitemap(Sitemap):
+    changefreq = "daily"
+    priority = 0.8
+    limit = 5000
+
+    def items(self):  # noqa: ANN201
+        return Article.objects.published().only("slug", "updated_at").order_by("-publish_at", "-id")
+
+    def lastmod(self, item: Article):  # noqa: ANN201
+        return item.updated_at
+
+
+class CategorySitemap(Sitemap):
+    changefreq = "hourly"
+    priority = 0.6
+
+    def items(self):  # noqa: ANN201
+        return Category.objects.all()
+
+
+class AuthorSitemap(Sitemap):
+    changefreq = "weekly"
+    priority = 0.4
+
+    def items(self):  # noqa: ANN201
+        return Author.objects.all()
+
+
+sitemaps = {"articles": ArticleSitemap, "categories": CategorySitemap, "authors": AuthorSitemap}

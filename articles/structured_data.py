@@ -1,0 +1,49 @@
+"""NewsArticle JSON-LD, built only from what the reader may see.
+
+For a paywalled article Google's documented markup is used:
+`isAccessibleForFree: false` and `hasPart` pointing at the CSS class of the
+paywalled part. `articleBody` is never more than the text shown on the page.
+"""
+
+import json
+
+from django.http import HttpRequest
+from django.utils.html import mark_safe
+from django.utils.safestring import SafeString
+
+from subscriptions.access import Decision
+
+from .models import Article
+from .rendering import plain_text
+
+PAYWALL_CSS_CLASS = "paywalled-content"
+_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+def news_article(request: HttpRequest, article: Article, decision: Decision, visible_html: str) -> SafeString:
+    data = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": article.title,
+        "description": article.standfirst,
+        "datePublished": article.publish_at.isoformat(),
+        "dateModified": article.updated_at.isoformat(),
+        "mainEntityOfPage": request.build_absolute_uri(article.get_absolute_url()),
+        "articleSection": article.category.name,
+        "author": [
+            {"@type": "Person", "name": a.name, "url": request.build_absolute_uri(a.get_absolute_url())}
+            for a in article.authors.all()
+        ],
+        "isAccessibleForFree": article.is_free,
+        "articleBody": plain_text(visible_html),
+    }
+    if article.hero_image:
+        data["image"] = [request.build_absolute_uri(article.hero_image.url)]
+    if not article.is_free:
+        data["hasPart"] = {
+            "@type": "WebPageElement",
+            "isAccessibleForFree": False,
+            "cssSelector": f".{PAYWALL_CSS_CLASS}",
+        }
+    payload = json.dumps(data, ensure_ascii=False).translate(_ESCAPES)
+    return mark_safe(f'<script type="application/ld+json">{payload}</script>')

@@ -1,0 +1,25 @@
+from django import template
+from django.core.cache import cache
+
+from articles.models import Category
+
+register = template.Library()
+
+
+@register.simple_tag
+def nav_categories() -> list[Category]:
+    """Section names for the navigation, cached briefly: they change rarely."""
+    categories = cache.get("nav_categories")
+    if categories is None:
+        categories = list(Category.objects.only("name", "slug", "position"))
+        cache.set("nav_categories", categories, 300)
+    return categories
+
+
+@register.simple_tag
+def srcset(article) -> str:  # noqa: ANN001
+    """`srcset` from the renditions made on save (see articles/images.py)."""
+    from django.core.files.storage import default_storage
+
+    sizes = (article.hero_renditions or {}).get("sizes", {})
+    return ", ".join(f"{default_storage.url(path)} {width}w" for width, path in sorted(sizes.items(), key=lambda kv: int(kv[0])))

@@ -1,0 +1,120 @@
+from django.conf import settings
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.views.decorators.http import require_GET
+from django.views.generic import ListView
+
+from subscriptions import access, stats
+from subscriptions.models import default_plan
+
+from . import search
+from .models import Article, Author, Category
+from .structured_data import PAYWALL_CSS_CLASS, news_article
+
+PAGE_SIZE = 12
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """Pages that differ by reader must never sit in a shared cache."""
+    patch_cache_control(response, private=True, no_cache=True)
+    patch_vary_headers(response, ["Cookie"])
+    return response
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    latest = list(Article.objects.published().for_listing()[:13])
+    lead, rest = (latest[0], latest[1:]) if latest else (None, [])
+    categories = list(Category.objects.all())
+    rails = search.category_rails(categories, per_category=4)
+    return render(
+        request,
+        "articles/home.html",
+        {"lead": lead, "latest": rest, "rails": rails, "ent": access.entitlement(request)},
+    )
+
+
+@require_GET
+def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    article = get_object_or_404(
+        Article.objects.select_related("category")
+        .prefetch_related("authors")
+        .annotate(comment_count=Count("comments", filter=Q(comments__is_hidden=False))),
+        slug=slug,
+    )
+    preview = not article.is_live
+    if preview and not request.user.is_staff:
+        raise Http404("No article here.")
+    decision = access.decide(request, article)
+    visible_html = access.visible_html(article, decision)
+    access.redact(article, decision)
+    related = list(
+        Article.objects.published()
+        .filter(category_id=article.category_id)
+        .exclude(pk=article.pk)
+        .select_related("category")
+        .only("title", "slug", "standfirst", "hero_image", "hero_alt", "hero_renditions",
+              "publish_at", "category__name", "category__slug")
+        .order_by("-publish_at", "-id")[:4]
+    )
+    if decision.paywalled:
+        stats.bump("paywall_view")
+    context = {
+        "article": article,
+        "decision": decision,
+        "body_html": visible_html,
+        "related": related,
+        "preview": preview,
+        "plan": default_plan() if decision.show_ads else None,
+        "json_ld": news_article(request, article, decision, visible_html),
+        "paywall_class": PAYWALL_CSS_CLASS,
+        "free_per_day": settings.FREE_ARTICLES_PER_DAY,
+    }
+    response = render(request, "articles/article_detail.html", context)
+    if not article.is_free:
+        response["X-Robots-Tag"] = "noarchive"
+    return _private(response)
+
+
+class PublishedListView(ListView):
+    paginate_by = PAGE_SIZE
+    context_object_name = "articles"
+
+    def base_queryset(self):  # noqa: ANN201
+        return Article.objects.published().for_listing()
+
+
+class CategoryView(PublishedListView):
+    template_name = "articles/category.html"
+
+    def get_queryset(self):  # noqa: ANN201
+        self.category = get_object_or_404(Category, slug=self.kwargs["slug"])
+        return self.base_queryset().filter(category=self.category)
+
+    def get_context_data(self, **kwargs):  # noqa: ANN003, ANN201
+        return super().get_context_data(category=self.category, **kwargs)
+
+
+class AuthorView(PublishedListView):
+    template_name = "articles/author.html"
+
+    def get_queryset(self):  # noqa: ANN201
+        self.author = get_object_or_404(Author, slug=self.kwargs["slug"])
+        return self.base_queryset().filter(authors=self.author)
+
+    def get_context_data(self, **kwargs):  # noqa: ANN003, ANN201
+        return super().get_context_data(author=self.author, **kwargs)
+
+
+class SearchView(PublishedListView):
+    template_name = "articles/search.html"
+
+    def get_queryset(self):  # noqa: ANN201
+        self.query = self.request.GET.get("q", "").strip()[:200]
+        return search.search(self.base_queryset(), self.query)
+
+    def get_context_data(self, **kwargs):  # noqa: ANN003, ANN201
+        return super().get_context_data(query=self.query, **kwargs)
+

@@ -1,0 +1,178 @@
+"""May this reader read this article in full? The only place that decides.
+
+Every view and output that can show article text (page, feeds, structured
+data, search snippets, comments) asks `decide()` or `entitlement()` and shows
+what the answer allows. Templates never decide.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Case, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.http import HttpRequest
+from django.utils import timezone
+
+from . import meter
+from .models import ComplimentaryAccess, Subscription
+
+
+class Reason(enum.StrEnum):
+    FREE_ARTICLE = "free article"
+    STAFF = "staff"
+    SUBSCRIBER = "subscriber"
+    TRIAL = "trial"
+    GRACE = "payment grace period"
+    COMPLIMENTARY = "complimentary"
+    METER_CREDIT = "metered credit used"
+    METER_ALREADY_READ = "already read today"
+    METER_EXHAUSTED = "meter exhausted"
+    SUBSCRIBERS_ONLY = "subscribers only"
+
+
+ENTITLED = {Reason.STAFF, Reason.SUBSCRIBER, Reason.TRIAL, Reason.GRACE, Reason.COMPLIMENTARY}
+
+
+@dataclass(frozen=True)
+class Entitlement:
+    """What a reader's account gives them, independent of any article."""
+
+    reason: Reason | None = None
+    subscription_status: str = ""
+    payment_failed: bool = False
+    until: datetime | None = None
+
+    @property
+    def entitled(self) -> bool:
+        return self.reason in ENTITLED
+
+
+@dataclass(frozen=True)
+class Decision:
+    full: bool
+    reason: Reason
+    entitlement: Entitlement
+    credits_left: int | None = None
+
+    @property
+    def show_ads(self) -> bool:
+        return not self.entitlement.entitled
+
+    @property
+    def paywalled(self) -> bool:
+        return not self.full
+
+
+NONE = Entitlement()
+_ENTITLING = [Subscription.Status.TRIALING, Subscription.Status.ACTIVE, Subscription.Status.PAST_DUE]
+
+
+def _user_entitlement(user) -> Entitlement:  # noqa: ANN001
+    """One query: the user's best live subscription and complimentary access."""
+    if user.is_staff:
+        return Entitlement(reason=Reason.STAFF)
+    now = timezone.now()
+    best = (
+        Subscription.objects.filter(user=OuterRef("pk"), status__in=_ENTITLING)
+        .annotate(
+            rank=Case(
+                When(status=Subscription.Status.ACTIVE, then=Value(0)),
+                When(status=Subscription.Status.TRIALING, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("rank", "-created_at")
+    )
+    row = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .annotate(
+            sub_status=Subquery(best.values("status")[:1]),
+            sub_since=Subquery(best.values("past_due_since")[:1]),
+            sub_end=Subquery(best.values("current_period_end")[:1]),
+            comp_until=Subquery(
+                ComplimentaryAccess.objects.filter(Q(user=OuterRef("pk")) & Q(until__gt=now))
+                .order_by("-until")
+                .values("until")[:1]
+            ),
+        )
+        .values("sub_status", "sub_since", "sub_end", "comp_until")
+        .first()
+    )
+    if row is None:
+        return NONE
+    status = row["sub_status"] or ""
+    if status == Subscription.Status.ACTIVE:
+        return Entitlement(reason=Reason.SUBSCRIBER, subscription_status=status, until=row["sub_end"])
+    if status == Subscription.Status.TRIALING:
+        return Entitlement(reason=Reason.TRIAL, subscription_status=status, until=row["sub_end"])
+    if status == Subscription.Status.PAST_DUE:
+        since = row["sub_since"] or now
+        if now < since + timezone.timedelta(days=settings.PAST_DUE_GRACE_DAYS):
+            return Entitlement(reason=Reason.GRACE, subscription_status=status, payment_failed=True)
+    if row["comp_until"]:
+        return Entitlement(reason=Reason.COMPLIMENTARY, until=row["comp_until"])
+    return Entitlement(subscription_status=status, payment_failed=status == Subscription.Status.PAST_DUE)
+
+
+def entitlement(request: HttpRequest) -> Entitlement:
+    """The reader's entitlement, computed once per request."""
+    cached = getattr(request, "_entitlement", None)
+    if cached is not None:
+        return cached
+    user = getattr(request, "user", None)
+    result = _user_entitlement(user) if user is not None and user.is_authenticated else NONE
+    request._entitlement = result  # type: ignore[attr-defined]
+    return result
+
+
+def user_is_entitled(user) -> bool:  # noqa: ANN001
+    """For code without a request (emails, comment permissions in jobs)."""
+    return user.is_authenticated and _user_entitlement(user).entitled
+
+
+def decide(request: HttpRequest, article) -> Decision:  # noqa: ANN001
+    """Full text or teaser for this reader and article, and why.
+
+    Opening a metered article in full uses one of the day's credits; call this
+    once per page view of the article, and only for views that show it.
+    """
+    ent = entitlement(request)
+    if article.access == article.Access.FREE:
+        return Decision(full=True, reason=Reason.FREE_ARTICLE, entitlement=ent)
+    if ent.entitled:
+        return Decision(full=True, reason=ent.reason, entitlement=ent)  # type: ignore[arg-type]
+    if article.access == article.Access.SUBSCRIBERS:
+        return Decision(full=False, reason=Reason.SUBSCRIBERS_ONLY, entitlement=ent)
+    result = meter.consume(request, article.pk)
+    if not result.granted:
+        return Decision(full=False, reason=Reason.METER_EXHAUSTED, entitlement=ent, credits_left=0)
+    reason = Reason.METER_ALREADY_READ if result.already_read else Reason.METER_CREDIT
+    return Decision(full=True, reason=reason, entitlement=ent, credits_left=result.remaining)
+
+
+def may_read_without_metering(request: HttpRequest, article) -> bool:  # noqa: ANN001
+    """For listings and feeds: full text only where no credit is involved."""
+    return article.access == article.Access.FREE or entitlement(request).entitled
+
+
+def visible_html(article, decision: Decision) -> str:  # noqa: ANN001
+    """The only HTML of the body a page may show for this decision."""
+    return article.body_html if decision.full else article.teaser_html
+
+
+def redact(article, decision: Decision) -> None:  # noqa: ANN001
+    """Strip the paid text off the instance so no template can print it by mistake."""
+    if not decision.full:
+        article.body = ""
+        article.body_html = article.teaser_html
+
+
+def can_comment(request: HttpRequest) -> bool:
+    """Comments are for logged-in subscribers (and staff) only."""
+    return entitlement(request).entitled

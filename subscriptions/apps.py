@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class SubscriptionsConfig(AppConfig):
+    name = "subscriptions"
+    verbose_name = "Subscriptions"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401

@@ -1,0 +1,175 @@
+"""The daily free-article allowance.
+
+A reader is "u:<user id>" when logged in, else "a:<random id>" from a
+long-lived signed cookie the server sets; a coarse per-IP backstop ("ip:<addr>")
+stops a cookie purge from being an unlimited reset.
+
+Counting is exact under concurrency because the database does it:
+  1. INSERT the (reader, day, article) read ... ON CONFLICT DO NOTHING RETURNING.
+     No row back means the article was already read today: full text, no cost.
+     Two requests for the same article serialize on the unique index.
+  2. Upsert the (reader, day) counter with `count = count + 1 WHERE count < limit`
+     RETURNING count. No row back means the allowance is spent, and the whole
+     transaction (including step 1) is rolled back. Concurrent requests for
+     different articles serialize on the counter row's lock, and PostgreSQL
+     re-checks the WHERE against the committed value, so the limit holds.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.db import connection, transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from .models import MeterDay, MeterRead
+
+COOKIE_SALT = "subscriptions.meter"
+
+
+@dataclass(frozen=True)
+class MeterResult:
+    granted: bool
+    already_read: bool = False
+    remaining: int = 0
+    by_ip_backstop: bool = False
+
+
+def today() -> date:
+    """The site's local day (settings.TIME_ZONE), computed on the server."""
+    return timezone.localdate()
+
+
+def client_ip(request: HttpRequest) -> str:
+    """REMOTE_ADDR, or the address our own proxies put in X-Forwarded-For.
+
+    X-Forwarded-For is trusted only when TRUSTED_PROXY_COUNT says how many
+    proxies we run; a client cannot add hops that we would believe.
+    """
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies > 0:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _anonymous_id(request: HttpRequest) -> str | None:
+    try:
+        value = request.get_signed_cookie(settings.METER_COOKIE_NAME, salt=COOKIE_SALT)
+    except (KeyError, signing.BadSignature):
+        return None
+    return value if value and len(value) <= 64 and value.isalnum() else None
+
+
+def reader_key(request: HttpRequest) -> str:
+    """Who is reading. For a new or tampered cookie, a fresh id is minted and
+    remembered on the request; MeterCookieMiddleware sets it on the response."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"u:{user.pk}"
+    anon = getattr(request, "_meter_anon_id", None) or _anonymous_id(request)
+    if anon is None:
+        anon = secrets.token_hex(16)
+        request._meter_new_cookie = anon  # type: ignore[attr-defined]
+    request._meter_anon_id = anon  # type: ignore[attr-defined]
+    return f"a:{anon}"
+
+
+def set_cookie_if_needed(request: HttpRequest, response: HttpResponse) -> None:
+    new_id = getattr(request, "_meter_new_cookie", None)
+    if new_id:
+        response.set_signed_cookie(
+            settings.METER_COOKIE_NAME,
+            new_id,
+            salt=COOKIE_SALT,
+            max_age=settings.METER_COOKIE_MAX_AGE,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+
+
+_INSERT_READ = (
+    "INSERT INTO subscriptions_meterread (reader, day, article_id) VALUES (%s, %s, %s) "
+    "ON CONFLICT (reader, day, article_id) DO NOTHING RETURNING id"
+)
+_TAKE_CREDIT = (
+    "INSERT INTO subscriptions_meterday (reader, day, count) VALUES (%s, %s, 1) "
+    "ON CONFLICT (reader, day) DO UPDATE SET count = subscriptions_meterday.count + 1 "
+    "WHERE subscriptions_meterday.count < %s RETURNING count"
+)
+
+
+def _take_credit(cursor, reader: str, day: date, limit: int) -> int | None:  # noqa: ANN001
+    """Use one credit if fewer than `limit` are used; returns the new count or None."""
+    if limit <= 0:
+        return None
+    cursor.execute(_TAKE_CREDIT, [reader, day, limit])
+    row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def consume(request: HttpRequest, article_id: int) -> MeterResult:
+    """Let this reader open this metered article in full, if their allowance allows."""
+    limit = settings.FREE_ARTICLES_PER_DAY
+    ip_limit = settings.FREE_ARTICLES_PER_IP_PER_DAY
+    reader = reader_key(request)
+    day = today()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_INSERT_READ, [reader, day, article_id])
+        if cursor.fetchone() is None:
+            used = MeterDay.objects.filter(reader=reader, day=day).values_list("count", flat=True).first() or 0
+            return MeterResult(granted=True, already_read=True, remaining=max(0, limit - used))
+        used = _take_credit(cursor, reader, day, limit)
+        if used is None:
+            transaction.set_rollback(True)
+            return MeterResult(granted=False)
+        if ip_limit > 0 and _take_credit(cursor, f"ip:{client_ip(request)}", day, ip_limit) is None:
+            transaction.set_rollback(True)
+            return MeterResult(granted=False, by_ip_backstop=True)
+        return MeterResult(granted=True, remaining=max(0, limit - used))
+
+
+def remaining(request: HttpRequest) -> int:
+    used = MeterDay.objects.filter(reader=reader_key(request), day=today()).values_list("count", flat=True).first()
+    return max(0, settings.FREE_ARTICLES_PER_DAY - (used or 0))
+
+
+def merge_anonymous_reads(request: HttpRequest, user) -> None:  # noqa: ANN001
+    """On log-in, today's reads are shared by the cookie and the account, both
+    ways, so neither logging in nor logging out gives a fresh allowance."""
+    anon = _anonymous_id(request)
+    if anon is None:
+        return
+    keys = [f"a:{anon}", f"u:{user.pk}"]
+    day = today()
+    with transaction.atomic():
+        article_ids = set(
+            MeterRead.objects.filter(reader__in=keys, day=day).values_list("article_id", flat=True)
+        )
+        if not article_ids:
+            return
+        MeterRead.objects.bulk_create(
+            [MeterRead(reader=k, day=day, article_id=a) for k in keys for a in article_ids],
+            ignore_conflicts=True,
+        )
+        for key in keys:
+            MeterDay.objects.bulk_create([MeterDay(reader=key, day=day, count=0)], ignore_conflicts=True)
+            # Lock, then set: the count becomes the number of distinct reads.
+            row = MeterDay.objects.select_for_update().get(reader=key, day=day)
+            row.count = max(row.count, len(article_ids))
+            row.save(update_fields=["count"])
+
+
+def prune(*, keep_days: int) -> int:
+    """Delete meter rows older than keep_days; returns how many rows went."""
+    cutoff = today() - timedelta(days=keep_days)
+    reads, _ = MeterRead.objects.filter(day__lt=cutoff).delete()
+    days, _ = MeterDay.objects.filter(day__lt=cutoff).delete()
+    return reads + days

@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class PlanQuerySet(models.QuerySet):
+    def active(self) -> PlanQuerySet:
+        return self.filter(is_active=True).order_by("position", "amount_cents")
+
+
+class Plan(models.Model):
+    """A price a reader can subscribe at. Stripe ids are filled by `stripe_sync_plans`."""
+
+    class Interval(models.TextChoices):
+        WEEK = "week", "week"
+        MONTH = "month", "month"
+        YEAR = "year", "year"
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80)
+    amount_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, default="usd")
+    interval = models.CharField(max_length=5, choices=Interval.choices, default=Interval.WEEK)
+    trial_days = models.PositiveSmallIntegerField(default=14)
+    is_default = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    stripe_product_id = models.CharField(max_length=255, blank=True)
+    stripe_price_id = models.CharField(max_length=255, blank=True, db_index=True)
+
+    objects = PlanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "amount_cents"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.price_display}/{self.interval})"
+
+    @property
+    def price_display(self) -> str:
+        return f"${Decimal(self.amount_cents) / 100:.2f}"
+
+    @property
+    def weekly_cents(self) -> int:
+        per_week = {"week": 1, "month": 52 / 12, "year": 52}[self.interval]
+        return round(self.amount_cents / per_week)
+
+
+def default_plan() -> Plan | None:
+    return Plan.objects.active().filter(is_default=True).first() or Plan.objects.active().first()
+
+
+class StripeCustomer(models.Model):
+    """One Stripe customer per user, created once (see billing.customer_for)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stripe_customer")
+    customer_id = models.CharField(max_length=255, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.customer_id
+
+
+class Subscription(models.Model):
+    """Local mirror of a Stripe subscription. Written only by subscriptions/webhooks.py
+    (or staff in the admin before billing is configured)."""
+
+    class Status(models.TextChoices):
+        TRIALING = "trialing", "Trialing"
+        ACTIVE = "active", "Active"
+        PAST_DUE = "past_due", "Past due"
+        INCOMPLETE = "incomplete", "Incomplete"
+        INCOMPLETE_EXPIRED = "incomplete_expired", "Incomplete (expired)"
+        UNPAID = "unpaid", "Unpaid"
+        PAUSED = "paused", "Paused"
+        CANCELED = "canceled", "Canceled"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions")
+    plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.SET_NULL, related_name="subscriptions")
+    stripe_subscription_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    stripe_customer_id = models.CharField(max_length=255, blank=True, db_index=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.INCOMPLETE)
+    trial_end = models.DateTimeField(null=True, blank=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+    past_due_since = models.DateTimeField(null=True, blank=True)
+    # Stripe's `created` of the object we last wrote from, to ignore stale data.
+    stripe_synced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.status}"
+
+    @property
+    def in_grace(self) -> bool:
+        if self.status != self.Status.PAST_DUE:
+            return False
+        since = self.past_due_since or self.updated_at or timezone.now()
+        return timezone.now() < since + timedelta(days=settings.PAST_DUE_GRACE_DAYS)
+
+
+class ComplimentaryAccess(models.Model):
+    """Free access granted by staff until a date, without Stripe."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="complimentary")
+    until = models.DateTimeField()
+    note = models.CharField(max_length=200, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "complimentary access"
+        indexes = [models.Index(fields=["user", "until"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} until {self.until:%Y-%m-%d}"
+
+
+class MeterDay(models.Model):
+    """How many metered articles one reader has opened on one local day.
+
+    `reader` is "u:<user id>", "a:<cookie id>" or "ip:<address>". The count is
+    raised only by a conditional UPDATE in meter.py, never read-then-written.
+    """
+
+    reader = models.CharField(max_length=80)
+    day = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["reader", "day"], name="meter_day_unique")]
+        indexes = [models.Index(fields=["day"])]
+
+
+class MeterRead(models.Model):
+    """One distinct article a reader opened in full on a day (re-opening is free)."""
+
+    reader = models.CharField(max_length=80)
+    day = models.DateField()
+    article = models.ForeignKey("articles.Article", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["reader", "day", "article"], name="meter_read_unique")]
+        indexes = [models.Index(fields=["day"])]
+
+
+class DailyStat(models.Model):
+    """Counters for the publisher dashboard (paywall views, trials started, ...)."""
+
+    day = models.DateField()
+    name = models.CharField(max_length=40)
+    value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "name"], name="daily_stat_unique")]
+
+
+class StripeEvent(models.Model):
+    """Every webhook event id we have processed; the unique id makes redelivery a no-op."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
