@@ -1,0 +1,162 @@
+"""Personas and builders shared by the whole suite.
+
+Personas (see STYLE.md): anonymous reader, free reader (verified account, no
+subscription), trialing subscriber, active subscriber, lapsed subscriber,
+complimentary reader, editor (staff, in the Editors group).
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.utils import timezone
+
+from articles.models import Article, Author, Category
+from subscriptions.models import ComplimentaryAccess, Subscription
+
+PASSWORD = "correct-horse-battery-staple-42"
+MARKER = "The paid paragraph marker sentence lives here."
+_seq = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def make_user(email: str | None = None, *, verified: bool = True, **extra):  # noqa: ANN201
+    n = next(_seq)
+    email = email or f"reader{n}@example.com"
+    user = get_user_model().objects.create_user(username=f"user{n}", email=email, password=PASSWORD, **extra)
+    EmailAddress.objects.create(user=user, email=email, primary=True, verified=verified)
+    return user
+
+
+def make_subscription(user, status: str = Subscription.Status.ACTIVE, **extra) -> Subscription:  # noqa: ANN001
+    n = next(_seq)
+    defaults = {
+        "stripe_subscription_id": f"sub_test_{n}",
+        "stripe_customer_id": f"cus_test_{n}",
+        "current_period_end": timezone.now() + timedelta(days=7),
+    }
+    defaults.update(extra)
+    return Subscription.objects.create(user=user, status=status, **defaults)
+
+
+def make_category(name: str | None = None) -> Category:
+    n = next(_seq)
+    name = name or f"Section {n}"
+    return Category.objects.create(name=name, slug=f"section-{n}")
+
+
+def make_author(name: str | None = None) -> Author:
+    n = next(_seq)
+    return Author.objects.create(name=name or f"Writer {n}", slug=f"writer-{n}", role="Reporter", bio="Writes things.")
+
+
+def make_article(
+    *,
+    category: Category | None = None,
+    authors: list[Author] | None = None,
+    access: str = Article.Access.METERED,
+    status: str = Article.Status.PUBLISHED,
+    publish_at=None,  # noqa: ANN001
+    title: str | None = None,
+    body: str | None = None,
+) -> Article:
+    n = next(_seq)
+    body = body or (
+        f"Opening paragraph number one of story {n}.\n\n"
+        "Second paragraph, still public.\n\n"
+        "Third paragraph, the end of the teaser.\n\n"
+        f"{MARKER}\n\n"
+        "> A pull quote that only readers with access see.\n\n"
+        "A closing paragraph."
+    )
+    article = Article.objects.create(
+        title=title or f"Story number {n}",
+        slug=f"story-{n}",
+        standfirst=f"Summary of story {n}.",
+        body=body,
+        category=category or make_category(),
+        access=access,
+        status=status,
+        publish_at=publish_at or timezone.now() - timedelta(hours=1),
+    )
+    article.authors.set(authors or [make_author()])
+    return article
+
+
+@pytest.fixture
+def category(db) -> Category:  # noqa: ANN001
+    return make_category("World")
+
+
+@pytest.fixture
+def author(db) -> Author:  # noqa: ANN001
+    return make_author("Dana Field")
+
+
+@pytest.fixture
+def article(category, author) -> Article:  # noqa: ANN001
+    return make_article(category=category, authors=[author])
+
+
+@pytest.fixture
+def free_reader(db):  # noqa: ANN001, ANN201
+    return make_user("free@example.com")
+
+
+@pytest.fixture
+def subscriber(db):  # noqa: ANN001, ANN201
+    user = make_user("subscriber@example.com")
+    make_subscription(user, Subscription.Status.ACTIVE)
+    return user
+
+
+@pytest.fixture
+def trialing(db):  # noqa: ANN001, ANN201
+    user = make_user("trial@example.com")
+    make_subscription(user, Subscription.Status.TRIALING, trial_end=timezone.now() + timedelta(days=10))
+    return user
+
+
+@pytest.fixture
+def lapsed(db):  # noqa: ANN001, ANN201
+    user = make_user("lapsed@example.com")
+    make_subscription(user, Subscription.Status.CANCELED, current_period_end=timezone.now() - timedelta(days=1))
+    return user
+
+
+@pytest.fixture
+def complimentary(db):  # noqa: ANN001, ANN201
+    user = make_user("comp@example.com")
+    ComplimentaryAccess.objects.create(user=user, until=timezone.now() + timedelta(days=30), note="test")
+    return user
+
+
+@pytest.fixture
+def editor(db):  # noqa: ANN001, ANN201
+    user = make_user("editor@example.com", is_staff=True)
+    user.groups.add(Group.objects.get(name="Editors"))
+    return user
+
+
+def pytest_configure(config) -> None:  # noqa: ANN001
+    from django.conf import settings
+
+    # Each test process gets its own cache (rate limits, nav), unless a test
+    # run points at Redis on purpose.
+    if not settings.REDIS_URL:
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
