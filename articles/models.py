@@ -89,7 +89,9 @@ class Article(models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
     standfirst = models.TextField(
-        "summary", max_length=500, help_text="One or two sentences shown under the headline, in lists and in link previews."
+        "summary",
+        max_length=500,
+        help_text="One or two sentences shown under the headline, in lists and in link previews.",
     )
     body = models.TextField(
         help_text=(
@@ -129,17 +131,6 @@ class Article(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def get_absolute_url(self) -> str:
-        return reverse("articles:detail", kwargs={"slug": self.slug})
-
-    @property
-    def is_live(self) -> bool:
-        return self.status != self.Status.DRAFT and self.publish_at <= timezone.now()
-
-    @property
-    def is_free(self) -> bool:
-        return self.access == self.Access.FREE
-
     def save(self, *args, **kwargs) -> None:
         if not self.slug:
             self.slug = slugify(self.title)[:200]
@@ -153,6 +144,17 @@ class Article(models.Model):
             self.hero_renditions = {}
         super().save(*args, **kwargs)
         update_search_vector(self.pk)
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_live(self) -> bool:
+        return self.status != self.Status.DRAFT and self.publish_at <= timezone.now()
+
+    @property
+    def is_free(self) -> bool:
+        return self.access == self.Access.FREE
 
 
 def update_search_vector(article_id: int) -> None:

@@ -30,7 +30,9 @@ def search(queryset: QuerySet[Article], query: str) -> QuerySet[Article]:
     return (
         queryset.filter(match)
         .annotate(
-            title_hit=Case(When(title__icontains=words[0], then=Value(1)), default=Value(0), output_field=IntegerField())
+            title_hit=Case(
+                When(title__icontains=words[0], then=Value(1)), default=Value(0), output_field=IntegerField()
+            )
         )
         .order_by("-title_hit", "-publish_at", "-id")
     )

@@ -144,6 +144,9 @@ class MeterDay(models.Model):
         constraints = [models.UniqueConstraint(fields=["reader", "day"], name="meter_day_unique")]
         indexes = [models.Index(fields=["day"])]
 
+    def __str__(self) -> str:
+        return f"{self.reader} {self.day}: {self.count}"
+
 
 class MeterRead(models.Model):
     """One distinct article a reader opened in full on a day (re-opening is free)."""
@@ -156,6 +159,9 @@ class MeterRead(models.Model):
         constraints = [models.UniqueConstraint(fields=["reader", "day", "article"], name="meter_read_unique")]
         indexes = [models.Index(fields=["day"])]
 
+    def __str__(self) -> str:
+        return f"{self.reader} {self.day}: article {self.article_id}"
+
 
 class DailyStat(models.Model):
     """Counters for the publisher dashboard (paywall views, trials started, ...)."""
@@ -166,6 +172,9 @@ class DailyStat(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "name"], name="daily_stat_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.name}={self.value}"
 
 
 class StripeEvent(models.Model):

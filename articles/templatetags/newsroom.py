@@ -22,4 +22,5 @@ def srcset(article) -> str:  # noqa: ANN001
     from django.core.files.storage import default_storage
 
     sizes = (article.hero_renditions or {}).get("sizes", {})
-    return ", ".join(f"{default_storage.url(path)} {width}w" for width, path in sorted(sizes.items(), key=lambda kv: int(kv[0])))
+    ordered = sorted(sizes.items(), key=lambda kv: int(kv[0]))
+    return ", ".join(f"{default_storage.url(path)} {width}w" for width, path in ordered)
