@@ -1,0 +1,217 @@
+"""The daily free-article meter, as readers meet it through the article page."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+from articles.models import Article
+from subscriptions import meter
+from subscriptions.models import MeterDay, MeterRead
+
+from .conftest import MARKER, PASSWORD, make_article, make_category
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def stories(category, author) -> list[Article]:  # noqa: ANN001
+    return [make_article(category=category, authors=[author]) for _ in range(5)]
+
+
+def is_full(response) -> bool:  # noqa: ANN001
+    assert response.status_code == 200
+    return MARKER in response.content.decode()
+
+
+def test_it_gives_three_full_articles_then_the_paywall(client, stories) -> None:  # noqa: ANN001
+    seen = [is_full(client.get(s.get_absolute_url())) for s in stories[:4]]
+    assert seen == [True, True, True, False]
+    page = client.get(stories[3].get_absolute_url()).content.decode()
+    assert "free articles for today" in page or "free article for today" in page
+    assert "Already a subscriber?" in page
+
+
+def test_reopening_an_article_read_today_is_free(client, stories) -> None:  # noqa: ANN001
+    for s in stories[:3]:
+        assert is_full(client.get(s.get_absolute_url()))
+    assert is_full(client.get(stories[0].get_absolute_url()))
+    assert is_full(client.get(stories[0].get_absolute_url()))
+    assert not is_full(client.get(stories[3].get_absolute_url()))
+    assert MeterDay.objects.exclude(reader__startswith="ip:").get().count == 3
+
+
+def test_it_tells_readers_how_many_free_articles_are_left(client, stories) -> None:  # noqa: ANN001
+    page = client.get(stories[0].get_absolute_url()).content.decode()
+    assert "2 free articles left today" in page
+    page = client.get(stories[1].get_absolute_url()).content.decode()
+    assert "1 free article left today" in page
+
+
+def test_the_limit_is_set_by_the_operator(client, stories, settings) -> None:  # noqa: ANN001
+    settings.FREE_ARTICLES_PER_DAY = 1
+    assert is_full(client.get(stories[0].get_absolute_url()))
+    assert not is_full(client.get(stories[1].get_absolute_url()))
+
+
+def test_free_articles_cost_nothing(client, category, author) -> None:  # noqa: ANN001
+    free = [make_article(category=category, authors=[author], access=Article.Access.FREE) for _ in range(5)]
+    assert all(is_full(client.get(a.get_absolute_url())) for a in free)
+    assert not MeterDay.objects.exists()
+    assert "left today" not in client.get(free[0].get_absolute_url()).content.decode()
+
+
+def test_subscriber_only_articles_show_a_teaser_and_use_no_credit(client, category, author) -> None:  # noqa: ANN001
+    locked = make_article(category=category, authors=[author], access=Article.Access.SUBSCRIBERS)
+    page = client.get(locked.get_absolute_url()).content.decode()
+    assert MARKER not in page
+    assert "Opening paragraph number one" in page
+    assert "for subscribers" in page
+    assert not MeterDay.objects.exists()
+
+
+@pytest.mark.parametrize("persona", ["subscriber", "trialing", "complimentary", "editor"])
+def test_entitled_readers_read_everything_without_metering_or_ads(persona, request, stories, category) -> None:  # noqa: ANN001
+    user = request.getfixturevalue(persona)
+    client = Client()
+    client.force_login(user)
+    locked = make_article(category=category, access=Article.Access.SUBSCRIBERS)
+    for s in [*stories, locked]:
+        response = client.get(s.get_absolute_url())
+        assert is_full(response)
+        assert 'class="ad-slot' not in response.content.decode()
+    assert not MeterDay.objects.exists()
+
+
+def test_readers_without_a_subscription_see_ad_slots(client, stories) -> None:  # noqa: ANN001
+    assert 'class="ad-slot' in client.get(stories[0].get_absolute_url()).content.decode()
+
+
+def test_lapsed_subscribers_are_metered_again(lapsed, stories) -> None:  # noqa: ANN001
+    client = Client()
+    client.force_login(lapsed)
+    seen = [is_full(client.get(s.get_absolute_url())) for s in stories[:4]]
+    assert seen == [True, True, True, False]
+
+
+def test_a_tampered_cookie_is_ignored_and_replaced(client, stories) -> None:  # noqa: ANN001
+    client.get(stories[0].get_absolute_url())
+    good = client.cookies["reader"].value
+    client.cookies["reader"] = good[:-3] + "xyz"
+    response = client.get(stories[1].get_absolute_url())
+    assert is_full(response)
+    replaced = response.cookies["reader"].value
+    assert replaced != good
+    assert MeterDay.objects.exclude(reader__startswith="ip:").count() == 2
+
+
+def test_the_cookie_is_signed_http_only_and_long_lived(client, stories) -> None:  # noqa: ANN001
+    response = client.get(stories[0].get_absolute_url())
+    cookie = response.cookies["reader"]
+    assert cookie["httponly"]
+    assert int(cookie["max-age"]) >= 60 * 60 * 24 * 365
+    assert ":" in cookie.value  # value:signature
+
+
+def test_the_day_is_the_sites_local_day(client, stories, settings, monkeypatch) -> None:  # noqa: ANN001
+    settings.TIME_ZONE = "America/New_York"
+    # 23:30 in New York on Jan 10 is already Jan 11 in UTC.
+    late_evening = datetime(2026, 1, 10, 23, 30, tzinfo=ZoneInfo("America/New_York"))
+    Article.objects.update(publish_at=late_evening - timedelta(days=30))
+    monkeypatch.setattr(timezone, "now", lambda: late_evening)
+    for s in stories[:3]:
+        assert is_full(client.get(s.get_absolute_url()))
+    assert MeterDay.objects.exclude(reader__startswith="ip:").get().day.isoformat() == "2026-01-10"
+    assert not is_full(client.get(stories[3].get_absolute_url()))
+    # Just after local midnight the allowance is back.
+    monkeypatch.setattr(timezone, "now", lambda: late_evening + timedelta(minutes=31))
+    assert is_full(client.get(stories[3].get_absolute_url()))
+
+
+def test_logging_in_carries_the_days_reads_to_the_account(client, stories, free_reader) -> None:  # noqa: ANN001
+    for s in stories[:3]:
+        assert is_full(client.get(s.get_absolute_url()))
+    response = client.post("/accounts/login/", {"login": free_reader.email, "password": PASSWORD})
+    assert response.status_code == 302
+    # No fresh allowance by logging in ...
+    assert not is_full(client.get(stories[3].get_absolute_url()))
+    # ... the articles already read stay readable ...
+    assert is_full(client.get(stories[0].get_absolute_url()))
+    # ... and none by logging out either.
+    client.post("/accounts/logout/")
+    assert not is_full(client.get(stories[4].get_absolute_url()))
+    assert MeterRead.objects.filter(reader=f"u:{free_reader.pk}").count() == 3
+
+
+def test_the_ip_backstop_stops_cookie_clearing_from_resetting_the_limit(stories, settings) -> None:  # noqa: ANN001
+    settings.FREE_ARTICLES_PER_IP_PER_DAY = 4
+    full = 0
+    for s in stories:
+        fresh = Client(REMOTE_ADDR="203.0.113.9")  # a browser with cleared cookies every time
+        full += is_full(fresh.get(s.get_absolute_url()))
+    assert full == 4
+    other_ip = Client(REMOTE_ADDR="203.0.113.10")
+    assert is_full(other_ip.get(stories[4].get_absolute_url()))
+
+
+def test_the_ip_backstop_can_be_turned_off(stories, settings) -> None:  # noqa: ANN001
+    settings.FREE_ARTICLES_PER_IP_PER_DAY = 0
+    assert all(is_full(Client(REMOTE_ADDR="203.0.113.9").get(s.get_absolute_url())) for s in stories)
+
+
+def test_a_client_sent_forwarded_for_header_is_not_believed(stories, settings) -> None:  # noqa: ANN001
+    settings.FREE_ARTICLES_PER_IP_PER_DAY = 2
+    results = [
+        is_full(Client(REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR=f"198.51.100.{i}").get(s.get_absolute_url()))
+        for i, s in enumerate(stories[:3])
+    ]
+    assert results == [True, True, False]
+
+
+def test_behind_a_configured_proxy_the_forwarded_address_counts(stories, settings) -> None:  # noqa: ANN001
+    settings.FREE_ARTICLES_PER_IP_PER_DAY = 2
+    settings.TRUSTED_PROXY_COUNT = 1
+    results = [
+        is_full(
+            Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"6.6.6.6, 198.51.100.{i}").get(s.get_absolute_url())
+        )
+        for i, s in enumerate(stories[:3])
+    ]
+    assert results == [True, True, True]
+
+
+def test_prune_meter_removes_old_rows_only(stories) -> None:  # noqa: ANN001
+    today = meter.today()
+    for age in (0, 3, 10, 30):
+        day = today - timedelta(days=age)
+        MeterDay.objects.create(reader="a:x", day=day, count=1)
+        MeterRead.objects.create(reader="a:x", day=day, article=stories[0])
+    call_command("prune_meter", keep_days=7)
+    assert sorted((today - d).days for d in MeterDay.objects.values_list("day", flat=True)) == [0, 3]
+    assert MeterRead.objects.count() == 2
+
+
+def test_paywall_views_are_counted_for_the_dashboard(client, stories, settings) -> None:  # noqa: ANN001
+    from subscriptions.models import DailyStat
+
+    settings.FREE_ARTICLES_PER_DAY = 0
+    client.get(stories[0].get_absolute_url())
+    client.get(stories[1].get_absolute_url())
+    assert DailyStat.objects.get(name="paywall_view").value == 2
+
+
+def test_a_paywall_login_link_returns_to_the_article(client, stories, settings) -> None:  # noqa: ANN001
+    settings.FREE_ARTICLES_PER_DAY = 0
+    page = client.get(stories[0].get_absolute_url()).content.decode()
+    assert f"/accounts/login/?next={stories[0].get_absolute_url()}" in page.replace("%2F", "/")
+
+
+def test_other_sections_do_not_share_counters(client) -> None:  # noqa: ANN001
+    a = make_article(category=make_category())
+    b = make_article(category=make_category())
+    assert is_full(client.get(a.get_absolute_url()))
+    assert is_full(client.get(b.get_absolute_url()))
+    assert MeterDay.objects.exclude(reader__startswith="ip:").get().count == 2
