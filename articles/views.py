@@ -55,8 +55,10 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
         .filter(category_id=article.category_id)
         .exclude(pk=article.pk)
         .select_related("category")
-        .only("title", "slug", "standfirst", "hero_image", "hero_alt", "hero_renditions",
-              "publish_at", "category__name", "category__slug")
+        .only(
+            "title", "slug", "standfirst", "hero_image", "hero_alt", "hero_renditions",
+            "publish_at", "access", "category__name", "category__slug",
+        )  # fmt: skip
         .order_by("-publish_at", "-id")[:4]
     )
     if decision.paywalled:

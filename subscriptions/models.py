@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import models
 from django.utils import timezone
 
@@ -51,8 +52,17 @@ class Plan(models.Model):
         return round(self.amount_cents / per_week)
 
 
+DEFAULT_PLAN_CACHE_KEY = "subscriptions:default_plan"
+
+
 def default_plan() -> Plan | None:
-    return Plan.objects.active().filter(is_default=True).first() or Plan.objects.active().first()
+    """The plan the paywall advertises. Cached (it is on every paywalled page);
+    saving or deleting any Plan clears the cache (see signals.py)."""
+    plan = cache.get(DEFAULT_PLAN_CACHE_KEY)
+    if plan is None:
+        plan = Plan.objects.active().filter(is_default=True).first() or Plan.objects.active().first()
+        cache.set(DEFAULT_PLAN_CACHE_KEY, plan or False, 300)
+    return plan or None
 
 
 class StripeCustomer(models.Model):
