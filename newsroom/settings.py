@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "subscriptions.middleware.MeterCookieMiddleware",
+    "newsroom.middleware.PrivateByDefaultMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"

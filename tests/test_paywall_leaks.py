@@ -141,3 +141,10 @@ def test_free_articles_are_whole_everywhere_and_indexable(category, author, clie
     assert MARKER in response.content.decode()
     assert "X-Robots-Tag" not in response
     assert MARKER in client.get("/feed/").content.decode()
+
+
+@pytest.mark.parametrize("url", ["/", "/search/?q=story", "/subscribe/"])
+def test_pages_that_differ_by_reader_are_never_shared_cacheable(url, article, client) -> None:  # noqa: ANN001
+    response = client.get(url)
+    assert "private" in response["Cache-Control"]
+    assert "Cookie" in response["Vary"]
