@@ -1,0 +1,107 @@
+"""subscriptions.access: who is entitled, and why."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import RequestFactory
+from django.utils import timezone
+
+from articles.models import Article
+from subscriptions import access
+from subscriptions.access import Reason
+from subscriptions.models import ComplimentaryAccess, Subscription
+
+from .conftest import make_subscription, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def entitlement_of(user) -> access.Entitlement:  # noqa: ANN001
+    request = RequestFactory().get("/")
+    request.user = user
+    return access.entitlement(request)
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        (Subscription.Status.ACTIVE, Reason.SUBSCRIBER),
+        (Subscription.Status.TRIALING, Reason.TRIAL),
+        (Subscription.Status.INCOMPLETE, None),
+        (Subscription.Status.INCOMPLETE_EXPIRED, None),
+        (Subscription.Status.UNPAID, None),
+        (Subscription.Status.PAUSED, None),
+        (Subscription.Status.CANCELED, None),
+    ],
+)
+def test_subscription_status_decides_access(status, reason) -> None:  # noqa: ANN001
+    user = make_user()
+    make_subscription(user, status)
+    assert entitlement_of(user).reason == reason
+
+
+def test_past_due_keeps_access_during_the_grace_period_with_a_warning(settings) -> None:  # noqa: ANN001
+    settings.PAST_DUE_GRACE_DAYS = 3
+    user = make_user()
+    make_subscription(user, Subscription.Status.PAST_DUE, past_due_since=timezone.now() - timedelta(days=2))
+    ent = entitlement_of(user)
+    assert ent.reason == Reason.GRACE
+    assert ent.entitled and ent.payment_failed
+
+
+def test_past_due_after_the_grace_period_loses_access(settings) -> None:  # noqa: ANN001
+    settings.PAST_DUE_GRACE_DAYS = 3
+    user = make_user()
+    make_subscription(user, Subscription.Status.PAST_DUE, past_due_since=timezone.now() - timedelta(days=4))
+    ent = entitlement_of(user)
+    assert not ent.entitled and ent.payment_failed
+
+
+def test_cancelled_at_period_end_reads_until_stripe_ends_it() -> None:
+    user = make_user()
+    make_subscription(user, Subscription.Status.ACTIVE, cancel_at_period_end=True)
+    assert entitlement_of(user).entitled
+
+
+def test_an_old_canceled_subscription_does_not_hide_a_new_active_one() -> None:
+    user = make_user()
+    make_subscription(user, Subscription.Status.CANCELED)
+    make_subscription(user, Subscription.Status.ACTIVE)
+    assert entitlement_of(user).reason == Reason.SUBSCRIBER
+
+
+def test_complimentary_access_lasts_until_its_date() -> None:
+    user = make_user()
+    grant = ComplimentaryAccess.objects.create(user=user, until=timezone.now() + timedelta(days=1))
+    assert entitlement_of(user).reason == Reason.COMPLIMENTARY
+    grant.until = timezone.now() - timedelta(minutes=1)
+    grant.save()
+    assert entitlement_of(user).reason is None
+
+
+def test_staff_are_entitled() -> None:
+    assert entitlement_of(make_user(is_staff=True)).reason == Reason.STAFF
+
+
+def test_someone_elses_subscription_gives_nothing() -> None:
+    owner, other = make_user(), make_user()
+    make_subscription(owner, Subscription.Status.ACTIVE)
+    assert entitlement_of(other).reason is None
+
+
+def test_decide_explains_itself(article, settings) -> None:  # noqa: ANN001
+    settings.FREE_ARTICLES_PER_DAY = 1
+    request = RequestFactory().get("/", REMOTE_ADDR="192.0.2.1")
+    from django.contrib.auth.models import AnonymousUser
+
+    request.user = AnonymousUser()
+    first = access.decide(request, article)
+    assert (first.full, first.reason, first.credits_left) == (True, Reason.METER_CREDIT, 0)
+    again = access.decide(request, article)
+    assert (again.full, again.reason) == (True, Reason.METER_ALREADY_READ)
+    other = Article.objects.get(pk=article.pk)
+    other.pk = None
+    other.slug = "another-story"
+    other.save()
+    blocked = access.decide(request, other)
+    assert (blocked.full, blocked.reason, blocked.show_ads) == (False, Reason.METER_EXHAUSTED, True)
