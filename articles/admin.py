@@ -1,0 +1,196 @@
+"""The editors' admin: articles, sections and authors.
+
+Editors (the "Editors" group, see migration 0002) write in Markdown; the body
+is rendered and sanitized with nh3 on save (articles/rendering.py), so what
+they paste can never put a script on a reader's page. Drafts and scheduled
+articles can be previewed by staff at their real URL ("View on site").
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from .models import Article, Author, Category
+
+MARKDOWN_HELP = (
+    "Write in Markdown. Leave a blank line between paragraphs. "
+    "<code>## Subheading</code> · <code>**bold**</code> · <code>*italic*</code> · "
+    "<code>[link text](https://example.com)</code> · <code>&gt; A pull quote</code> · "
+    "<code>- list item</code>. "
+    "Put <code>[paywall]</code> alone on a line to choose where the free teaser ends; "
+    "without it the first paragraphs are the teaser. HTML is stripped to a safe subset on save."
+)
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """Status as readers experience it: 'scheduled' in the past is already live."""
+
+    title = "visibility"
+    parameter_name = "visibility"
+
+    def lookups(self, request, model_admin):  # noqa: ANN001, ANN201
+        return [("live", "Live now"), ("upcoming", "Scheduled, not yet live"), ("draft", "Draft")]
+
+    def queryset(self, request, queryset):  # noqa: ANN001, ANN201
+        now = timezone.now()
+        if self.value() == "live":
+            return queryset.published()
+        if self.value() == "upcoming":
+            return queryset.exclude(status=Article.Status.DRAFT).filter(publish_at__gt=now)
+        if self.value() == "draft":
+            return queryset.filter(status=Article.Status.DRAFT)
+        return queryset
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = ("title", "category", "author_names", "status_badge", "publish_at", "access", "updated_at")
+    list_display_links = ("title",)
+    list_filter = (StatusFilter, "status", "access", "category", "authors", "comments_open")
+    list_select_related = ("category",)
+    search_fields = ("title", "standfirst", "body", "slug")
+    prepopulated_fields = {"slug": ("title",)}
+    date_hierarchy = "publish_at"
+    filter_horizontal = ("authors",)
+    ordering = ("-publish_at", "-id")
+    list_per_page = 50
+    save_on_top = True
+    actions = ("publish_now", "make_draft")
+    readonly_fields = ("hero_preview", "live_state", "updated_at", "created_at")
+    fieldsets = (
+        (None, {"fields": ("title", "slug", "standfirst", "category", "authors")}),
+        ("Body", {"fields": ("body",)}),
+        (
+            "Hero image",
+            {"fields": ("hero_image", "hero_preview", "hero_alt", "hero_caption", "hero_credit")},
+        ),
+        (
+            "Publishing",
+            {
+                "fields": ("status", "publish_at", "live_state", "access", "comments_open"),
+                "description": (
+                    "Draft: only staff can see it (use “View on site” to preview). "
+                    "Scheduled: goes live by itself at the publish time — no further action needed. "
+                    "Published: live from the publish time (now, unless you set it later)."
+                ),
+            },
+        ),
+        ("History", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
+        return super().get_queryset(request).prefetch_related("authors").defer("body_html", "teaser_html")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):  # noqa: ANN001, ANN003, ANN201
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "body" and field is not None:
+            field.help_text = MARKDOWN_HELP
+            field.widget.attrs.update({"rows": 28, "style": "width: 100%; font-family: ui-monospace, monospace"})
+        if db_field.name == "standfirst" and field is not None:
+            field.widget.attrs.update({"rows": 3})
+        return field
+
+    @admin.display(description="Authors")
+    def author_names(self, obj: Article) -> str:
+        return ", ".join(a.name for a in obj.authors.all())
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, obj: Article) -> SafeString:
+        if obj.status == Article.Status.DRAFT:
+            return format_html('<span style="color:#8a6d00">Draft</span>')
+        if obj.publish_at > timezone.now():
+            return format_html(
+                '<span style="color:#1f5fa8">Scheduled · {}</span>',
+                timezone.localtime(obj.publish_at).strftime("%b %d, %H:%M"),
+            )
+        return format_html('<span style="color:#1d7a35">Live</span>')
+
+    @admin.display(description="Readers see it?")
+    def live_state(self, obj: Article) -> str:
+        if not obj.pk:
+            return "Not saved yet."
+        if obj.status == Article.Status.DRAFT:
+            return "No — draft. Staff can preview it with “View on site”."
+        if obj.publish_at > timezone.now():
+            return f"Not yet — goes live {timezone.localtime(obj.publish_at):%B %d, %Y at %H:%M}."
+        return "Yes — it is live."
+
+    @admin.display(description="Renditions")
+    def hero_preview(self, obj: Article) -> SafeString | str:
+        sizes = (obj.hero_renditions or {}).get("sizes") or {}
+        if not sizes:
+            return "Renditions are made when you save an image."
+        from django.core.files.storage import default_storage
+
+        ordered = sorted(sizes.items(), key=lambda kv: int(kv[0]))
+        return format_html(
+            '<div style="display:flex;gap:12px;align-items:flex-end;flex-wrap:wrap">{}</div>',
+            format_html_join(
+                "",
+                '<figure style="margin:0"><img src="{}" alt="" style="max-width:240px;height:auto;display:block">'
+                "<figcaption>{} px wide</figcaption></figure>",
+                ((default_storage.url(path), width) for width, path in ordered),
+            ),
+        )
+
+    @admin.action(description="Publish selected articles now")
+    def publish_now(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        count = 0
+        for article in queryset:  # save() per article keeps renditions and search in step
+            article.status = Article.Status.PUBLISHED
+            if article.publish_at > timezone.now():
+                article.publish_at = timezone.now()
+            article.save()
+            count += 1
+        self.message_user(request, f"Published {count} article(s).", messages.SUCCESS)
+
+    @admin.action(description="Move selected articles back to draft")
+    def make_draft(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        count = queryset.update(status=Article.Status.DRAFT)
+        self.message_user(request, f"{count} article(s) are drafts again.", messages.SUCCESS)
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "position", "article_count")
+    list_editable = ("position",)
+    search_fields = ("name", "description")
+    prepopulated_fields = {"slug": ("name",)}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Category]:
+        return super().get_queryset(request).annotate(n_articles=Count("articles"))
+
+    @admin.display(description="Articles", ordering="n_articles")
+    def article_count(self, obj: Category) -> int:
+        return obj.n_articles
+
+
+@admin.register(Author)
+class AuthorAdmin(admin.ModelAdmin):
+    list_display = ("name", "role", "user", "article_count")
+    search_fields = ("name", "role", "bio")
+    prepopulated_fields = {"slug": ("name",)}
+    raw_id_fields = ("user",)
+    readonly_fields = ("photo_preview",)
+    fields = ("name", "slug", "role", "bio", "photo", "photo_preview", "user")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Author]:
+        return super().get_queryset(request).select_related("user").annotate(n_articles=Count("articles"))
+
+    @admin.display(description="Articles", ordering="n_articles")
+    def article_count(self, obj: Author) -> int:
+        return obj.n_articles
+
+    @admin.display(description="Current photo")
+    def photo_preview(self, obj: Author) -> SafeString | str:
+        if not obj.photo:
+            return "No photo."
+        return format_html('<img src="{}" alt="" style="width:96px;height:96px;object-fit:cover">', obj.photo.url)
+
+
+from . import admin_comments  # noqa: E402,F401  (comment moderation, see that module)

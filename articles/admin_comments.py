@@ -1,0 +1,1 @@
+"""Comment moderation admin: placeholder; the COMMENTS helper replaces this module."""
