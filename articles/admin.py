@@ -86,6 +86,11 @@ class ArticleAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
         return super().get_queryset(request).prefetch_related("authors").defer("body_html", "teaser_html")
 
+    def view_on_site(self, obj: Article) -> str:
+        # The real URL, not Django's /admin/r/ redirect (which would send staff to
+        # the Sites framework's domain). Staff see drafts there with a preview banner.
+        return obj.get_absolute_url()
+
     def formfield_for_dbfield(self, db_field, request, **kwargs):  # noqa: ANN001, ANN003, ANN201
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name == "body" and field is not None:
@@ -102,13 +107,13 @@ class ArticleAdmin(admin.ModelAdmin):
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj: Article) -> SafeString:
         if obj.status == Article.Status.DRAFT:
-            return format_html('<span style="color:#8a6d00">Draft</span>')
+            return format_html('<span style="color:#8a6d00">{}</span>', "Draft")
         if obj.publish_at > timezone.now():
             return format_html(
                 '<span style="color:#1f5fa8">Scheduled · {}</span>',
                 timezone.localtime(obj.publish_at).strftime("%b %d, %H:%M"),
             )
-        return format_html('<span style="color:#1d7a35">Live</span>')
+        return format_html('<span style="color:#1d7a35">{}</span>', "Live")
 
     @admin.display(description="Readers see it?")
     def live_state(self, obj: Article) -> str:
@@ -157,6 +162,7 @@ class ArticleAdmin(admin.ModelAdmin):
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
+    view_on_site = ArticleAdmin.view_on_site
     list_display = ("name", "slug", "position", "article_count")
     list_editable = ("position",)
     search_fields = ("name", "description")
@@ -172,6 +178,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 @admin.register(Author)
 class AuthorAdmin(admin.ModelAdmin):
+    view_on_site = ArticleAdmin.view_on_site
     list_display = ("name", "role", "user", "article_count")
     search_fields = ("name", "role", "bio")
     prepopulated_fields = {"slug": ("name",)}

@@ -1,0 +1,96 @@
+"""The reading pages cost a fixed number of SQL queries, however many related
+items they list: 3 articles or 30 (no N+1 over authors, categories or images)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from articles.models import Article, Author, Category
+from tests.conftest import make_article, make_author, make_category
+
+pytestmark = pytest.mark.django_db
+
+
+def count_queries(client, url: str) -> int:  # noqa: ANN001
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(ctx.captured_queries)
+
+
+def grow(
+    add: Callable[[int], None], url: Callable[[], str], client, small: int = 3, large: int = 30
+) -> tuple[int, int]:  # noqa: ANN001
+    """Queries for `url` with `small` related items, then with `large`."""
+    for i in range(small):
+        add(i)
+    client.get(url())  # warm the short-lived caches (navigation, default plan) the same way for both counts
+    few = count_queries(client, url())
+    for i in range(small, large):
+        add(i)
+    many = count_queries(client, url())
+    return few, many
+
+
+@pytest.fixture
+def section() -> Category:
+    return make_category("Defense")
+
+
+@pytest.fixture
+def writers() -> list[Author]:
+    return [make_author(), make_author()]
+
+
+def _adder(section: Category, writers: list[Author], **extra) -> Callable[[int], None]:  # noqa: ANN003
+    def add(i: int) -> None:
+        make_article(category=section, authors=writers, title=f"Shipyard report {i}", **extra)
+
+    return add
+
+
+def test_home_page_query_count_is_flat(client, section, writers) -> None:  # noqa: ANN001
+    other = make_category("Politics")
+
+    def add(i: int) -> None:
+        make_article(category=section if i % 2 else other, authors=writers)
+
+    few, many = grow(add, lambda: "/", client)
+    assert few == many
+
+
+def test_category_page_query_count_is_flat(client, section, writers) -> None:  # noqa: ANN001
+    few, many = grow(_adder(section, writers), section.get_absolute_url, client)
+    assert few == many
+
+
+def test_author_page_query_count_is_flat(client, section, writers) -> None:  # noqa: ANN001
+    few, many = grow(_adder(section, writers), writers[0].get_absolute_url, client)
+    assert few == many
+
+
+def test_search_page_query_count_is_flat(client, section, writers) -> None:  # noqa: ANN001
+    few, many = grow(_adder(section, writers), lambda: "/search/?q=shipyard", client)
+    assert few == many
+
+
+def test_article_page_query_count_is_flat(client, section, writers) -> None:  # noqa: ANN001
+    # A free article read anonymously: the meter is not involved, only the page itself.
+    story = make_article(category=section, authors=writers, access=Article.Access.FREE, title="The free one")
+    few, many = grow(_adder(section, writers), story.get_absolute_url, client)
+    assert few == many
+
+
+def test_paginated_lists_really_grew(client, section, writers) -> None:  # noqa: ANN001
+    """Guard for the tests above: with 30 items the lists are paginated and full."""
+    add = _adder(section, writers)
+    for i in range(30):
+        add(i)
+    page = client.get(section.get_absolute_url()).content.decode()
+    assert page.count('class="card"') == 12
+    assert 'rel="next"' in page
+    assert client.get(section.get_absolute_url() + "?page=3").status_code == 200

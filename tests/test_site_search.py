@@ -1,0 +1,70 @@
+"""Search: body words are found, title hits rank first, only live articles appear."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from articles.models import Article
+from tests.conftest import make_article
+
+pytestmark = pytest.mark.django_db
+
+
+def results(client, query: str) -> list[Article]:  # noqa: ANN001
+    response = client.get("/search/", {"q": query})
+    assert response.status_code == 200
+    return list(response.context["articles"])
+
+
+def test_search_finds_words_that_are_only_in_the_body(client, category) -> None:  # noqa: ANN001
+    story = make_article(
+        category=category,
+        title="Council meets on Tuesday",
+        body="The agenda covered potholes.\n\nA surprise motion about lighthouses passed unanimously.",
+    )
+    make_article(category=category, title="Unrelated", body="Nothing to see.\n\nStill nothing.")
+    found = results(client, "lighthouses")
+    assert found == [story]
+    # Stemming on PostgreSQL: the singular finds the plural.
+    if connection.vendor == "postgresql":
+        assert results(client, "lighthouse") == [story]
+
+
+def test_title_hits_rank_above_body_only_hits(client, category) -> None:  # noqa: ANN001
+    assert connection.vendor == "postgresql", "run the suite with DATABASE_URL pointing at PostgreSQL"
+    title_hit = make_article(
+        category=category,
+        title="Icebreaker fleet gets a reprieve",
+        body="Budget writers spared the program.\n\nOther details followed.",
+        publish_at=timezone.now() - timedelta(days=3),
+    )
+    body_hit = make_article(
+        category=category,
+        title="Coast Guard budget notes",
+        body="Among many items, one icebreaker was mentioned once.\n\nThe rest was about buoys.",
+        publish_at=timezone.now() - timedelta(hours=1),  # newer: a date sort would put it first
+    )
+    assert results(client, "icebreaker") == [title_hit, body_hit]
+
+
+def test_search_page_lists_results_with_a_count(client, category) -> None:  # noqa: ANN001
+    make_article(category=category, title="Tugboat strike ends", body="Crews agreed.\n\nTugboat owners too.")
+    page = client.get("/search/", {"q": "tugboat"}).content.decode()
+    assert "1 result for “tugboat”" in page
+    assert "Tugboat strike ends" in page
+
+
+def test_empty_and_unmatched_queries(client, article) -> None:  # noqa: ANN001
+    assert results(client, "") == []
+    page = client.get("/search/", {"q": "xylophonic"}).content.decode()
+    assert "Nothing matched" in page
+
+
+def test_search_input_is_escaped(client, article) -> None:  # noqa: ANN001
+    page = client.get("/search/", {"q": "<script>alert(1)</script>"}).content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;" in page
