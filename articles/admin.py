@@ -8,6 +8,7 @@ articles can be previewed by staff at their real URL ("View on site").
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
@@ -25,6 +26,10 @@ MARKDOWN_HELP = (
     "Put <code>[paywall]</code> alone on a line to choose where the free teaser ends; "
     "without it the first paragraphs are the teaser. HTML is stripped to a safe subset on save."
 )
+
+admin.site.site_header = f"{settings.SITE_NAME} · newsroom admin"
+admin.site.site_title = f"{settings.SITE_NAME} admin"
+admin.site.index_title = "Newsroom"
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -49,7 +54,7 @@ class StatusFilter(admin.SimpleListFilter):
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
-    list_display = ("title", "category", "author_names", "status_badge", "publish_at", "access", "updated_at")
+    list_display = ("title", "category", "author_names", "status_badge", "publish_at", "access")
     list_display_links = ("title",)
     list_filter = (StatusFilter, "status", "access", "category", "authors", "comments_open")
     list_select_related = ("category",)
@@ -96,6 +101,8 @@ class ArticleAdmin(admin.ModelAdmin):
         if db_field.name == "body" and field is not None:
             field.help_text = MARKDOWN_HELP
             field.widget.attrs.update({"rows": 28, "style": "width: 100%; font-family: ui-monospace, monospace"})
+        if db_field.name in ("title", "slug", "hero_alt", "hero_caption", "hero_credit") and field is not None:
+            field.widget.attrs.update({"style": "width: min(100%, 48rem)"})
         if db_field.name == "standfirst" and field is not None:
             field.widget.attrs.update({"rows": 3})
         return field

@@ -405,12 +405,12 @@ class Command(BaseCommand):
         # Which desk writes which section (index into AUTHORS).
         desk = {"Defense": 0, "Foreign Policy": 1, "Politics": 2, "Veterans": 3, "Technology": 4, "Culture": 4}
 
-        step = 0
         articles: list[Article] = []
-        for cat_name, stories in STORIES.items():
+        for cat_index, (cat_name, stories) in enumerate(STORIES.items()):
             category, c1, c2 = categories[cat_name]
             for i, (title, standfirst, topic) in enumerate(stories):
-                step += 1
+                # Interleave sections in time, so the front page mixes them like a real day's news.
+                step = 1 + i * len(STORIES) + cat_index
                 slug = slugify(title)[:200]
                 existing = Article.objects.filter(slug=slug).first()
                 if existing is not None:
