@@ -154,3 +154,16 @@ def test_publish_now_action(client, editor, category, author) -> None:  # noqa: 
     assert response.status_code == 200
     draft.refresh_from_db()
     assert draft.status == Article.Status.PUBLISHED and draft.is_live
+
+
+def test_images_come_in_sizes_and_lazy_load_below_the_fold(client, editor, category, author) -> None:  # noqa: ANN001
+    client.force_login(editor)
+    for n in range(3):
+        data = add_form(category, author, slug=f"harbor-story-{n}", title=f"Harbor story {n}", hero_image=upload())
+        assert client.post("/admin/articles/article/add/", data).status_code == 302
+    client.logout()
+    home = client.get("/").content.decode()
+    lead, _, rest = home.partition('class="lead-story"')[2].partition("</section>")
+    assert "srcset=" in lead and 'loading="lazy"' not in lead  # the lead picture loads at once
+    assert rest.count('loading="lazy"') >= 2  # the cards below it wait until scrolled to
+    assert 'alt="Cranes at the port at dusk"' in home
