@@ -7,4 +7,8 @@ app_name = "subscriptions"
 urlpatterns = [
     path("subscribe/", views.pricing, name="pricing"),
     path("account/", views.account, name="account"),
+    path("subscribe/checkout/", views.checkout, name="checkout"),
+    path("subscribe/success/", views.success, name="success"),
+    path("account/billing/", views.portal, name="portal"),
+    path("stripe/webhook/", views.stripe_webhook, name="webhook"),
 ]

@@ -1,21 +1,107 @@
-from django.conf import settings
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+import logging
+from urllib.parse import urlencode
 
-from . import access
-from .models import Plan
+import stripe
+from allauth.account.models import EmailAddress
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from . import access, billing
+from .models import Plan, Subscription
+from .webhooks import fulfil_checkout_session, stripe_webhook  # noqa: F401 - routed in urls.py
+
+log = logging.getLogger(__name__)
 
 
 @require_GET
 def pricing(request: HttpRequest) -> HttpResponse:
     plans = list(Plan.objects.active())
+    chosen = request.GET.get("plan", "")
+    user = request.user
+    # A visitor picks a plan, signs up or logs in, and lands back here with it chosen.
+    back = reverse("subscriptions:pricing") + ("?" + urlencode({"plan": chosen}) if chosen else "")
     return render(
         request,
         "subscriptions/pricing.html",
-        {"plans": plans, "stripe_configured": bool(settings.STRIPE_SECRET_KEY)},
+        {
+            "plans": plans,
+            "chosen": chosen,
+            "stripe_configured": billing.is_configured(),
+            "has_live_subscription": user.is_authenticated and billing.has_live_subscription(user),
+            "next_query": urlencode({"next": back}),
+        },
     )
+
+
+def _verified(user) -> bool:  # noqa: ANN001
+    return EmailAddress.objects.filter(user=user, verified=True).exists()
+
+
+@login_required
+@require_POST
+def checkout(request: HttpRequest) -> HttpResponse:
+    """Start Stripe Checkout for the chosen plan (303 to Stripe's page)."""
+    plan = get_object_or_404(Plan, code=request.POST.get("plan", ""), is_active=True)
+    if billing.has_live_subscription(request.user):
+        messages.info(request, "You already have a subscription. You can change or cancel it here.")
+        return redirect("subscriptions:account")
+    if not billing.is_configured() or not plan.stripe_price_id:
+        messages.error(request, "Payments are not configured on this site yet.")
+        return redirect("subscriptions:pricing")
+    if not _verified(request.user):
+        messages.warning(request, "Please confirm your email address before subscribing.")
+        return redirect("account_email")
+    success = request.build_absolute_uri(reverse("subscriptions:success")) + "?session_id={CHECKOUT_SESSION_ID}"
+    cancel = request.build_absolute_uri(reverse("subscriptions:pricing") + "?" + urlencode({"plan": plan.code}))
+    try:
+        session = billing.create_checkout_session(request.user, plan, success_url=success, cancel_url=cancel)
+    except stripe.StripeError:
+        log.exception("checkout session for user %s failed", request.user.pk)
+        messages.error(request, "We could not reach our payment provider. Please try again in a minute.")
+        return redirect("subscriptions:pricing")
+    return HttpResponseRedirect(session.url, status=303)
+
+
+@login_required
+@require_GET
+def success(request: HttpRequest) -> HttpResponse:
+    """Back from Checkout: ask Stripe what happened; never trust the URL alone."""
+    sub = None
+    session_id = request.GET.get("session_id", "")
+    if session_id and billing.is_configured():
+        try:
+            session = billing.retrieve_checkout_session(session_id)
+        except stripe.StripeError:
+            session = None
+        if session is not None and str(session.get("client_reference_id")) == str(request.user.pk):
+            sub = fulfil_checkout_session(session)
+    if sub is None:
+        # The webhook may already have done the work.
+        sub = request.user.subscriptions.select_related("plan").first()
+    return render(request, "subscriptions/success.html", {"subscription": sub, "ent": access.entitlement(request)})
+
+
+@login_required
+@require_POST
+def portal(request: HttpRequest) -> HttpResponse:
+    """Send the reader to Stripe's Billing Portal (card, cancel, switch plan)."""
+    if not billing.is_configured():
+        messages.error(request, "Payments are not configured on this site yet.")
+        return redirect("subscriptions:account")
+    try:
+        session = billing.portal_session(request.user, return_url=request.build_absolute_uri(
+            reverse("subscriptions:account")))
+    except stripe.StripeError:
+        log.exception("portal session for user %s failed", request.user.pk)
+        session = None
+    if session is None:
+        messages.error(request, "We could not open billing management. Please try again in a minute.")
+        return redirect("subscriptions:account")
+    return HttpResponseRedirect(session.url, status=303)
 
 
 @login_required
@@ -27,6 +113,9 @@ def account(request: HttpRequest) -> HttpResponse:
         {
             "ent": access.entitlement(request),
             "subscription": request.user.subscriptions.select_related("plan").first(),
+            "stripe_configured": billing.is_configured(),
+            "has_customer": hasattr(request.user, "stripe_customer"),
+            "Status": Subscription.Status,
             "comments": request.user.comments.select_related("article").order_by("-created_at")[:50],
         },
     )

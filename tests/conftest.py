@@ -20,6 +20,8 @@ from django.utils import timezone
 from articles.models import Article, Author, Category
 from subscriptions.models import ComplimentaryAccess, Subscription
 
+pytest_plugins = ["tests.conftest_billing"]
+
 PASSWORD = "correct-horse-battery-staple-42"
 MARKER = "The paid paragraph marker sentence lives here."
 _seq = itertools.count(1)

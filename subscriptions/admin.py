@@ -1,0 +1,141 @@
+"""Billing admin: plans, read-only subscriptions (Stripe is the truth),
+complimentary access, processed webhook events and a publisher dashboard.
+
+Editors have no permissions on these models (see the Editors group in the
+articles migrations), so none of this shows for them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, Sum
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from .models import ComplimentaryAccess, DailyStat, Plan, StripeEvent, Subscription
+
+# Monthly equivalent of one period's price, for MRR.
+_PER_MONTH = {"week": 52 / 12, "month": 1, "year": 1 / 12}
+
+
+def dashboard_numbers(now: datetime | None = None) -> dict:
+    """The publisher dashboard figures (also used by tests)."""
+    now = now or timezone.now()
+    month_start = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    stat = dict(
+        DailyStat.objects.filter(day__gte=month_start.date())
+        .values_list("name")
+        .annotate(total=Sum("value"))
+        .values_list("name", "total")
+    )
+    active_rows = Subscription.objects.filter(status=Subscription.Status.ACTIVE).select_related("plan")
+    mrr_cents = sum(round(s.plan.amount_cents * _PER_MONTH[s.plan.interval]) for s in active_rows if s.plan)
+    counts = Subscription.objects.aggregate(
+        active=Count("user", distinct=True, filter=Q(status=Subscription.Status.ACTIVE)),
+        trialing=Count("user", distinct=True, filter=Q(status=Subscription.Status.TRIALING)),
+        past_due=Count("user", distinct=True, filter=Q(status=Subscription.Status.PAST_DUE)),
+        churned=Count("pk", filter=Q(status=Subscription.Status.CANCELED, canceled_at__gte=month_start)),
+    )
+    # Paying at the start of the month ≈ paying now + those who left since.
+    base = counts["active"] + counts["past_due"] + counts["churned"]
+    return {
+        "month_start": month_start,
+        "paywall_views": stat.get("paywall_view", 0),
+        "trials_started": stat.get("trial_started", 0),
+        "trials_converted": stat.get("trial_converted", 0),
+        "active": counts["active"],
+        "trialing": counts["trialing"],
+        "past_due": counts["past_due"],
+        "mrr": f"${mrr_cents / 100:,.2f}",
+        "churned": counts["churned"],
+        "churn_rate": f"{100 * counts['churned'] / base:.1f}%" if base else "—",
+    }
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "price", "interval", "trial_days", "is_default", "is_active", "stripe_price_id"]
+    list_editable = ["is_active"]
+    readonly_fields = ["stripe_product_id", "stripe_price_id"]
+    change_list_template = "admin/subscriptions/plan_change_list.html"
+
+    @admin.display(description="Price")
+    def price(self, obj: Plan) -> str:
+        return obj.price_display
+
+    def get_urls(self):  # noqa: ANN201
+        return [
+            path("dashboard/", self.admin_site.admin_view(self.dashboard), name="subscriptions_dashboard"),
+            *super().get_urls(),
+        ]
+
+    def dashboard(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.has_perm("subscriptions.view_subscription"):
+            raise PermissionDenied
+        context = {**self.admin_site.each_context(request), "title": "Publisher dashboard", **dashboard_numbers()}
+        return TemplateResponse(request, "admin/subscriptions/dashboard.html", context)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Billing truth is Stripe: look, don't touch."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:  # noqa: ANN001
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:  # noqa: ANN001
+        return False
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(ReadOnlyAdmin):
+    list_display = ["user", "plan", "status", "trial_end", "current_period_end", "cancel_at_period_end", "stripe_link"]
+    list_filter = ["status", "plan", "cancel_at_period_end"]
+    search_fields = ["user__email", "stripe_subscription_id", "stripe_customer_id"]
+    list_select_related = ["user", "plan"]
+
+    @admin.display(description="Stripe")
+    def stripe_link(self, obj: Subscription) -> str:
+        if not obj.stripe_subscription_id:
+            return "—"
+        return format_html(
+            '<a href="https://dashboard.stripe.com/subscriptions/{}" rel="noopener">{}</a>',
+            obj.stripe_subscription_id,
+            obj.stripe_subscription_id,
+        )
+
+
+@admin.register(ComplimentaryAccess)
+class ComplimentaryAccessAdmin(admin.ModelAdmin):
+    list_display = ["user", "until", "note", "granted_by", "created_at"]
+    search_fields = ["user__email", "note"]
+    autocomplete_fields = ["user"]
+    readonly_fields = ["granted_by", "created_at"]
+    fields = ["user", "until", "note", "granted_by", "created_at"]
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        return {"until": timezone.now() + timedelta(days=30)}
+
+    def save_model(self, request: HttpRequest, obj: ComplimentaryAccess, form, change: bool) -> None:  # noqa: ANN001
+        if not obj.granted_by_id:
+            obj.granted_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAdmin):
+    list_display = ["event_id", "type", "received_at"]
+    list_filter = ["type"]
+    search_fields = ["event_id"]
+
+
+def dashboard_url() -> str:
+    return reverse("admin:subscriptions_dashboard")

@@ -1,0 +1,41 @@
+"""Billing emails, sent through Django's mail setup (the same one allauth uses)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from .models import Subscription
+
+log = logging.getLogger(__name__)
+
+
+def _send(name: str, sub: Subscription) -> None:
+    email = sub.user.email
+    if not email:
+        return
+    site = getattr(settings, "SITE_URL", "").rstrip("/")
+    context = {"sub": sub, "user": sub.user, "SITE_NAME": settings.SITE_NAME,
+               "account_url": site + reverse("subscriptions:account")}
+    subject = render_to_string(f"subscriptions/email/{name}_subject.txt", context).strip()
+    body = render_to_string(f"subscriptions/email/{name}_message.txt", context)
+    try:
+        send_mail(f"[{settings.SITE_NAME}] {subject}", body, settings.DEFAULT_FROM_EMAIL, [email])
+    except Exception:  # a mail outage must not turn a processed webhook into a retry loop
+        log.exception("could not send %s email to user %s", name, sub.user_id)
+
+
+def welcome(sub: Subscription) -> None:
+    _send("welcome", sub)
+
+
+def trial_ending(sub: Subscription) -> None:
+    _send("trial_ending", sub)
+
+
+def payment_failed(sub: Subscription) -> None:
+    _send("payment_failed", sub)

@@ -1,0 +1,21 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from subscriptions import billing
+
+
+class Command(BaseCommand):
+    help = (
+        "Pull every subscription from Stripe and correct local state (missed or failed webhooks). "
+        "Safe to run any time, e.g. hourly from cron."
+    )
+
+    def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
+        if not billing.is_configured():
+            raise CommandError("STRIPE_SECRET_KEY is not set; see README 'Subscriptions and Stripe'.")
+        seen = synced = 0
+        for stripe_sub in billing.all_subscriptions():
+            seen += 1
+            # The listed object is already current; no second fetch needed.
+            if billing.sync_subscription(stripe_sub, refetch=False) is not None:
+                synced += 1
+        self.stdout.write(self.style.SUCCESS(f"{seen} Stripe subscriptions seen, {synced} ours synced"))

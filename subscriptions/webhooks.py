@@ -1,0 +1,152 @@
+"""Stripe webhook: events are triggers, Stripe's current objects are the truth.
+
+Rules (see README "Subscriptions and Stripe"):
+* the signature is checked on the raw body; anything wrong -> 400, nothing written;
+* the event id is inserted into StripeEvent in the same transaction as the
+  effect, so a redelivery (even a concurrent one) is a no-op and a failure rolls
+  both back, letting Stripe's retry do the work;
+* the subscription is fetched from Stripe before writing, so the order in which
+  events arrive does not matter;
+* unknown event types -> 200; an error while processing -> 500 (Stripe retries).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import stripe
+from django.conf import settings
+from django.db import connection, transaction
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from . import billing, emails
+from .models import StripeCustomer, Subscription
+
+log = logging.getLogger(__name__)
+
+
+def _claim_event(event_id: str, event_type: str) -> bool:
+    """Insert the event row; False when it was already processed.
+
+    A concurrent duplicate blocks on the unique index until the first
+    transaction ends: it then sees a conflict (first committed) or inserts
+    (first rolled back) and does the work itself."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO subscriptions_stripeevent (event_id, type, received_at) VALUES (%s, %s, NOW()) "
+            "ON CONFLICT (event_id) DO NOTHING RETURNING id",
+            [event_id, event_type],
+        )
+        return cursor.fetchone() is not None
+
+
+def _subscription_id_of_invoice(invoice: Any) -> str | None:
+    # API >= 2025-03-31 moved it under parent.subscription_details.
+    sub = invoice.get("subscription")
+    if not sub:
+        parent = invoice.get("parent") or {}
+        sub = (parent.get("subscription_details") or {}).get("subscription")
+    return billing._id(sub)
+
+
+def fulfil_checkout_session(session: Any) -> Subscription | None:
+    """Link a completed Checkout Session to our user and sync its subscription.
+
+    Used by the webhook and the success page. The user comes from our own
+    client_reference_id, and must match the session's customer when we
+    already know the user's customer."""
+    if session.get("mode") != "subscription" or not session.get("subscription"):
+        return None
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(pk=session.get("client_reference_id") or 0).first()
+    customer_id = billing._id(session.get("customer"))
+    if user is None or not customer_id:
+        log.warning("checkout session %s has no known user/customer", session.get("id"))
+        return None
+    known = StripeCustomer.objects.filter(user=user).values_list("customer_id", flat=True).first()
+    if known and known != customer_id:
+        log.warning("checkout session %s customer %s is not user %s's", session.get("id"), customer_id, user.pk)
+        return None
+    if not known:
+        StripeCustomer.objects.get_or_create(user=user, defaults={"customer_id": customer_id})
+    stripe_sub = billing.retrieve_subscription(billing._id(session["subscription"]))
+    return billing.sync_subscription(stripe_sub, user=user)
+
+
+def _sync_by_id(sub_id: str | None) -> Subscription | None:
+    if not sub_id:
+        return None
+    return billing.sync_subscription(billing.retrieve_subscription(sub_id))
+
+
+def _on_checkout_completed(obj: Any) -> None:
+    fulfil_checkout_session(billing.retrieve_checkout_session(obj["id"]))
+
+
+def _on_subscription(obj: Any) -> None:
+    _sync_by_id(obj["id"])
+
+
+def _on_trial_will_end(obj: Any) -> None:
+    sub = _sync_by_id(obj["id"])
+    if sub is not None and sub.status == Subscription.Status.TRIALING:
+        transaction.on_commit(lambda: emails.trial_ending(sub))
+
+
+def _on_invoice_paid(obj: Any) -> None:
+    _sync_by_id(_subscription_id_of_invoice(obj))
+
+
+def _on_payment_failed(obj: Any) -> None:
+    sub = _sync_by_id(_subscription_id_of_invoice(obj))
+    if sub is not None:
+        transaction.on_commit(lambda: emails.payment_failed(sub))
+
+
+HANDLERS: dict[str, Callable[[Any], None]] = {
+    "checkout.session.completed": _on_checkout_completed,
+    "customer.subscription.created": _on_subscription,
+    "customer.subscription.updated": _on_subscription,
+    "customer.subscription.deleted": _on_subscription,
+    "customer.subscription.paused": _on_subscription,
+    "customer.subscription.resumed": _on_subscription,
+    "customer.subscription.trial_will_end": _on_trial_will_end,
+    "invoice.paid": _on_invoice_paid,
+    "invoice.payment_failed": _on_payment_failed,
+}
+
+
+def process_event(event: Any) -> bool:
+    """Apply one verified event exactly once. Returns False for a duplicate."""
+    handler = HANDLERS.get(event["type"])
+    if handler is None:
+        return True
+    with transaction.atomic():
+        if not _claim_event(event["id"], event["type"]):
+            return False
+        handler(event["data"]["object"])
+    return True
+
+
+@csrf_exempt  # Stripe cannot send a CSRF token; the signature is the authentication.
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    signature = request.headers.get("Stripe-Signature")
+    secret = settings.STRIPE_WEBHOOK_SECRET
+    if not signature or not secret:
+        return HttpResponse("missing signature", status=400)
+    try:
+        event = stripe.Webhook.construct_event(request.body, signature, secret).to_dict()
+    except (ValueError, stripe.SignatureVerificationError):
+        return HttpResponse("bad signature", status=400)
+    try:
+        process_event(event)
+    except Exception:
+        log.exception("webhook %s (%s) failed; Stripe will retry", event.get("id"), event.get("type"))
+        return HttpResponse("error", status=500)
+    return HttpResponse("ok")

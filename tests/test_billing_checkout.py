@@ -1,0 +1,192 @@
+"""Pricing, Checkout, success page, portal and plan sync over real HTTP fakes."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from subscriptions import access, billing
+from subscriptions.models import Plan, StripeCustomer, Subscription
+from tests.conftest import make_subscription, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _checkout(client: Client, plan: str = "weekly"):  # noqa: ANN201
+    return client.post("/subscribe/checkout/", {"plan": plan})
+
+
+def test_pricing_without_keys_says_not_configured(client, settings) -> None:  # noqa: ANN001
+    settings.STRIPE_SECRET_KEY = ""
+    body = client.get("/subscribe/").content.decode()
+    assert "Payments are not configured" in body
+    assert "STRIPE_SECRET_KEY" in body
+    assert "/subscribe/checkout/" not in body
+
+
+def test_pricing_shows_plans_trial_terms_and_signup_with_way_back(client, stripe_env) -> None:  # noqa: ANN001
+    body = client.get("/subscribe/?plan=weekly").content.decode()
+    assert "$0.50" in body and "14 days are free" in body
+    assert "No ads" in body and "comments" in body
+    assert "/accounts/signup/?next=/subscribe/%3Fplan%3Dweekly" in body
+    assert "Payments are not configured" not in body
+
+
+def test_checkout_without_keys_does_not_call_stripe(client, settings, stripe_fake) -> None:  # noqa: ANN001
+    settings.STRIPE_SECRET_KEY = ""
+    client.force_login(make_user())
+    resp = _checkout(client)
+    assert resp.status_code == 302 and resp["Location"] == "/subscribe/"
+    assert StripeCustomer.objects.count() == 0
+
+
+def test_checkout_needs_login_and_verified_email(client, stripe_env) -> None:  # noqa: ANN001
+    resp = _checkout(client)
+    assert resp.status_code == 302 and "/accounts/login/" in resp["Location"]
+    client.force_login(make_user(verified=False))
+    resp = _checkout(client)
+    assert resp.status_code == 302 and resp["Location"] == "/accounts/email/"
+    assert stripe_env.sessions == {}
+
+
+def test_full_checkout_trial_then_success_page_grants_access(client, stripe_env, django_capture_on_commit_callbacks) -> None:  # noqa: ANN001, E501
+    user = make_user()
+    client.force_login(user)
+    resp = _checkout(client)
+    assert resp.status_code == 303
+    (session,) = stripe_env.sessions.values()
+    assert resp["Location"] == session["url"]
+    params = session["_params"]
+    plan = Plan.objects.get(code="weekly")
+    assert params["line_items"] == [{"price": plan.stripe_price_id, "quantity": "1"}]
+    assert params["client_reference_id"] == str(user.pk)
+    assert params["metadata"]["user_id"] == str(user.pk)
+    assert params["subscription_data"]["trial_period_days"] == "14"
+    assert params["subscription_data"]["trial_settings"]["end_behavior"]["missing_payment_method"] == "cancel"
+    assert params["customer"] == user.stripe_customer.customer_id
+
+    # Before paying, the success URL grants nothing even with a session id.
+    client.get(session["success_url"].replace("http://testserver", ""))
+    assert not access.user_is_entitled(user)
+
+    stripe_env.complete_checkout(session["id"])
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.get(session["success_url"].replace("http://testserver", ""))
+    assert "Welcome aboard" in page.content.decode()
+    sub = Subscription.objects.get(user=user)
+    assert sub.status == "trialing" and sub.plan == plan
+    assert sub.trial_end > timezone.now() + timedelta(days=13)
+    assert access.user_is_entitled(user)
+    assert [m.to for m in mail.outbox] == [[user.email]] and "Welcome" in mail.outbox[0].subject
+
+
+def test_success_page_ignores_someone_elses_or_unknown_session(client, stripe_env) -> None:  # noqa: ANN001
+    owner, other = make_user(), make_user()
+    client.force_login(owner)
+    _checkout(client)
+    (session,) = stripe_env.sessions.values()
+    stripe_env.complete_checkout(session["id"])
+    client.force_login(other)
+    client.get(f"/subscribe/success/?session_id={session['id']}")
+    client.get("/subscribe/success/?session_id=cs_test_forged")
+    assert not Subscription.objects.exists()
+    assert not access.user_is_entitled(other)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_double_click_checkout_gives_one_session_and_one_customer(stripe_env) -> None:  # noqa: ANN001
+    user = make_user()
+    locations: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def click() -> None:
+        c = Client()
+        c.force_login(user)
+        barrier.wait()
+        try:
+            locations.append(_checkout(c)["Location"])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert len(locations) == 2 and locations[0] == locations[1]
+    assert len(stripe_env.sessions) == 1
+    assert StripeCustomer.objects.filter(user=user).count() == 1
+    # Stripe saw exactly one customer creation reach localstripe.
+    customers = {p.get("metadata", {}).get("user_id") for m, path, p in stripe_env.requests
+                 if m == "POST" and path == "/v1/customers"}
+    assert customers == {str(user.pk)}
+
+
+def test_customer_is_created_once_and_reused(client, stripe_env) -> None:  # noqa: ANN001
+    user = make_user()
+    first = billing.customer_for(user)
+    assert billing.customer_for(user) == first
+    assert stripe_env.count("POST", "/v1/customers") == 1
+
+
+def test_active_subscriber_cannot_buy_twice(client, stripe_env) -> None:  # noqa: ANN001
+    for status in ("active", "trialing", "past_due"):
+        user = make_user()
+        make_subscription(user, status)
+        client.force_login(user)
+        resp = _checkout(client)
+        assert resp.status_code == 302 and resp["Location"] == "/account/"
+    assert stripe_env.sessions == {}
+
+
+def test_resubscribe_after_cancel_works_without_a_second_trial(client, stripe_env) -> None:  # noqa: ANN001
+    user = make_user()
+    client.force_login(user)
+    _checkout(client)
+    (first,) = stripe_env.sessions.values()
+    sub = stripe_env.complete_checkout(first["id"])
+    client.get(f"/subscribe/success/?session_id={first['id']}")
+    stripe_env.update_subscription(sub["id"], status="canceled", canceled_at=int(timezone.now().timestamp()))
+    billing.sync_subscription({"id": sub["id"], **sub})
+    assert not access.user_is_entitled(user)
+
+    resp = _checkout(client, "annual")
+    assert resp.status_code == 303
+    second = next(s for s in stripe_env.sessions.values() if s["id"] != first["id"])
+    assert second["customer"] == first["customer"]  # same Stripe customer
+    assert "trial_period_days" not in second["_params"].get("subscription_data", {})
+    stripe_env.complete_checkout(second["id"])
+    client.get(f"/subscribe/success/?session_id={second['id']}")
+    assert Subscription.objects.filter(user=user).count() == 2
+    assert Subscription.objects.get(user=user, status="active").plan.code == "annual"
+    assert access.user_is_entitled(user)
+
+
+def test_portal_redirects_to_stripe_for_own_customer(client, stripe_env) -> None:  # noqa: ANN001
+    user = make_user()
+    client.force_login(user)
+    resp = client.post("/account/billing/")
+    assert resp.status_code == 302 and resp["Location"] == "/account/"  # no customer yet
+    customer = billing.customer_for(user)
+    resp = client.post("/account/billing/")
+    assert resp.status_code == 303
+    (portal,) = stripe_env.portal_sessions.values()
+    assert resp["Location"] == portal["url"]
+    assert portal["customer"] == customer and portal["return_url"] == "http://testserver/account/"
+    assert client.get("/account/billing/").status_code == 405
+
+
+def test_sync_plans_twice_creates_each_price_once(stripe_env) -> None:  # noqa: ANN001
+    from django.core.management import call_command
+
+    before = dict(Plan.objects.values_list("code", "stripe_price_id"))
+    assert all(before.values())
+    call_command("stripe_sync_plans")
+    assert dict(Plan.objects.values_list("code", "stripe_price_id")) == before
+    assert stripe_env.count("POST", "/v1/prices") == Plan.objects.filter(is_active=True).count()
+    price = stripe_env.prices[before["weekly"]]
+    assert price["unit_amount"] == 50 and price["recurring"]["interval"] == "week"
