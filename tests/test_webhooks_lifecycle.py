@@ -30,7 +30,8 @@ def _price(code: str = "weekly") -> str:
 def _new_subscriber(fake, status: str = "trialing", trial_days: int = 14):  # noqa: ANN001, ANN201
     user = make_user()
     customer = billing.customer_for(user)
-    sub = fake.make_subscription(customer, _price(), status=status, trial_days=trial_days if status == "trialing" else 0)
+    days = trial_days if status == "trialing" else 0
+    sub = fake.make_subscription(customer, _price(), status=status, trial_days=days)
     return user, sub
 
 
