@@ -243,3 +243,32 @@ def test_reconcile_fixes_missed_webhooks_and_is_safe_to_repeat(stripe_env) -> No
     call_command("stripe_reconcile")
     assert dict(Subscription.objects.values_list("stripe_subscription_id", "status")) == state
     assert _stat("trial_started") == 1
+
+
+def test_subscription_living_in_localstripe_syncs_by_webhook_and_reconcile(client, stripe_env) -> None:  # noqa: ANN001
+    """A subscription created and paid inside localstripe (legacy plan shape, a real
+    invoice and card charge there) is read the same way as a Checkout one."""
+    import stripe
+
+    user = make_user()
+    customer = billing.customer_for(user)
+    price = _price()
+    # Stripe-side setup: localstripe only knows Plans, so the plan carries our price id.
+    product = stripe.Product.create(name="Ledger weekly (localstripe)")
+    stripe.Plan.create(id=price, product=product.id, amount=50, currency="usd", interval="week")
+    card = stripe.PaymentMethod.create(type="card", card={"number": "4242424242424242", "exp_month": 12,
+                                                          "exp_year": 2035, "cvc": "123"})
+    stripe.PaymentMethod.attach(card.id, customer=customer)
+    stripe.Customer.modify(customer, invoice_settings={"default_payment_method": card.id})
+    sub = stripe.Subscription.create(customer=customer, items=[{"plan": price}]).to_dict()
+    assert sub["status"] == "active"
+
+    assert deliver(client, "customer.subscription.created", sub).status_code == 200
+    local = Subscription.objects.get(stripe_subscription_id=sub["id"])
+    assert local.status == "active" and local.plan.code == "weekly" and local.current_period_end
+    assert access.user_is_entitled(user)
+
+    stripe.Subscription.delete(sub["id"])  # webhook missed: reconcile catches it
+    call_command("stripe_reconcile")
+    assert Subscription.objects.get(stripe_subscription_id=sub["id"]).status == "canceled"
+    assert not access.user_is_entitled(user)
