@@ -64,7 +64,17 @@ def stripe_fake(localstripe: str) -> Iterator[StripeFake]:
 
 
 @pytest.fixture
-def stripe_env(stripe_fake: StripeFake, settings, db):  # noqa: ANN001, ANN201
+def plans(db) -> None:  # noqa: ANN001
+    """The plans migration 0002 makes; a transactional test elsewhere may have flushed them."""
+    from importlib import import_module
+
+    from django.apps import apps as django_apps
+
+    import_module("subscriptions.migrations.0002_default_plans").create_plans(django_apps, None)
+
+
+@pytest.fixture
+def stripe_env(stripe_fake: StripeFake, settings, plans):  # noqa: ANN001, ANN201
     """Stripe configured against the fakes, with our plans synced to prices."""
     from subscriptions import billing
 

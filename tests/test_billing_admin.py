@@ -53,7 +53,7 @@ def test_editors_get_no_billing_rights(client, editor) -> None:  # noqa: ANN001
     assert "Subscriptions" not in client.get("/admin/").content.decode()
 
 
-def test_publisher_dashboard_numbers(client, boss) -> None:  # noqa: ANN001
+def test_publisher_dashboard_numbers(client, boss, plans) -> None:  # noqa: ANN001
     weekly, annual = Plan.objects.get(code="weekly"), Plan.objects.get(code="annual")
     for _ in range(3):
         stats.bump("paywall_view")
