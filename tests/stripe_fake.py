@@ -19,6 +19,9 @@ gets Stripe's error shape with status 400.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import html
 import json
 import re
 import secrets
@@ -70,6 +73,9 @@ class StripeFake:
         self.requests: list[tuple[str, str, dict]] = []
         # Answer the next N API requests with a 500, like a Stripe outage.
         self.fail_next = 0
+        # Where and how to deliver webhooks (None: tests deliver them by hand).
+        self.webhook_url: str | None = None
+        self.webhook_secret = ""
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -91,6 +97,7 @@ class StripeFake:
             self.idempotent.clear()
             self.requests.clear()
             self.fail_next = 0
+            self.webhook_url = None
 
     def count(self, method: str, path_prefix: str) -> int:
         """How many requests the library made (idempotent replays included)."""
@@ -146,6 +153,22 @@ class StripeFake:
             sub.update(changes)
             return sub
 
+    def send_event(self, event_type: str, obj: dict) -> int | None:
+        """Deliver a signed event to the site, as Stripe does."""
+        if not self.webhook_url:
+            return None
+        payload = json.dumps({"id": "evt_" + secrets.token_hex(10), "object": "event", "type": event_type,
+                              "created": int(time.time()), "livemode": False, "data": {"object": obj}})
+        t = int(time.time())
+        mac = hmac.new(self.webhook_secret.encode(), f"{t}.{payload}".encode(), hashlib.sha256).hexdigest()
+        req = urllib.request.Request(self.webhook_url, data=payload.encode(), method="POST", headers={
+            "Content-Type": "application/json", "Stripe-Signature": f"t={t},v1={mac}"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - loopback
+                return resp.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
     # --- HTTP ---
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -166,13 +189,54 @@ class StripeFake:
                 self.wfile.write(body)
 
             def do_GET(self) -> None:
+                if self.path.startswith(("/pay/", "/portal/")):
+                    return self._page()
                 self._dispatch("GET", b"")
+
+            def _page(self) -> None:
+                """The hosted pages a browser sees (Checkout, Billing Portal)."""
+                kind, _, obj_id = self.path.strip("/").partition("/")
+                if kind == "pay":
+                    title, action, label = "Test checkout", f"/pay/{obj_id}", "Pay with 4242 4242 4242 4242"
+                else:
+                    title, action, label = "Test billing portal", f"/portal/{obj_id}", "Cancel subscription"
+                body = (f"<!doctype html><title>{title}</title><h1>{title}</h1>"
+                        f"<form method=post action='{html.escape(action)}'><button>{label}</button></form>").encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _browser_post(self) -> None:
+                kind, _, obj_id = self.path.strip("/").partition("/")
+                if kind == "pay":
+                    sub = fake.complete_checkout(obj_id)
+                    session = fake.sessions[obj_id]
+                    fake.send_event("checkout.session.completed",
+                                    {k: v for k, v in session.items() if not k.startswith("_")})
+                    fake.send_event("customer.subscription.created", sub)
+                    target = session["success_url"]
+                else:
+                    portal = fake.portal_sessions[obj_id]
+                    for sub in list(fake.subscriptions.values()):
+                        if sub["customer"] == portal["customer"] and sub["status"] in ("trialing", "active"):
+                            fake.update_subscription(sub["id"], cancel_at_period_end=True)
+                            fake.send_event("customer.subscription.updated", sub)
+                    target = portal["return_url"]
+                self.send_response(303)
+                self.send_header("Location", target)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def do_DELETE(self) -> None:
                 self._dispatch("DELETE", b"")
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
+                if self.path.startswith(("/pay/", "/portal/")):
+                    self.rfile.read(length)
+                    return self._browser_post()
                 self._dispatch("POST", self.rfile.read(length))
 
             def _dispatch(self, method: str, raw: bytes) -> None:
