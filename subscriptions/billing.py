@@ -102,7 +102,9 @@ def customer_for(user) -> str:  # noqa: ANN001
         customer = stripe.Customer.create(
             email=user.email,
             metadata={"user_id": str(user.pk)},
-            idempotency_key=f"ledger-customer-{user.pk}",
+            # pk + join time: a reset database (or another site on the same
+            # Stripe account) reusing pk 5 must not get someone else's customer.
+            idempotency_key=f"ledger-customer-{user.pk}-{int(user.date_joined.timestamp())}",
         )
         StripeCustomer.objects.create(user=user, customer_id=customer.id)
         return customer.id
@@ -136,7 +138,8 @@ def create_checkout_session(user, plan: Plan, *, success_url: str, cancel_url: s
         subscription_data=sub_data,
         success_url=success_url,
         cancel_url=cancel_url,
-        idempotency_key=f"ledger-checkout-{user.pk}-{plan.pk}-{int(bool(first_time))}-{bucket}",
+        # Customer ids are unique across Stripe, so this key cannot collide between sites.
+        idempotency_key=f"ledger-checkout-{customer}-{plan.stripe_price_id}-{int(first_time)}-{bucket}",
     )
 
 
