@@ -75,10 +75,11 @@ def success(request: HttpRequest) -> HttpResponse:
     if session_id and billing.is_configured():
         try:
             session = billing.retrieve_checkout_session(session_id)
+            if str(session.get("client_reference_id")) == str(request.user.pk):
+                sub = fulfil_checkout_session(session)
         except stripe.StripeError:
-            session = None
-        if session is not None and str(session.get("client_reference_id")) == str(request.user.pk):
-            sub = fulfil_checkout_session(session)
+            # Unknown id or Stripe unreachable: the webhook (or reconcile) will catch up.
+            log.warning("success page could not confirm session %s", session_id, exc_info=True)
     if sub is None:
         # The webhook may already have done the work.
         sub = request.user.subscriptions.select_related("plan").first()

@@ -190,3 +190,34 @@ def test_sync_plans_twice_creates_each_price_once(stripe_env) -> None:  # noqa: 
     assert stripe_env.count("POST", "/v1/prices") == Plan.objects.filter(is_active=True).count()
     price = stripe_env.prices[before["weekly"]]
     assert price["unit_amount"] == 50 and price["recurring"]["interval"] == "week"
+
+
+def test_success_page_survives_a_stripe_outage(client, stripe_env) -> None:  # noqa: ANN001
+    user = make_user()
+    client.force_login(user)
+    _checkout(client)
+    (session,) = stripe_env.sessions.values()
+    stripe_env.complete_checkout(session["id"])
+    stripe_env.fail_next = 10
+    page = client.get(f"/subscribe/success/?session_id={session['id']}")
+    assert page.status_code == 200 and "Almost there" in page.content.decode()
+    assert not access.user_is_entitled(user)
+    stripe_env.fail_next = 0
+    client.get(f"/subscribe/success/?session_id={session['id']}")
+    assert access.user_is_entitled(user)
+
+
+def test_management_commands_refuse_without_keys(settings) -> None:  # noqa: ANN001
+    from django.core.management import CommandError, call_command
+
+    settings.STRIPE_SECRET_KEY = ""
+    for name in ("stripe_sync_plans", "stripe_reconcile"):
+        with pytest.raises(CommandError, match="STRIPE_SECRET_KEY"):
+            call_command(name)
+
+
+def test_account_page_without_subscription_offers_to_subscribe(client, settings) -> None:  # noqa: ANN001
+    settings.STRIPE_SECRET_KEY = ""
+    client.force_login(make_user())
+    page = client.get("/account/").content.decode()
+    assert "You don't have a subscription" in page and "Manage billing" not in page

@@ -272,3 +272,10 @@ def test_subscription_living_in_localstripe_syncs_by_webhook_and_reconcile(clien
     call_command("stripe_reconcile")
     assert Subscription.objects.get(stripe_subscription_id=sub["id"]).status == "canceled"
     assert not access.user_is_entitled(user)
+
+
+def test_invoice_events_in_the_older_api_shape_are_understood(client, stripe_env) -> None:  # noqa: ANN001
+    user, sub = _new_subscriber(stripe_env, status="past_due")
+    old_shape = {"id": "in_old", "object": "invoice", "customer": sub["customer"], "subscription": sub["id"]}
+    assert deliver(client, "invoice.payment_failed", old_shape).status_code == 200
+    assert Subscription.objects.get().status == "past_due"
