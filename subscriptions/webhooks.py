@@ -20,6 +20,7 @@ import stripe
 from django.conf import settings
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -37,9 +38,9 @@ def _claim_event(event_id: str, event_type: str) -> bool:
     (first rolled back) and does the work itself."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO subscriptions_stripeevent (event_id, type, received_at) VALUES (%s, %s, NOW()) "
+            "INSERT INTO subscriptions_stripeevent (event_id, type, received_at) VALUES (%s, %s, %s) "
             "ON CONFLICT (event_id) DO NOTHING RETURNING id",
-            [event_id, event_type],
+            [event_id, event_type, timezone.now()],
         )
         return cursor.fetchone() is not None
 
