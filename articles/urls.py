@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import feeds, views
+from . import comment_views, feeds, views
 
 app_name = "articles"
 
@@ -11,5 +11,9 @@ urlpatterns = [
     path("category/<slug:slug>/", views.CategoryView.as_view(), name="category"),
     path("category/<slug:slug>/feed/", feeds.CategoryFeed(), name="category_feed"),
     path("author/<slug:slug>/", views.AuthorView.as_view(), name="author"),
+    path("<slug:slug>/comments/", comment_views.comment_post, name="comment_post"),
+    path("<slug:slug>/comments/<int:pk>/edit/", comment_views.comment_edit, name="comment_edit"),
+    path("<slug:slug>/comments/<int:pk>/delete/", comment_views.comment_delete, name="comment_delete"),
+    path("<slug:slug>/comments/<int:pk>/report/", comment_views.comment_report, name="comment_report"),
     path("<slug:slug>/", views.article_detail, name="detail"),
 ]

@@ -9,7 +9,7 @@ from django.views.generic import ListView
 from subscriptions import access, stats
 from subscriptions.models import default_plan
 
-from . import search
+from . import comments, search
 from .models import Article, Author, Category
 from .structured_data import PAYWALL_CSS_CLASS, news_article
 
@@ -73,6 +73,7 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "json_ld": news_article(request, article, decision, visible_html),
         "paywall_class": PAYWALL_CSS_CLASS,
         "free_per_day": settings.FREE_ARTICLES_PER_DAY,
+        **comments.context_for(request, article),
     }
     response = render(request, "articles/article_detail.html", context)
     if not article.is_free:

@@ -233,6 +233,9 @@ ACCOUNT_RATE_LIMITS = {
     "request_login_code": "20/m/ip,3/m/key",
 }
 
+# --- Comments (articles/comments.py) ---
+COMMENTS_PER_MINUTE = envint("COMMENTS_PER_MINUTE", "5")
+
 # --- The paywall (see subscriptions/access.py and subscriptions/meter.py) ---
 FREE_ARTICLES_PER_DAY = envint("FREE_ARTICLES_PER_DAY", "3")
 # Coarse per-IP backstop so clearing cookies is not an unlimited reset; 0 turns it off.

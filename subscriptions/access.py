@@ -11,9 +11,10 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Case, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -45,6 +46,7 @@ class Entitlement:
     subscription_status: str = ""
     payment_failed: bool = False
     until: datetime | None = None
+    email_verified: bool = False
 
     @property
     def entitled(self) -> bool:
@@ -74,7 +76,7 @@ _ENTITLING = [Subscription.Status.TRIALING, Subscription.Status.ACTIVE, Subscrip
 def _user_entitlement(user) -> Entitlement:  # noqa: ANN001
     """One query: the user's best live subscription and complimentary access."""
     if user.is_staff:
-        return Entitlement(reason=Reason.STAFF)
+        return Entitlement(reason=Reason.STAFF, email_verified=True)
     now = timezone.now()
     best = (
         Subscription.objects.filter(user=OuterRef("pk"), status__in=_ENTITLING)
@@ -100,24 +102,28 @@ def _user_entitlement(user) -> Entitlement:  # noqa: ANN001
                 .order_by("-until")
                 .values("until")[:1]
             ),
+            email_verified=Exists(EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)),
         )
-        .values("sub_status", "sub_since", "sub_end", "comp_until")
+        .values("sub_status", "sub_since", "sub_end", "comp_until", "email_verified")
         .first()
     )
     if row is None:
         return NONE
     status = row["sub_status"] or ""
+    verified = row["email_verified"]
     if status == Subscription.Status.ACTIVE:
-        return Entitlement(reason=Reason.SUBSCRIBER, subscription_status=status, until=row["sub_end"])
+        return Entitlement(Reason.SUBSCRIBER, status, until=row["sub_end"], email_verified=verified)
     if status == Subscription.Status.TRIALING:
-        return Entitlement(reason=Reason.TRIAL, subscription_status=status, until=row["sub_end"])
+        return Entitlement(Reason.TRIAL, status, until=row["sub_end"], email_verified=verified)
     if status == Subscription.Status.PAST_DUE:
         since = row["sub_since"] or now
         if now < since + timezone.timedelta(days=settings.PAST_DUE_GRACE_DAYS):
-            return Entitlement(reason=Reason.GRACE, subscription_status=status, payment_failed=True)
+            return Entitlement(Reason.GRACE, status, payment_failed=True, email_verified=verified)
     if row["comp_until"]:
-        return Entitlement(reason=Reason.COMPLIMENTARY, until=row["comp_until"])
-    return Entitlement(subscription_status=status, payment_failed=status == Subscription.Status.PAST_DUE)
+        return Entitlement(Reason.COMPLIMENTARY, until=row["comp_until"], email_verified=verified)
+    return Entitlement(
+        subscription_status=status, payment_failed=status == Subscription.Status.PAST_DUE, email_verified=verified
+    )
 
 
 def entitlement(request: HttpRequest) -> Entitlement:
@@ -174,5 +180,6 @@ def redact(article, decision: Decision) -> None:  # noqa: ANN001
 
 
 def can_comment(request: HttpRequest) -> bool:
-    """Comments are for logged-in subscribers (and staff) only."""
-    return entitlement(request).entitled
+    """Comments are for logged-in subscribers (and staff) with a verified email."""
+    ent = entitlement(request)
+    return ent.entitled and ent.email_verified

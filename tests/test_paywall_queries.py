@@ -47,7 +47,10 @@ def test_anonymous_reader_over_the_limit(client, stories) -> None:  # noqa: ANN0
     assert count_queries(client, stories[4].get_absolute_url()) <= MAX_QUERIES
 
 
-def test_subscriber(client, stories, subscriber) -> None:  # noqa: ANN001
+def test_subscriber_with_sessions_in_redis_as_in_production(client, stories, subscriber, settings) -> None:  # noqa: ANN001
+    # With REDIS_URL set, sessions live in the cache (newsroom/settings.py), so
+    # the page is: user, entitlement, article, authors, comments, related.
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
     client.force_login(subscriber)
     assert count_queries(client, stories[0].get_absolute_url()) <= MAX_QUERIES
 

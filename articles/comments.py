@@ -1,0 +1,164 @@
+"""Comments: only logged-in subscribers (and staff) with a verified email may
+see or write them. Who may is decided by subscriptions.access.can_comment;
+this module holds the rules for writing (length, rate, edit window, one level
+of replies, ownership) and builds what the article page shows.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+
+from subscriptions import access
+
+from .models import Article, Comment, CommentReport
+
+MAX_LENGTH = 3000
+EDIT_WINDOW = timedelta(minutes=15)
+PAGE_SIZE = 20
+DRAFT_SESSION_KEY = "comment_draft"
+
+
+class CommentError(Exception):
+    """A comment could not be saved; the message is for the reader."""
+
+
+@dataclass
+class Thread:
+    comment: Comment
+    replies: list[Comment] = field(default_factory=list)
+
+
+def _clean_body(body: str) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise CommentError("Your comment is empty. Write something before posting.")
+    if len(body) > MAX_LENGTH:
+        raise CommentError(f"Comments can be at most {MAX_LENGTH} characters; yours has {len(body)}.")
+    return body
+
+
+def _check_rate(user) -> None:  # noqa: ANN001
+    """At most COMMENTS_PER_MINUTE new comments per user per minute (shared cache)."""
+    key = f"comment-rate:{user.pk}:{int(timezone.now().timestamp() // 60)}"
+    cache.add(key, 0, 90)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, 90)
+        count = 1
+    if count > settings.COMMENTS_PER_MINUTE:
+        raise CommentError("You're posting very quickly. Please wait a minute and try again.")
+
+
+def comment_create(*, user, article: Article, body: str, parent_id: int | None = None, token: str = "") -> Comment:  # noqa: ANN001
+    """Post a comment or a reply. A second submit of the same form (same token)
+    returns the first comment instead of creating another."""
+    if not article.comments_open:
+        raise CommentError("Comments are closed on this article.")
+    body = _clean_body(body)
+    token = (token or "")[:64]
+    if token:
+        existing = Comment.objects.filter(user=user, submit_token=token).first()
+        if existing is not None:
+            return existing
+    parent = None
+    if parent_id:
+        parent = Comment.objects.filter(pk=parent_id, article=article, is_hidden=False).first()
+        if parent is None:
+            raise CommentError("The comment you replied to is no longer there.")
+        parent = parent if parent.parent_id is None else parent.parent  # one level deep
+    _check_rate(user)
+    try:
+        with transaction.atomic():
+            return Comment.objects.create(article=article, user=user, parent=parent, body=body, submit_token=token)
+    except IntegrityError:  # the same form submitted twice at the same moment
+        return Comment.objects.get(user=user, submit_token=token)
+
+
+def _own(user, comment_id: int) -> Comment:  # noqa: ANN001
+    # Filtering by owner makes someone else's id indistinguishable from a missing one.
+    comment = Comment.objects.filter(pk=comment_id, user=user).select_related("article").first()
+    if comment is None:
+        raise Http404("No such comment.")
+    return comment
+
+
+def can_edit(comment: Comment) -> bool:
+    return timezone.now() - comment.created_at <= EDIT_WINDOW
+
+
+def comment_edit(*, user, comment_id: int, body: str) -> Comment:  # noqa: ANN001
+    comment = _own(user, comment_id)
+    if not can_edit(comment):
+        raise CommentError("Comments can only be edited in the first 15 minutes.")
+    comment.body = _clean_body(body)
+    comment.edited_at = timezone.now()
+    comment.save(update_fields=["body", "edited_at"])
+    return comment
+
+
+def comment_delete(*, user, comment_id: int) -> Article:  # noqa: ANN001
+    """Delete one's own comment (and the replies under it)."""
+    comment = _own(user, comment_id)
+    article = comment.article
+    comment.delete()
+    return article
+
+
+def comment_report(*, user, comment_id: int, reason: str = "") -> None:  # noqa: ANN001
+    comment = Comment.objects.filter(pk=comment_id, is_hidden=False).first()
+    if comment is None:
+        raise Http404("No such comment.")
+    CommentReport.objects.get_or_create(comment=comment, user=user, defaults={"reason": reason.strip()[:300]})
+
+
+def context_for(request: HttpRequest, article: Article) -> dict:
+    """What the comment section shows this reader. Readers who may not see
+    comments get only the count (already on the article): no comment query."""
+    if not access.can_comment(request):
+        return {"comments_visible": False}
+    newest_first = request.GET.get("comments") == "newest"
+    try:
+        page = max(1, int(request.GET.get("cpage", "1")))
+    except ValueError:
+        page = 1
+    order = ("-created_at", "-id") if newest_first else ("created_at", "id")
+    top = (
+        Comment.objects.filter(article=article, parent=None, is_hidden=False)
+        .order_by(*order)
+        .values("pk")[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]
+    )
+    # One query for a page of threads and their replies, whatever its length.
+    rows = list(
+        Comment.objects.filter(Q(pk__in=top) | Q(parent_id__in=top), is_hidden=False)
+        .select_related("user")
+        .order_by("created_at", "id")
+    )
+    threads: dict[int, Thread] = {c.pk: Thread(c) for c in rows if c.parent_id is None}
+    for c in rows:
+        if c.parent_id is not None and c.parent_id in threads:
+            threads[c.parent_id].replies.append(c)
+    ordered = sorted(threads.values(), key=lambda t: (t.comment.created_at, t.comment.pk), reverse=newest_first)
+    has_next = len(ordered) > PAGE_SIZE
+    draft = request.session.pop(DRAFT_SESSION_KEY, None) if hasattr(request, "session") else None
+    if draft and draft.get("article") != article.pk:
+        draft = None
+    return {
+        "comments_visible": True,
+        "threads": ordered[:PAGE_SIZE],
+        "comments_page": page,
+        "comments_has_next": has_next,
+        "comments_newest_first": newest_first,
+        "comment_token": secrets.token_hex(16),
+        "comment_draft": draft,
+        "comment_max_length": MAX_LENGTH,
+    }
