@@ -229,7 +229,8 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": os.getenv("RATE_LIMIT_RESET_PASSWORD", "20/m/ip,5/m/key"),
     "reset_password_from_key": "20/m/ip",
     "confirm_email": "1/3m/key",
-    "change_email": "1/m/user",
+    # Adding, changing, re-sending or removing an address (allauth has no "change_email" action).
+    "manage_email": "5/m/user",
     "request_login_code": "20/m/ip,3/m/key",
 }
 
@@ -242,6 +243,9 @@ FREE_ARTICLES_PER_DAY = envint("FREE_ARTICLES_PER_DAY", "3")
 FREE_ARTICLES_PER_IP_PER_DAY = envint("FREE_ARTICLES_PER_IP_PER_DAY", "30")
 # Trust X-Forwarded-For only when a proxy you run sets it: the number of proxies in front.
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", "0")
+# allauth's rate limits key on the client IP too: without this, behind a proxy
+# every reader would share the proxy's address and one login budget.
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 METER_COOKIE_NAME = "reader"
 METER_COOKIE_MAX_AGE = 60 * 60 * 24 * 365 * 2
 METER_RETENTION_DAYS = envint("METER_RETENTION_DAYS", "7")
