@@ -1,0 +1,161 @@
+"""Shared fixtures for the browser journeys in this package.
+
+One Chromium per test session (Debian's, at /usr/bin/chromium: Playwright's own
+download does not work here), a fresh browser context per test so cookies
+never leak between journeys, and every journey at two viewports. Each step is
+saved as artifacts/e2e/<journey>-<viewport>-<nn>-<step>.png so a reviewer can
+see what the reader saw; a failing test also leaves a "-failed" screenshot.
+
+The pages talk to pytest-django's `live_server`, which runs in this process:
+the test and the server share settings, the locmem mailbox and the cache, and
+the database is the transactional one (rows a test creates are committed, so
+the server thread sees them).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from tests.conftest import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
+Screenshot = Callable[[Page, str], Path]
+VIEWPORTS = {
+    "mobile": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
+    "desktop": {"viewport": {"width": 1280, "height": 900}},
+}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
+    # Lets the page fixture know, at teardown, whether the test body failed.
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="module")
+def browser(django_db_setup) -> Iterator[Browser]:  # noqa: ANN001
+    """One Chromium per test module.
+
+    Playwright's sync API keeps an asyncio loop registered on the main thread
+    while it runs. Django then refuses ORM calls from this thread (the test
+    database must therefore exist before the browser starts, hence
+    django_db_setup), and a second sync_playwright() elsewhere in the suite
+    would refuse to start. So the browser lives only as long as a module of
+    journeys, and only during that time is Django's async-safety check off:
+    nothing here is actually async.
+    """
+    with pytest.MonkeyPatch.context() as mp, sync_playwright() as p:
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def viewport(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def journey(request: pytest.FixtureRequest) -> str:
+    """The journey's name in file names: the module name without test_, dashed."""
+    return request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_").replace("_", "-")
+
+
+@pytest.fixture
+def dialogs() -> list[str]:
+    """Messages of every alert/confirm/prompt any page of the test opened (they are dismissed).
+
+    No page of the site opens one, so a journey can assert this stays empty;
+    a script smuggled into a page typically shows itself this way.
+    """
+    return []
+
+
+@pytest.fixture
+def new_page(
+    browser: Browser,
+    viewport: str,
+    journey: str,
+    live_server,  # noqa: ANN001
+    dialogs: list[str],
+    request: pytest.FixtureRequest,
+) -> Iterator[Callable[[], Page]]:
+    """Open a page in a fresh context (a separate reader: own cookies) at this test's viewport."""
+    contexts: list[BrowserContext] = []
+
+    def open_page() -> Page:
+        context = browser.new_context(base_url=live_server.url, **VIEWPORTS[viewport])
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        return page
+
+    yield open_page
+
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    for n, context in enumerate(contexts):
+        if failed:
+            for page in context.pages:
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=ARTIFACTS / f"{journey}-{viewport}-failed-{n}.png", full_page=True)
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[[], Page]) -> Page:
+    return new_page()
+
+
+@pytest.fixture
+def screenshot(journey: str, viewport: str) -> Screenshot:
+    """`screenshot(page, "paywall")` -> artifacts/e2e/<journey>-<viewport>-<nn>-paywall.png."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for stale in ARTIFACTS.glob(f"{journey}-{viewport}-*.png"):
+        stale.unlink()
+    steps = iter(range(1, 100))
+
+    def take(page: Page, step: str) -> Path:
+        slug = re.sub(r"[^a-z0-9]+", "-", step.lower()).strip("-")
+        path = ARTIFACTS / f"{journey}-{viewport}-{next(steps):02d}-{slug}.png"
+        page.screenshot(path=path, full_page=True)
+        return path
+
+    return take
+
+
+def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
+    """Fill whichever login form the page shows: allauth's (`login`) or the admin's (`username`).
+
+    Fields are found by name and the form is submitted with Enter, so this does
+    not depend on how the login template is laid out or what its button says.
+    """
+    password_field = page.locator("input[name=password]")
+    password_field.wait_for()
+    page.locator("input[name=login], input[name=username]").first.fill(email)
+    password_field.fill(password)
+    password_field.press("Enter")
+
+
+@pytest.fixture
+def editors_group(transactional_db) -> Group:  # noqa: ANN001
+    """The "Editors" group migration articles/0002 makes. Transactional tests flush
+    the database afterwards, so a journey that runs after one makes it again."""
+    group, _ = Group.objects.get_or_create(name="Editors")
+    group.permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="articles",
+            content_type__model__in=["article", "category", "author", "comment", "commentreport"],
+        )
+    )
+    return group
