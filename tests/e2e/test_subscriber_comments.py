@@ -1,0 +1,117 @@
+"""A verified subscriber (complimentary access) logs in from the paywall, reads
+a metered and a subscribers-only story in full without ads, and then posts,
+replies to, edits and deletes a comment."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Locator, Page, expect
+
+from articles.models import Article, Comment
+from subscriptions.models import ComplimentaryAccess
+from tests.conftest import make_article, make_user
+from tests.e2e.conftest import Screenshot, log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def story(access: str, title: str) -> tuple[Article, str]:
+    marker = f"Only readers with access read {uuid.uuid4().hex}."
+    body = f"The opening of {title.lower()}.\n\n[paywall]\n\n{marker}\n\nThe end."
+    return make_article(access=access, title=title, body=body), marker
+
+
+def ad_slots(page: Page) -> Locator:
+    return page.get_by_role("complementary", name="Advertisement", exact=True)
+
+
+def own_actions(comment: Locator) -> Locator:
+    """The action row of this comment itself, not of the replies nested under it."""
+    return comment.locator(":scope > article .comment__actions")
+
+
+def test_subscriber_reads_everything_without_ads_and_manages_a_comment(
+    page: Page, screenshot: Screenshot, viewport: str
+) -> None:
+    user = make_user(f"comp.{viewport}@example.com")
+    ComplimentaryAccess.objects.create(user=user, until=timezone.now() + timedelta(days=30), note="e2e")
+    metered, metered_marker = story(Article.Access.METERED, "Tides of the port budget")
+    exclusive, exclusive_marker = story(Article.Access.SUBSCRIBERS, "The shipyard ledger")
+
+    page.goto(exclusive.get_absolute_url())
+    paywall = page.get_by_role("region", name="This story is for subscribers.")
+    expect(paywall).to_be_visible()
+    paywall.get_by_role("link", name="Log in").click()
+    page.wait_for_url(lambda url: urlsplit(url).path == "/accounts/login/")
+    screenshot(page, "login")
+    log_in(page, user.email)
+    page.wait_for_url(lambda url: urlsplit(url).path == exclusive.get_absolute_url())
+
+    expect(page.get_by_role("navigation", name="Account").get_by_role("button", name="Log out")).to_be_visible()
+    expect(page.get_by_text(exclusive_marker)).to_be_visible()
+    expect(page.locator("section.paywall")).to_have_count(0)
+    expect(ad_slots(page)).to_have_count(0)
+    screenshot(page, "subscribers-only-in-full")
+
+    page.goto(metered.get_absolute_url())
+    expect(page.get_by_text(metered_marker)).to_be_visible()
+    expect(page.locator("section.paywall")).to_have_count(0)
+    expect(page.locator(".meter-note")).to_have_count(0)  # subscribers are not metered
+    expect(ad_slots(page)).to_have_count(0)
+    expect(page.locator(".ad-slot")).to_have_count(0)
+    screenshot(page, "metered-in-full")
+
+    # Post.
+    first = f"First thoughts {uuid.uuid4().hex[:8]}: the budget misses the dredging."
+    page.get_by_label("Add a comment").fill(first)
+    page.get_by_role("button", name="Post comment").click()
+    expect(page.get_by_role("status")).to_contain_text("Your comment is posted.")
+    expect(page.get_by_role("heading", name="Comments (1)")).to_be_visible()
+    thread = page.locator("ol.comment-list > li.comment").filter(has_text=first)
+    expect(thread).to_have_count(1)
+    expect(thread.locator(".comment__text").first).to_have_text(first)
+    screenshot(page, "comment-posted")
+
+    # Reply to it (the reply form is folded away under "Reply").
+    reply = f"A reply {uuid.uuid4().hex[:8]}: dredging is in next year's plan."
+    thread.locator("summary", has_text="Reply").click()
+    thread.get_by_label(f"Reply to {user.username}").fill(reply)
+    thread.get_by_role("button", name="Post reply").click()
+    expect(page.get_by_role("status")).to_contain_text("Your comment is posted.")
+    expect(page.get_by_role("heading", name="Comments (2)")).to_be_visible()
+    nested = thread.locator("ol.comment-replies > li.comment--reply")
+    expect(nested).to_have_count(1)
+    expect(nested.locator(".comment__text")).to_have_text(reply)
+    screenshot(page, "reply-posted")
+
+    # Edit the first comment.
+    edited = f"Edited thoughts {uuid.uuid4().hex[:8]}: the budget does fund dredging."
+    own_actions(thread).get_by_role("link", name="Edit").click()
+    page.wait_for_url("**/comments/*/edit/")
+    box = page.get_by_label("Your comment")
+    expect(box).to_have_value(first)
+    box.fill(edited)
+    screenshot(page, "editing")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(lambda url: urlsplit(url).path == metered.get_absolute_url())
+    expect(page.get_by_role("status")).to_contain_text("Your comment is updated.")
+    thread = page.locator("ol.comment-list > li.comment").filter(has_text=edited)
+    expect(thread.locator(":scope > article .comment__text")).to_have_text(edited)
+    expect(thread.locator(":scope > article .comment__meta")).to_contain_text("edited")
+    expect(page.get_by_text(first)).to_have_count(0)
+    screenshot(page, "comment-edited")
+
+    # Delete it: the reply under it goes too.
+    own_actions(thread).get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("status")).to_contain_text("Your comment is deleted.")
+    expect(page.get_by_role("heading", name="Comments (0)")).to_be_visible()
+    expect(page.get_by_text(edited)).to_have_count(0)
+    expect(page.get_by_text(reply)).to_have_count(0)
+    expect(page.get_by_text("No comments yet.")).to_be_visible()
+    screenshot(page, "comment-deleted")
+    assert not Comment.objects.filter(article=metered).exists()
