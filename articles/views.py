@@ -1,7 +1,8 @@
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, Q, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_GET
 from django.views.generic import ListView
@@ -9,7 +10,7 @@ from django.views.generic import ListView
 from subscriptions import access, stats
 from subscriptions.models import default_plan
 
-from . import comments, search
+from . import comments, page_cache, search
 from .models import Article, Author, Category
 from .structured_data import PAYWALL_CSS_CLASS, news_article
 
@@ -40,7 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     article = get_object_or_404(
         Article.objects.select_related("category")
-        .prefetch_related("authors")
+        .defer("body", "search_vector")
         .annotate(comment_count=Count("comments", filter=Q(comments__is_hidden=False))),
         slug=slug,
     )
@@ -48,6 +49,23 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if preview and not request.user.is_staff:
         raise Http404("No article here.")
     decision = access.decide(request, article)
+    if decision.paywalled:
+        stats.bump("paywall_view")
+    cache_key = html = None
+    if page_cache.applies(request, preview):
+        cache_key, html = page_cache.get(request, article, decision)
+    if html is None:
+        html = _render_article(request, article, decision, preview)
+        if cache_key:
+            page_cache.put(cache_key, html)
+    response = HttpResponse(html)
+    if not article.is_free:
+        response["X-Robots-Tag"] = "noarchive"
+    return _private(response)
+
+
+def _render_article(request: HttpRequest, article: Article, decision: access.Decision, preview: bool) -> str:
+    prefetch_related_objects([article], "authors")
     visible_html = access.visible_html(article, decision)
     access.redact(article, decision)
     related = list(
@@ -61,8 +79,6 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
         )  # fmt: skip
         .order_by("-publish_at", "-id")[:4]
     )
-    if decision.paywalled:
-        stats.bump("paywall_view")
     context = {
         "article": article,
         "decision": decision,
@@ -75,10 +91,7 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "free_per_day": settings.FREE_ARTICLES_PER_DAY,
         **comments.context_for(request, article),
     }
-    response = render(request, "articles/article_detail.html", context)
-    if not article.is_free:
-        response["X-Robots-Tag"] = "noarchive"
-    return _private(response)
+    return render_to_string("articles/article_detail.html", context, request)
 
 
 class PublishedListView(ListView):

@@ -236,6 +236,8 @@ ACCOUNT_RATE_LIMITS = {
 
 # --- Comments (articles/comments.py) ---
 COMMENTS_PER_MINUTE = envint("COMMENTS_PER_MINUTE", "5")
+# Seconds an anonymous reader's rendered article page is reused (articles/page_cache.py); 0 = off.
+PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", "300")
 
 # --- The paywall (see subscriptions/access.py and subscriptions/meter.py) ---
 FREE_ARTICLES_PER_DAY = envint("FREE_ARTICLES_PER_DAY", "3")

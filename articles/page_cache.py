@@ -1,0 +1,73 @@
+"""Rendered article pages for anonymous readers, kept in the shared cache.
+
+An anonymous reader's article page depends only on the article and on what
+`subscriptions.access.decide()` answered — full text or teaser, why, and how
+many free articles are left — plus the URL it was asked for (the "Log in" link
+returns there). So once the meter has decided (that part always runs, on every
+request: credits are never cached), the page itself can be reused for every
+anonymous reader who got the same answer. The decision is part of the key, so
+a page rendered with the full text can only ever be served to a reader whose
+own decision was "full"; a teaser page holds the teaser only.
+
+Never used for logged-in readers (their header, comments and forms are
+personal, and forms carry CSRF tokens), for staff previews, or while a flash
+message is waiting to be shown.
+
+Freshness: the key holds the article's `updated_at` and visible comment count,
+and a site-wide generation number that any save or delete of an article,
+section, author, comment or plan bumps. A scheduled article going live saves
+nothing, so pages also expire after `PAGE_CACHE_SECONDS` (default 300; 0
+turns the cache off): the "More from" cards may lag a scheduled story by that
+long, the story itself never does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+
+from subscriptions.access import Decision
+
+from .models import Article
+
+GENERATION_KEY = "page-cache:generation"
+
+
+def applies(request: HttpRequest, preview: bool) -> bool:
+    return (
+        settings.PAGE_CACHE_SECONDS > 0
+        and not preview
+        and not request.user.is_authenticated
+        and "messages" not in request.COOKIES
+    )
+
+
+def _key(request: HttpRequest, article: Article, decision: Decision) -> str:
+    generation = cache.get(GENERATION_KEY, 0)
+    url = hashlib.sha256(f"{request.scheme}://{request.get_host()}{request.get_full_path()}".encode()).hexdigest()
+    parts = (
+        generation, article.pk, article.updated_at.timestamp(), article.comment_count,
+        decision.full, decision.reason.value, decision.credits_left, settings.FREE_ARTICLES_PER_DAY, url[:32],
+    )  # fmt: skip
+    return "page-cache:article:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def get(request: HttpRequest, article: Article, decision: Decision) -> tuple[str, str | None]:
+    """(key, cached page or None)."""
+    key = _key(request, article, decision)
+    return key, cache.get(key)
+
+
+def put(key: str, html: str) -> None:
+    cache.set(key, html, settings.PAGE_CACHE_SECONDS)
+
+
+def invalidate(**kwargs) -> None:  # noqa: ANN003 - signal receiver
+    """Every cached page is stale: something they show has changed. A new,
+    never-used generation (not a counter, which could restart after eviction
+    and meet old pages again)."""
+    cache.set(GENERATION_KEY, time.time_ns(), None)

@@ -1,0 +1,130 @@
+"""The rendered-page cache for anonymous readers (articles/page_cache.py).
+
+It may only ever hand a page to a reader whose own meter decision produced the
+same page: full text to a reader with a credit, the teaser to a reader over the
+limit, nothing to logged-in readers. And it must not serve stale text.
+"""
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from articles.models import Article, Comment
+
+from .conftest import MARKER, make_article, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def html(client: Client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "private" in response["Cache-Control"]
+    return response.content.decode()
+
+
+@pytest.fixture
+def stories(category, author) -> list[Article]:  # noqa: ANN001
+    return [make_article(category=category, authors=[author]) for _ in range(5)]
+
+
+def over_the_limit(stories: list[Article]) -> Client:
+    reader = Client()
+    for story in stories[1:4]:  # FREE_ARTICLES_PER_DAY = 3
+        assert MARKER in html(reader, story.get_absolute_url())
+    return reader
+
+
+def test_a_cached_full_page_never_reaches_a_reader_over_the_limit(stories) -> None:  # noqa: ANN001
+    url = stories[0].get_absolute_url()
+    assert MARKER in html(Client(), url)  # a fresh reader: full page, now cached
+    assert MARKER in html(Client(), url)  # served again to the next fresh reader
+    page = html(over_the_limit(stories), url)
+    assert MARKER not in page
+    assert 'class="paywall"' in page
+
+
+def test_a_cached_teaser_page_never_shortchanges_a_reader_with_credits(stories) -> None:  # noqa: ANN001
+    url = stories[0].get_absolute_url()
+    assert MARKER not in html(over_the_limit(stories), url)
+    page = html(Client(), url)
+    assert MARKER in page
+    assert "2 free articles left today" in page
+
+
+def test_the_credits_note_is_each_readers_own(stories) -> None:  # noqa: ANN001
+    url = stories[0].get_absolute_url()
+    assert "2 free articles left today" in html(Client(), url)
+    second = Client()
+    html(second, stories[1].get_absolute_url())
+    assert "1 free article left today" in html(second, url)
+
+
+def test_a_cache_hit_still_spends_the_credit(stories) -> None:  # noqa: ANN001
+    url = stories[0].get_absolute_url()
+    html(Client(), url)
+    reader = Client()
+    for story in stories[:3]:
+        html(reader, story.get_absolute_url())
+    assert MARKER not in html(reader, stories[3].get_absolute_url())
+
+
+def test_logged_in_readers_never_get_the_anonymous_page(stories, subscriber, free_reader) -> None:  # noqa: ANN001
+    url = stories[0].get_absolute_url()
+    assert "ad-slot" in html(Client(), url)
+    member = Client()
+    member.force_login(subscriber)
+    page = html(member, url)
+    assert MARKER in page and "ad-slot" not in page and "Log out" in page
+    reader = Client()
+    reader.force_login(free_reader)
+    assert "Log out" in html(reader, url)
+
+
+def test_an_edit_shows_at_once(stories, author) -> None:  # noqa: ANN001
+    story = stories[0]
+    html(Client(), story.get_absolute_url())
+    story.title = "A corrected headline"
+    story.save()
+    assert "A corrected headline" in html(Client(), story.get_absolute_url())
+    # Another story's edit shows in the "More from" cards at once, too.
+    stories[1].title = "Renamed neighbour"
+    stories[1].save()
+    assert "Renamed neighbour" in html(Client(), story.get_absolute_url())
+
+
+def test_the_comment_count_is_current(stories) -> None:  # noqa: ANN001
+    story = stories[0]
+    assert "Comments (0)" in html(Client(), story.get_absolute_url())
+    Comment.objects.create(article=story, user=make_user(), body="First!")
+    assert "Comments (1)" in html(Client(), story.get_absolute_url())
+
+
+def test_the_login_link_returns_to_the_url_asked_for(stories) -> None:  # noqa: ANN001
+    url = stories[0].get_absolute_url()
+    html(Client(), url)
+    page = html(Client(), url + "?utm_source=newsletter")
+    assert "utm_source%3Dnewsletter" in page
+
+
+def test_a_hit_costs_fewer_queries_than_a_render(stories) -> None:  # noqa: ANN001
+    url = stories[0].get_absolute_url()
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            html(Client(), url)
+        return len([q for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]])
+
+    rendered, cached = queries(), queries()
+    assert cached < rendered
+    assert cached <= 4  # the article; the meter: the read, the reader's credit, the per-IP backstop
+
+
+def test_it_can_be_turned_off(stories, settings) -> None:  # noqa: ANN001
+    settings.PAGE_CACHE_SECONDS = 0
+    url = stories[0].get_absolute_url()
+    html(Client(), url)
+    stories[0].title = "Changed behind the cache's back"
+    Article.objects.filter(pk=stories[0].pk).update(title="Changed behind the cache's back")
+    assert "Changed behind the cache" in html(Client(), url)
