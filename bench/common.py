@@ -72,8 +72,13 @@ def manage(env: dict[str, str], *args: str) -> str:
 
 
 @contextlib.contextmanager
-def running_site(db: str, *, workers: int = 3, threads: int = 1, **extra: str) -> Iterator[tuple[int, dict]]:
-    """Create `db`, migrate and seed it, serve it with gunicorn; drop it afterwards."""
+def running_site(
+    db: str, *, workers: int = 3, threads: int = 1, production_conf: bool = False, **extra: str
+) -> Iterator[tuple[int, dict]]:
+    """Create `db`, migrate and seed it, serve it with gunicorn; drop it afterwards.
+
+    production_conf=True serves with gunicorn.conf.py (the production settings:
+    worker count from the CPUs unless WEB_CONCURRENCY is in `extra`)."""
     env = site_env(db, **extra)
     port = free_port()
     psql(f"CREATE DATABASE {db}")
@@ -82,16 +87,19 @@ def running_site(db: str, *, workers: int = 3, threads: int = 1, **extra: str) -
         manage(env, "migrate", "--noinput", "-v0")
         manage(env, "collectstatic", "--noinput", "-v0")
         manage(env, "seed_demo")
-        server = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "newsroom.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
-             "-k", "gthread", "--threads", str(threads), "--timeout", "60", "--log-level", "warning"],
-            cwd=ROOT, env=env,
-        )  # fmt: skip
+        if production_conf:
+            command = [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "newsroom.wsgi"]
+            env.update(BIND=f"127.0.0.1:{port}", ACCESS_LOG="/dev/null")
+        else:
+            command = [str(ROOT / ".venv/bin/gunicorn"), "newsroom.wsgi", "-b", f"127.0.0.1:{port}",
+                       "-w", str(workers), "-k", "gthread", "--threads", str(threads), "--timeout", "60",
+                       "--log-level", "warning"]  # fmt: skip
+        server = subprocess.Popen(command, cwd=ROOT, env=env)
         for _ in range(150):
             if request(port, "GET", "/healthz", timeout=2)[0] == 200:
                 break
             time.sleep(0.1)
-        yield port, env
+        yield port, env | {"GUNICORN_PID": str(server.pid)}
     finally:
         if server is not None:
             server.terminate()

@@ -1,0 +1,278 @@
+"""Benchmark: the article page against a minimal Django view, on one server, in one run.
+
+    .venv/bin/python bench/run.py [--seconds 15] [--connections 16] [--scale 1000,100000] [--record]
+
+What it does, on loopback only:
+  1. creates a throwaway PostgreSQL database, migrates, loads the demo newsroom
+     and serves it with gunicorn using the production gunicorn.conf.py (workers
+     from the CPU count) and Redis for cache and sessions, as in production;
+  2. counts SQL queries per page with Django's test client (same database);
+  3. with wrk, measures requests/s and p50/p99 latency of the article page for
+     three readers — an anonymous reader with credits (a new reader on every
+     request: new meter cookie, new credit taken, a different client address so
+     the per-IP backstop stays on and is exercised), an anonymous reader over the
+     limit (paywall), a logged-in subscriber — and, right after each, of
+     /_bench/minimal/<size>/ (bench/urls.py) returning a page of the same byte
+     size through the same middleware, and reports article ÷ minimal;
+  4. reads the workers' resident memory;
+  5. generates articles (manage.py generate_articles) up to each --scale size
+     and measures home, category and search latency.
+Prints a Markdown section; --record appends it to bench/RESULTS.md.
+Needs wrk (apt-get install wrk) and PostgreSQL and Redis on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, manage, request, running_site  # noqa: E402
+
+LIMIT = 3
+LUA = """
+paths = {%(paths)s}
+rotate_ip = %(rotate_ip)s
+counter = 0
+request = function()
+  counter = counter + 1
+  local headers = {}
+  for k, v in pairs(wrk.headers) do headers[k] = v end
+  if rotate_ip then
+    headers["X-Forwarded-For"] = math.random(1, 223) .. "." .. math.random(0, 255) .. "." ..
+      math.random(0, 255) .. "." .. math.random(1, 254)
+  end
+  return wrk.format("GET", paths[(counter %% #paths) + 1], headers)
+end
+"""
+
+SETUP = """
+import json
+from importlib import import_module
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from articles.models import Article, Category
+user = get_user_model().objects.get(email="reader@ledger.example")  # seed_demo's complimentary subscriber
+session = import_module(settings.SESSION_ENGINE).SessionStore()
+session["_auth_user_id"] = str(user.pk)
+session["_auth_user_backend"] = settings.AUTHENTICATION_BACKENDS[0]
+session["_auth_user_hash"] = user.get_session_auth_hash()
+session.create()
+metered = list(Article.objects.published().filter(access="metered").values_list("slug", flat=True)[:12])
+category = Category.objects.order_by("id").values_list("slug", flat=True).first()
+print(json.dumps({"session": session.session_key, "metered": metered, "category": category}))
+"""
+
+QUERIES = """
+import json
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from articles.models import Article, Author, Category
+slugs = list(Article.objects.published().filter(access="metered").values_list("slug", flat=True)[:5])
+def count(client, path):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return len(ctx.captured_queries)
+out = {}
+anon = Client(HTTP_HOST="127.0.0.1")
+out["article, anonymous with credits"] = count(anon, f"/{slugs[0]}/")
+out["article, anonymous re-reading"] = count(anon, f"/{slugs[0]}/")
+for slug in slugs[1:%(limit)d]:
+    anon.get(f"/{slug}/")
+out["article, anonymous over the limit"] = count(anon, f"/{slugs[%(limit)d]}/")
+subscriber = Client(HTTP_HOST="127.0.0.1")
+subscriber.force_login(get_user_model().objects.get(email="reader@ledger.example"))
+out["article, subscriber"] = count(subscriber, f"/{slugs[4]}/")
+fresh = Client(HTTP_HOST="127.0.0.1")
+out["home"] = count(fresh, "/")
+out["category"] = count(fresh, f"/category/{Category.objects.first().slug}/")
+out["author"] = count(fresh, f"/author/{Author.objects.first().slug}/")
+out["search"] = count(fresh, "/search/?q=budget")
+print(json.dumps(out))
+"""
+
+
+def wrk(port: int, paths: list[str], *, seconds: float, connections: int, cookie: str = "",
+        rotate_ip: bool = False) -> dict:  # fmt: skip
+    """Run wrk against `paths` (round robin); requests/s, p50/p99 in ms, errors."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(LUA % {"paths": ", ".join(json.dumps(p) for p in paths), "rotate_ip": str(rotate_ip).lower()})
+        script = fh.name
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:.0f}s", "--latency", "-s", script]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    output = subprocess.run([*command, f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True).stdout
+    os.unlink(script)
+
+    def ms(label: str) -> float:
+        value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", output, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50": ms("50%"),
+        "p99": ms("99%"),
+        "errors": int(bad.group(1)) if bad else 0,
+        "socket_errors": socket_errors.group(1) if socket_errors else "",
+    }
+
+
+def page_size(port: int, path: str, cookie: str = "") -> tuple[int, bytes]:
+    status, _, body = request(port, "GET", path, headers={"Cookie": cookie} if cookie else {})
+    assert status == 200, (path, status)
+    return len(body), body
+
+
+def worker_rss_mb(master_pid: int) -> list[float]:
+    pids = subprocess.run(["pgrep", "-P", str(master_pid)], capture_output=True, text=True).stdout.split()
+    sizes = []
+    for pid in pids:
+        status = Path(f"/proc/{pid}/status").read_text()
+        sizes.append(int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024)
+    return sorted(sizes)
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())  # fmt: skip
+    mem = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)) / 1024 / 1024
+    pg = subprocess.run(["psql", "-tAc", "show server_version", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres"],
+                        capture_output=True, text=True).stdout.strip()  # fmt: skip
+    return f"{os.cpu_count()} CPUs ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}, PostgreSQL {pg}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--scale", default="1000,100000", help="article counts for the archive latency runs")
+    parser.add_argument("--record", action="store_true")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        print("wrk is not installed: apt-get install wrk", file=sys.stderr)
+        return 2
+
+    db = f"newsroom_bench_{os.getpid()}"
+    extra = {
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "CACHE_KEY_PREFIX": db,
+        "FREE_ARTICLES_PER_DAY": str(LIMIT),
+        "TRUSTED_PROXY_COUNT": "1",  # the credits run sends X-Forwarded-For as a proxy would
+    }
+    lines: list[str] = []
+    ok = True
+    with running_site(db, production_conf=True, **extra) as (port, env):
+        workers = len(worker_rss_mb(int(env["GUNICORN_PID"])))
+        data = json.loads(manage(env, "shell", "-c", SETUP).strip().splitlines()[-1])
+        queries = json.loads(manage(env, "shell", "-c", QUERIES % {"limit": LIMIT}).strip().splitlines()[-1])
+        paths = [f"/{slug}/" for slug in data["metered"][:-LIMIT]]
+        subscriber_cookie = f"sessionid={data['session']}"
+
+        # A reader over the limit: spend the allowance on other articles first.
+        spend = [f"/{slug}/" for slug in data["metered"][-LIMIT:]]
+        _, headers, _ = request(port, "GET", spend[0])
+        meter_cookie = "; ".join(f"{k}={v}" for k, v in headers["cookies"].items())
+        for path in spend[1:]:
+            request(port, "GET", path, headers={"Cookie": meter_cookie})
+
+        # Each persona's page really is what it claims to be.
+        _, credits_page = page_size(port, paths[0])
+        _, over_page = page_size(port, paths[0], meter_cookie)
+        _, subscriber_page = page_size(port, paths[0], subscriber_cookie)
+        assert b'class="paywall"' not in credits_page and b"ad-slot" in credits_page
+        assert b'class="paywall"' in over_page
+        assert b'class="paywall"' not in subscriber_page and b"ad-slot" not in subscriber_page
+
+        runs = [
+            ("anonymous reader with credits", "", True),
+            ("anonymous reader over the limit", meter_cookie, False),
+            ("subscriber", subscriber_cookie, False),
+        ]
+        # Warm every worker (template and URL caches) before measuring.
+        wrk(port, paths, seconds=3, connections=args.connections, cookie=subscriber_cookie)
+        rows = []
+        for label, cookie, rotate in runs:
+            size = round(sum(page_size(port, p, cookie)[0] for p in paths) / len(paths))
+            article = wrk(port, paths, seconds=args.seconds, connections=args.connections, cookie=cookie,
+                          rotate_ip=rotate)  # fmt: skip
+            minimal = wrk(port, [f"/_bench/minimal/{size}/"], seconds=args.seconds, connections=args.connections,
+                          cookie=cookie)  # fmt: skip
+            ok &= article["errors"] == 0 and minimal["errors"] == 0
+            rows.append((label, size, article, minimal))
+        rss = worker_rss_mb(int(env["GUNICORN_PID"]))
+
+        scale_rows = []
+        for target in [int(n) for n in args.scale.split(",") if n]:
+            have = int(manage(env, "shell", "-c",
+                              "from articles.models import Article; print(Article.objects.published().count())"
+                              ).strip().splitlines()[-1])  # fmt: skip
+            if target > have:
+                started = time.monotonic()
+                manage(env, "generate_articles", str(target - have))
+                manage(env, "shell", "-c", "from django.db import connection; connection.cursor().execute('ANALYZE')")
+                print(f"generated {target - have} articles in {time.monotonic() - started:.0f} s", file=sys.stderr)
+            for page, path in [("home", "/"), ("category", f"/category/{data['category']}/"),
+                               ("category, page 20", f"/category/{data['category']}/?page=20"),
+                               ("search", "/search/?q=harbor+budget")]:  # fmt: skip
+                result = wrk(port, [path], seconds=max(5, args.seconds / 2), connections=4)
+                ok &= result["errors"] == 0
+                scale_rows.append((target, page, result))
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    commit = commit.stdout.strip()
+    lines += [
+        f"## Benchmark — {time.strftime('%Y-%m-%d %H:%M %Z')}",
+        "",
+        f"Command: `.venv/bin/python bench/run.py --seconds {args.seconds:.0f} --connections {args.connections} "
+        f"--scale {args.scale}{' --record' if args.record else ''}`  ",
+        f"Commit: `{commit}`  ",
+        f"Machine: {machine()}  ",
+        f"Server: gunicorn with gunicorn.conf.py ({workers} gthread workers × 2 threads), PostgreSQL and Redis "
+        f"on loopback, wrk -t2 -c{args.connections} on the same machine (it competes with the server for CPU).",
+        "",
+        "### Article page vs a minimal Django view of the same size (same server, same run)",
+        "",
+        "| Reader | Page bytes | Article req/s | Minimal req/s | Ratio | Article p50 / p99 ms | Minimal p50 / p99 ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, size, article, minimal in rows:
+        ratio = article["rps"] / minimal["rps"]
+        lines.append(
+            f"| {label} | {size} | {article['rps']:.0f} | {minimal['rps']:.0f} | **{ratio:.2f}×** "
+            f"| {article['p50']:.1f} / {article['p99']:.1f} | {minimal['p50']:.1f} / {minimal['p99']:.1f} |"
+        )
+    lines += ["", "### SQL queries per page (Django test client against the same database)", "",
+              "| Page | Queries |", "|---|---|"]  # fmt: skip
+    lines += [f"| {page} | {n} |" for page, n in queries.items()]
+    lines += ["", f"### Worker memory after the runs: {', '.join(f'{m:.0f}' for m in rss)} MB RSS "
+              f"(max {max(rss):.0f} MB, total {sum(rss):.0f} MB)", ""]  # fmt: skip
+    lines += ["### Archive pages by number of published articles (wrk -c4)", "",
+              "| Articles | Page | req/s | p50 ms | p99 ms |", "|---|---|---|---|---|"]  # fmt: skip
+    lines += [f"| {n:,} | {page} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} |" for n, page, r in scale_rows]
+    if not ok:
+        lines += ["", "**Errors: some responses were not 2xx/3xx — see wrk output.**"]
+    report = "\n".join(lines) + "\n"
+    print(report)
+    if args.record:
+        with open(ROOT / "bench" / "RESULTS.md", "a") as fh:
+            fh.write("\n" + report)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
