@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
@@ -7,6 +8,10 @@ from django.views.static import serve
 from articles.sitemaps import sitemaps
 
 from . import views
+
+# The admin's own login form has no rate limit: send it through allauth's
+# login (rate-limited, email verification) and let staff back in from there.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("admin/", admin.site.urls),
