@@ -174,9 +174,31 @@ def update_search_vector(article_id: int) -> None:
         )
 
 
+# A username no sign-up can produce (the username validators refuse "<", ">" and spaces).
+DELETED_READER_USERNAME = "<deleted reader>"
+
+
+def deleted_reader():  # noqa: ANN201
+    """The inactive stand-in author of comments whose writer deleted their account.
+
+    Deleting a reader's comments would take other readers' replies with them
+    (replies cascade from their parent), so the comments stay and are shown as
+    by "Deleted reader"; nothing in them points to the person any more."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    user, _ = get_user_model().objects.get_or_create(
+        username=DELETED_READER_USERNAME,
+        defaults={"first_name": "Deleted", "last_name": "reader", "is_active": False, "password": make_password(None)},
+    )
+    return user
+
+
 class Comment(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="comments")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET(deleted_reader), related_name="comments"
+    )
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
     )

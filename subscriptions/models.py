@@ -90,7 +90,11 @@ class Subscription(models.Model):
         PAUSED = "paused", "Paused"
         CANCELED = "canceled", "Canceled"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions")
+    # NULL once the reader deleted their account: the billing record stays for
+    # the publisher's figures and for finding it in Stripe by its ids.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="subscriptions"
+    )
     plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.SET_NULL, related_name="subscriptions")
     stripe_subscription_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     stripe_customer_id = models.CharField(max_length=255, blank=True, db_index=True)
@@ -110,7 +114,7 @@ class Subscription(models.Model):
         indexes = [models.Index(fields=["user", "status"])]
 
     def __str__(self) -> str:
-        return f"{self.user} · {self.status}"
+        return f"{self.user or 'deleted account'} · {self.status}"
 
     @property
     def in_grace(self) -> bool:

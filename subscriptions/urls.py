@@ -10,5 +10,6 @@ urlpatterns = [
     path("subscribe/checkout/", views.checkout, name="checkout"),
     path("subscribe/success/", views.success, name="success"),
     path("account/billing/", views.portal, name="portal"),
+    path("account/delete/", views.delete_account, name="delete_account"),
     path("stripe/webhook/", views.stripe_webhook, name="webhook"),
 ]

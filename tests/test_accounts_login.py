@@ -111,6 +111,7 @@ MEMBER_PAGES = {
     "/accounts/email/": "Change your email address",
     "/accounts/password/change/": "Change your password",
     "/accounts/logout/": "Log out",
+    "/account/delete/": "Delete your account",
 }
 
 
