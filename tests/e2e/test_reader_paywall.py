@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.conf import settings
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from articles.models import Article
 from tests.conftest import make_article, make_author, make_category
@@ -43,8 +43,12 @@ def metered_story(n: int, *, category, author, explicit_break: bool) -> tuple[Ar
     return article, opening, marker
 
 
-def ad_slots(page: Page) -> Locator:
-    return page.get_by_role("complementary", name="Advertisement", exact=True)
+def expect_ads_shown(page: Page) -> None:
+    slots = page.get_by_role("complementary", name="Advertisement", exact=True)
+    expect(slots.first).to_be_visible()
+    for slot in slots.all():
+        expect(slot).to_be_visible()
+        expect(slot).to_contain_text("Advertisement")
 
 
 def test_anonymous_reader_reads_the_free_allowance_then_meets_the_paywall(
@@ -57,7 +61,7 @@ def test_anonymous_reader_reads_the_free_allowance_then_meets_the_paywall(
 
     page.goto("/")
     expect(page.get_by_role("link", name=stories[0][0].title).first).to_be_visible()
-    expect(ad_slots(page).first).to_be_visible()
+    expect_ads_shown(page)
     screenshot(page, "home")
 
     for n, (article, _opening, marker) in enumerate(stories[:limit]):
@@ -72,8 +76,7 @@ def test_anonymous_reader_reads_the_free_allowance_then_meets_the_paywall(
         )
         expect(page.locator(".meter-note")).to_contain_text(note)
         expect(page.get_by_role("region", name="This story is for subscribers.")).to_have_count(0)
-        expect(ad_slots(page)).to_have_count(2)
-        expect(ad_slots(page).first).to_be_visible()
+        expect_ads_shown(page)
         screenshot(page, f"free-article-{n + 1}")
 
     article, opening, marker = stories[limit]
@@ -94,8 +97,7 @@ def test_anonymous_reader_reads_the_free_allowance_then_meets_the_paywall(
     # The teaser is still there; the meter note is not (there is nothing left to count).
     expect(page.get_by_text(opening)).to_be_visible()
     expect(page.locator(".meter-note")).to_have_count(0)
-    expect(ad_slots(page)).to_have_count(2)
-    expect(ad_slots(page).first).to_be_visible()
+    expect_ads_shown(page)
     screenshot(page, "paywall")
 
     assert marker not in page.content()

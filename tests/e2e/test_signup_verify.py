@@ -56,9 +56,9 @@ def test_reader_signs_up_confirms_email_and_is_offered_the_trial(
 
     address = EmailAddress.objects.get(email=email)
     assert not address.verified
-    assert [m.to for m in mail.outbox] == [[email]]
-    links = CONFIRM_LINK.findall(mail.outbox[0].body)
-    assert len(links) == 1, mail.outbox[0].body
+    sent = [m for m in mail.outbox if m.to == [email]]
+    links = [link for m in sent for link in CONFIRM_LINK.findall(m.body)]
+    assert len(links) == 1, [m.body for m in mail.outbox]
     link = links[0]
     assert link.startswith(live_server.url + "/accounts/confirm-email/")
     # Not logged in before confirming: the masthead still offers to log in.

@@ -65,6 +65,10 @@ def test_subscriber_reads_everything_without_ads_and_manages_a_comment(
     expect(ad_slots(page)).to_have_count(0)
     expect(page.locator(".ad-slot")).to_have_count(0)
     screenshot(page, "metered-in-full")
+    page.goto("/")
+    expect(page.get_by_role("link", name=metered.title).first).to_be_visible()
+    expect(ad_slots(page)).to_have_count(0)
+    page.goto(metered.get_absolute_url())
 
     # Post.
     first = f"First thoughts {uuid.uuid4().hex[:8]}: the budget misses the dredging."
