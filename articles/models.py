@@ -126,7 +126,11 @@ class Article(models.Model):
 
     class Meta:
         ordering = ["-publish_at", "-id"]
-        indexes = [models.Index(fields=["status", "publish_at"])]
+        indexes = [
+            models.Index(fields=["status", "publish_at"]),
+            # Section pages and "More from": newest first within one category, at any archive size.
+            models.Index(fields=["category", "-publish_at"], name="article_category_recent"),
+        ]
 
     def __str__(self) -> str:
         return self.title
