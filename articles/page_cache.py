@@ -47,23 +47,32 @@ def applies(request: HttpRequest, preview: bool) -> bool:
 
 
 def _key(request: HttpRequest, article: Article, decision: Decision) -> str:
-    generation = cache.get(GENERATION_KEY, 0)
-    url = hashlib.sha256(f"{request.scheme}://{request.get_host()}{request.get_full_path()}".encode()).hexdigest()
+    url = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
     parts = (
-        generation, article.pk, article.updated_at.timestamp(), article.comment_count,
-        decision.full, decision.reason.value, decision.credits_left, settings.FREE_ARTICLES_PER_DAY, url[:32],
+        article.pk, article.updated_at.timestamp(), article.comment_count, decision.full,
+        decision.reason.value, decision.credits_left, settings.FREE_ARTICLES_PER_DAY, url,
     )  # fmt: skip
     return "page-cache:article:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 def get(request: HttpRequest, article: Article, decision: Decision) -> tuple[str, str | None]:
-    """(key, cached page or None)."""
+    """(key, cached page or None). One round trip: the page is stored with the
+    generation it was rendered in, and read together with the current one."""
     key = _key(request, article, decision)
-    return key, cache.get(key)
+    found = cache.get_many([key, GENERATION_KEY])
+    generation, html = found.get(key, (None, None))
+    if generation != found.get(GENERATION_KEY, 0):
+        return key, None
+    return key, html
 
 
-def put(key: str, html: str) -> None:
-    cache.set(key, html, settings.PAGE_CACHE_SECONDS)
+def put(key: str, html: str, generation: int) -> None:
+    cache.set(key, (generation, html), settings.PAGE_CACHE_SECONDS)
+
+
+def generation() -> int:
+    """Read before rendering, so an edit made during the render is not hidden."""
+    return cache.get(GENERATION_KEY, 0)
 
 
 def invalidate(**kwargs) -> None:  # noqa: ANN003 - signal receiver

@@ -55,9 +55,10 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if page_cache.applies(request, preview):
         cache_key, html = page_cache.get(request, article, decision)
     if html is None:
+        generation = page_cache.generation() if cache_key else None
         html = _render_article(request, article, decision, preview)
         if cache_key:
-            page_cache.put(cache_key, html)
+            page_cache.put(cache_key, html, generation)
     response = HttpResponse(html)
     if not article.is_free:
         response["X-Robots-Tag"] = "noarchive"

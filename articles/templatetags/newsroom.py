@@ -6,13 +6,22 @@ from articles.models import Category
 register = template.Library()
 
 
-@register.simple_tag
-def nav_categories() -> list[Category]:
-    """Section names for the navigation, cached briefly: they change rarely."""
-    categories = cache.get("nav_categories")
+NAV_CACHE_KEY = "nav_categories"
+
+
+@register.simple_tag(takes_context=True)
+def nav_categories(context) -> list[Category]:  # noqa: ANN001
+    """Section names for the navigation (header and footer): from the shared
+    cache, once per request; a section's save or delete clears it (articles/signals.py)."""
+    request = context.get("request")
+    categories = getattr(request, "_nav_categories", None)
     if categories is None:
-        categories = list(Category.objects.only("name", "slug", "position"))
-        cache.set("nav_categories", categories, 300)
+        categories = cache.get(NAV_CACHE_KEY)
+        if categories is None:
+            categories = list(Category.objects.only("name", "slug", "position"))
+            cache.set(NAV_CACHE_KEY, categories, 300)
+        if request is not None:
+            request._nav_categories = categories
     return categories
 
 
