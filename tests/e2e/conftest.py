@@ -1,7 +1,7 @@
 """Shared fixtures for the browser journeys in this package.
 
-One Chromium per test session (Debian's, at /usr/bin/chromium: Playwright's own
-download does not work here), a fresh browser context per test so cookies
+One Chromium per test module (Debian's, at /usr/bin/chromium: Playwright's own
+download does not work here), a fresh browser context per reader so cookies
 never leak between journeys, and every journey at two viewports. Each step is
 saved as artifacts/e2e/<journey>-<viewport>-<nn>-<step>.png so a reviewer can
 see what the reader saw; a failing test also leaves a "-failed" screenshot.
@@ -10,6 +10,8 @@ The pages talk to pytest-django's `live_server`, which runs in this process:
 the test and the server share settings, the locmem mailbox and the cache, and
 the database is the transactional one (rows a test creates are committed, so
 the server thread sees them).
+
+Run just these:  DEBUG=1 .venv/bin/pytest -q tests/e2e   (or -m browser; -m "not browser" skips them)
 """
 
 from __future__ import annotations
@@ -105,11 +107,13 @@ def new_page(
 
     failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
     for n, context in enumerate(contexts):
-        if failed:
-            for page in context.pages:
+        try:
+            if failed:
                 ARTIFACTS.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=ARTIFACTS / f"{journey}-{viewport}-failed-{n}.png", full_page=True)
-        context.close()
+                for page in context.pages:
+                    page.screenshot(path=ARTIFACTS / f"{journey}-{viewport}-failed-{n}.png", full_page=True)
+        finally:
+            context.close()
 
 
 @pytest.fixture
