@@ -52,7 +52,7 @@ def _key(request: HttpRequest, article: Article, decision: Decision) -> str:
         article.pk, article.updated_at.timestamp(), article.comment_count, decision.full,
         decision.reason.value, decision.credits_left, settings.FREE_ARTICLES_PER_DAY, url,
     )  # fmt: skip
-    return "page-cache:article:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    return "page-cache:article:" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
 
 
 def get(request: HttpRequest, article: Article, decision: Decision) -> tuple[str, str | None]:

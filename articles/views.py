@@ -1,5 +1,6 @@
 from django.conf import settings
-from django.db.models import Count, Q, prefetch_related_objects
+from django.db.models import Count, OuterRef, Subquery, prefetch_related_objects
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -11,7 +12,7 @@ from subscriptions import access, stats
 from subscriptions.models import default_plan
 
 from . import comments, page_cache, search
-from .models import Article, Author, Category
+from .models import Article, Author, Category, Comment
 from .structured_data import PAYWALL_CSS_CLASS, news_article
 
 PAGE_SIZE = 12
@@ -37,12 +38,25 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+# A correlated subquery, not a JOIN + GROUP BY over every article column.
+_visible_comment_count = Coalesce(
+    Subquery(
+        Comment.objects.filter(article=OuterRef("pk"), is_hidden=False)
+        .order_by()
+        .values("article")
+        .annotate(n=Count("pk"))
+        .values("n")
+    ),
+    0,
+)
+
+
 @require_GET
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     article = get_object_or_404(
         Article.objects.select_related("category")
         .defer("body", "search_vector")
-        .annotate(comment_count=Count("comments", filter=Q(comments__is_hidden=False))),
+        .annotate(comment_count=_visible_comment_count),
         slug=slug,
     )
     preview = not article.is_live
