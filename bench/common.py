@@ -61,6 +61,7 @@ def site_env(db: str, **extra: str) -> dict[str, str]:
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db}",
         "MEDIA_ROOT": f"/tmp/{db}-media",
         "CACHE_DIR": f"/tmp/{db}-cache",
+        "ACCESS_LOG": "/dev/null",  # gunicorn.conf.py in the project is read by every gunicorn started here
         **extra,
     }
 
@@ -89,7 +90,7 @@ def running_site(
         manage(env, "seed_demo")
         if production_conf:
             command = [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "newsroom.wsgi"]
-            env.update(BIND=f"127.0.0.1:{port}", ACCESS_LOG="/dev/null")
+            env["BIND"] = f"127.0.0.1:{port}"
         else:
             command = [str(ROOT / ".venv/bin/gunicorn"), "newsroom.wsgi", "-b", f"127.0.0.1:{port}",
                        "-w", str(workers), "-k", "gthread", "--threads", str(threads), "--timeout", "60",
