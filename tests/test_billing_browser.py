@@ -12,6 +12,8 @@ from subscriptions.models import Subscription
 from tests.conftest import MARKER, PASSWORD, make_article, make_user
 from tests.conftest_billing import WEBHOOK_SECRET
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.mark.django_db(transaction=True)
 def test_reader_subscribes_reads_and_cancels_in_a_browser(stripe_env, live_server) -> None:  # noqa: ANN001
