@@ -2,15 +2,18 @@
 
 PostgreSQL: full-text search over a weighted tsvector (title A, summary B,
 body C) kept in `Article.search_vector`, with a GIN index, ranked so title
-hits come first. SQLite (first local run only): a case-insensitive match on
+hits come first, among the newest SEARCH_CANDIDATES matches. SQLite (first local run only): a case-insensitive match on
 the same fields, title matches first.
 """
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 
 from .models import Article, Category
+
+# How many of the newest matching articles a search ranks and lists.
+SEARCH_CANDIDATES = 1000
 
 
 def search(queryset: QuerySet[Article], query: str) -> QuerySet[Article]:
@@ -18,8 +21,11 @@ def search(queryset: QuerySet[Article], query: str) -> QuerySet[Article]:
         return queryset.none()
     if connection.vendor == "postgresql":
         q = SearchQuery(query, config="english", search_type="websearch")
+        # Rank the newest matches only: ranking reads every candidate's vector, and a
+        # common word can match most of a large archive (see bench/RESULTS.md).
+        newest = queryset.filter(search_vector=q).order_by("-publish_at", "-id").values("pk")[:SEARCH_CANDIDATES]
         return (
-            queryset.filter(search_vector=q)
+            queryset.filter(pk__in=newest)
             .annotate(rank=SearchRank(F("search_vector"), q))
             .order_by("-rank", "-publish_at", "-id")
         )
@@ -39,25 +45,25 @@ def search(queryset: QuerySet[Article], query: str) -> QuerySet[Article]:
 
 
 def category_rails(categories: list[Category], *, per_category: int) -> list[tuple[Category, list[Article]]]:
-    """The newest few articles of each category, in one query for all of them."""
+    """The newest few articles of each category, in two queries for all of them.
+
+    The ids come from one UNION ALL of per-category "newest first, LIMIT n"
+    scans, each an index scan on (category, publish_at desc), so the cost does
+    not grow with the archive (a window function over all rows would sort
+    every published article). Then the cards are loaded by id.
+    """
     if not categories:
         return []
-    from django.db.models import Window
-    from django.db.models.functions import RowNumber
-
-    ranked = (
-        Article.objects.published()
-        .filter(category__in=categories)
-        .annotate(
-            row=Window(RowNumber(), partition_by=[F("category_id")], order_by=[F("publish_at").desc(), F("id").desc()])
-        )
-        .filter(row__lte=per_category)
-        .select_related("category")
-        .prefetch_related(Prefetch("authors"))
-        .defer("body", "body_html", "teaser_html", "search_vector")
-        .order_by("category__position", "-publish_at")
-    )
+    newest = [
+        Article.objects.published().filter(category=c).order_by("-publish_at", "-id").values_list("pk")[:per_category]
+        for c in categories
+    ]
+    if connection.features.supports_slicing_ordering_in_compound:
+        ids = [pk for (pk,) in newest[0].union(*newest[1:], all=True)]
+    else:  # SQLite (first local run): one small query per section
+        ids = [pk for query in newest for (pk,) in query]
+    cards = Article.objects.filter(pk__in=ids).for_listing()
     by_category: dict[int, list[Article]] = {c.pk: [] for c in categories}
-    for article in ranked:
+    for article in cards:
         by_category[article.category_id].append(article)
     return [(c, by_category[c.pk]) for c in categories if by_category[c.pk]]

@@ -68,3 +68,19 @@ def test_search_input_is_escaped(client, article) -> None:  # noqa: ANN001
     page = client.get("/search/", {"q": "<script>alert(1)</script>"}).content.decode()
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;" in page
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="ranking window is PostgreSQL full-text search")
+def test_search_ranks_only_the_newest_matches_of_a_large_archive(client, category, monkeypatch) -> None:  # noqa: ANN001
+    from articles import search
+
+    monkeypatch.setattr(search, "SEARCH_CANDIDATES", 2)
+    now = timezone.now()
+    old_title_hit = make_article(category=category, title="Lighthouse keepers", publish_at=now - timedelta(days=9))
+    newer = [
+        make_article(category=category, body=f"A lighthouse story.\n\nPart {i}.", publish_at=now - timedelta(days=i))
+        for i in (1, 2)
+    ]
+    found = results(client, "lighthouse")
+    assert set(found) == set(newer)
+    assert old_title_hit not in found
