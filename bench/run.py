@@ -228,7 +228,7 @@ def main() -> int:
             if target > have:
                 started = time.monotonic()
                 manage(env, "generate_articles", str(target - have))
-                manage(env, "shell", "-c", "from django.db import connection; connection.cursor().execute('ANALYZE')")
+                manage(env, "shell", "-c", "from django.db import connection; connection.cursor().execute('VACUUM ANALYZE')")
                 print(f"generated {target - have} articles in {time.monotonic() - started:.0f} s", file=sys.stderr)
             for page, path in [("home", "/"), ("category", f"/category/{data['category']}/"),
                                ("category, last page", f"/category/{data['category']}/?page=last"),

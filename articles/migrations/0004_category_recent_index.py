@@ -12,6 +12,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='article',
-            index=models.Index(fields=['category', '-publish_at'], name='article_category_recent'),
+            index=models.Index(fields=['category', '-publish_at'], include=('status',), name='article_category_recent'),
         ),
     ]
