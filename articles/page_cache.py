@@ -15,10 +15,10 @@ message is waiting to be shown.
 
 Freshness: the key holds the article's `updated_at` and visible comment count,
 and a site-wide generation number that any save or delete of an article,
-section, author, comment or plan bumps. A scheduled article going live saves
-nothing, so pages also expire after `PAGE_CACHE_SECONDS` (default 300; 0
-turns the cache off): the "More from" cards may lag a scheduled story by that
-long, the story itself never does.
+section, author or plan bumps. A scheduled article going live saves nothing,
+so no page is kept past the next scheduled publish time (it could be missing
+the new story from its "More from" cards); otherwise pages live
+`PAGE_CACHE_SECONDS` (default 300; 0 turns the cache off).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+from django.utils import timezone
 
 from subscriptions.access import Decision
 
@@ -66,8 +67,14 @@ def get(request: HttpRequest, article: Article, decision: Decision) -> tuple[str
     return key, html
 
 
-def put(key: str, html: str, generation: int) -> None:
-    cache.set(key, (generation, html), settings.PAGE_CACHE_SECONDS)
+def put(key: str, html: str, generation: int, article: Article) -> None:
+    """Keep the page, but never past the moment the next scheduled article goes
+    live (`next_scheduled_at`, annotated on the article by the view)."""
+    seconds = settings.PAGE_CACHE_SECONDS
+    if article.next_scheduled_at is not None:
+        seconds = min(seconds, int((article.next_scheduled_at - timezone.now()).total_seconds()))
+    if seconds >= 1:
+        cache.set(key, (generation, html), seconds)
 
 
 def generation() -> int:

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db.models import Count, OuterRef, Subquery, prefetch_related_objects
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Now
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -50,13 +50,20 @@ _visible_comment_count = Coalesce(
     0,
 )
 
+# When the next scheduled story goes live: no cached page may outlive that (page_cache.put).
+_next_scheduled_at = Subquery(
+    Article.objects.filter(status=Article.Status.SCHEDULED, publish_at__gt=Now())
+    .order_by("publish_at")
+    .values("publish_at")[:1]
+)
+
 
 @require_GET
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     article = get_object_or_404(
         Article.objects.select_related("category")
         .defer("body", "search_vector")
-        .annotate(comment_count=_visible_comment_count),
+        .annotate(comment_count=_visible_comment_count, next_scheduled_at=_next_scheduled_at),
         slug=slug,
     )
     preview = not article.is_live
@@ -72,7 +79,7 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
         generation = page_cache.generation() if cache_key else None
         html = _render_article(request, article, decision, preview)
         if cache_key:
-            page_cache.put(cache_key, html, generation)
+            page_cache.put(cache_key, html, generation, article)
     response = HttpResponse(html)
     if not article.is_free:
         response["X-Robots-Tag"] = "noarchive"

@@ -128,3 +128,22 @@ def test_it_can_be_turned_off(stories, settings) -> None:  # noqa: ANN001
     stories[0].title = "Changed behind the cache's back"
     Article.objects.filter(pk=stories[0].pk).update(title="Changed behind the cache's back")
     assert "Changed behind the cache" in html(Client(), url)
+
+
+def test_no_page_outlives_the_next_scheduled_publication(stories, category, author) -> None:  # noqa: ANN001
+    """A scheduled story going live saves nothing; the cached pages of its
+    section must not keep it out of their "More from" cards."""
+    import time
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    due = make_article(
+        category=category, authors=[author], title="Goes live in a moment",
+        status=Article.Status.SCHEDULED, publish_at=timezone.now() + timedelta(seconds=2),
+    )  # fmt: skip
+    url = stories[0].get_absolute_url()
+    assert "Goes live in a moment" not in html(Client(), url)
+    assert "Goes live in a moment" not in html(Client(), url)  # from the cache
+    time.sleep(max(0.0, (due.publish_at - timezone.now()).total_seconds()) + 1.1)
+    assert "Goes live in a moment" in html(Client(), url)
