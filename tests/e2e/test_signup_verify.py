@@ -1,6 +1,7 @@
 """A reader stopped by the paywall signs up, confirms their email from the
 message the site sent, is logged in by that confirmation and is offered the
-free trial.
+free trial; the comments stay closed to them until they take it, and then they
+post, reply, edit and delete their own comment.
 
 Stripe is the local fake (tests/conftest_billing.py): the pricing page only
 shows the subscribe button once billing is configured and plans have prices.
@@ -13,11 +14,14 @@ from urllib.parse import urlsplit
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
 from django.core import mail
 from playwright.sync_api import Page, expect
 
 from articles.models import Article
 from tests.conftest import MARKER, PASSWORD, make_article
+from tests.conftest_billing import WEBHOOK_SECRET
+from tests.e2e.comment_steps import post_reply_edit_delete
 from tests.e2e.conftest import Screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -92,3 +96,25 @@ def test_reader_signs_up_confirms_email_and_is_offered_the_trial(
     expect(paywall.get_by_text("Already a subscriber?")).to_have_count(0)
     assert MARKER not in page.content()
     screenshot(page, "paywall-logged-in")
+
+    # Comments stay closed to a reader without a subscription ...
+    expect(page.locator("#comments")).to_contain_text("Subscribe or log in to view and post comments")
+    expect(page.get_by_label("Add a comment")).to_have_count(0)
+
+    # ... until they take the trial (the fake's Checkout page; it sends the signed webhooks).
+    stripe_env.webhook_url = live_server.url + "/stripe/webhook/"
+    stripe_env.webhook_secret = WEBHOOK_SECRET
+    page.goto("/subscribe/?plan=weekly")
+    page.locator("#plan-weekly").get_by_role("button", name="Start free trial").click()
+    page.wait_for_url(stripe_env.base + "/pay/**")
+    screenshot(page, "checkout")
+    page.get_by_role("button", name="Pay with 4242 4242 4242 4242").click()
+    page.wait_for_url("**/subscribe/success/**")
+    expect(page.get_by_text("Welcome aboard")).to_be_visible()
+
+    page.goto(article.get_absolute_url())
+    expect(page.get_by_text(MARKER)).to_be_visible()
+    expect(page.get_by_label("Add a comment")).to_be_visible()
+    screenshot(page, "trial-reads-in-full")
+    reader = get_user_model().objects.get(email=email)
+    post_reply_edit_delete(page, screenshot, article_path=article.get_absolute_url(), author_name=reader.username)

@@ -15,6 +15,7 @@ from playwright.sync_api import Locator, Page, expect
 from articles.models import Article, Comment
 from subscriptions.models import ComplimentaryAccess
 from tests.conftest import make_article, make_user
+from tests.e2e.comment_steps import post_reply_edit_delete
 from tests.e2e.conftest import Screenshot, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,11 +29,6 @@ def story(access: str, title: str) -> tuple[Article, str]:
 
 def ad_slots(page: Page) -> Locator:
     return page.get_by_role("complementary", name="Advertisement", exact=True)
-
-
-def own_actions(comment: Locator) -> Locator:
-    """The action row of this comment itself, not of the replies nested under it."""
-    return comment.locator(":scope > article .comment__actions")
 
 
 def test_subscriber_reads_everything_without_ads_and_manages_a_comment(
@@ -70,52 +66,5 @@ def test_subscriber_reads_everything_without_ads_and_manages_a_comment(
     expect(ad_slots(page)).to_have_count(0)
     page.goto(metered.get_absolute_url())
 
-    # Post.
-    first = f"First thoughts {uuid.uuid4().hex[:8]}: the budget misses the dredging."
-    page.get_by_label("Add a comment").fill(first)
-    page.get_by_role("button", name="Post comment").click()
-    expect(page.get_by_role("status")).to_contain_text("Your comment is posted.")
-    expect(page.get_by_role("heading", name="Comments (1)")).to_be_visible()
-    thread = page.locator("ol.comment-list > li.comment").filter(has_text=first)
-    expect(thread).to_have_count(1)
-    expect(thread.locator(".comment__text").first).to_have_text(first)
-    screenshot(page, "comment-posted")
-
-    # Reply to it (the reply form is folded away under "Reply").
-    reply = f"A reply {uuid.uuid4().hex[:8]}: dredging is in next year's plan."
-    thread.locator("summary", has_text="Reply").click()
-    thread.get_by_label(f"Reply to {user.username}").fill(reply)
-    thread.get_by_role("button", name="Post reply").click()
-    expect(page.get_by_role("status")).to_contain_text("Your comment is posted.")
-    expect(page.get_by_role("heading", name="Comments (2)")).to_be_visible()
-    nested = thread.locator("ol.comment-replies > li.comment--reply")
-    expect(nested).to_have_count(1)
-    expect(nested.locator(".comment__text")).to_have_text(reply)
-    screenshot(page, "reply-posted")
-
-    # Edit the first comment.
-    edited = f"Edited thoughts {uuid.uuid4().hex[:8]}: the budget does fund dredging."
-    own_actions(thread).get_by_role("link", name="Edit").click()
-    page.wait_for_url("**/comments/*/edit/")
-    box = page.get_by_label("Your comment")
-    expect(box).to_have_value(first)
-    box.fill(edited)
-    screenshot(page, "editing")
-    page.get_by_role("button", name="Save").click()
-    page.wait_for_url(lambda url: urlsplit(url).path == metered.get_absolute_url())
-    expect(page.get_by_role("status")).to_contain_text("Your comment is updated.")
-    thread = page.locator("ol.comment-list > li.comment").filter(has_text=edited)
-    expect(thread.locator(":scope > article .comment__text")).to_have_text(edited)
-    expect(thread.locator(":scope > article .comment__meta")).to_contain_text("edited")
-    expect(page.get_by_text(first)).to_have_count(0)
-    screenshot(page, "comment-edited")
-
-    # Delete it: the reply under it goes too.
-    own_actions(thread).get_by_role("button", name="Delete").click()
-    expect(page.get_by_role("status")).to_contain_text("Your comment is deleted.")
-    expect(page.get_by_role("heading", name="Comments (0)")).to_be_visible()
-    expect(page.get_by_text(edited)).to_have_count(0)
-    expect(page.get_by_text(reply)).to_have_count(0)
-    expect(page.get_by_text("No comments yet.")).to_be_visible()
-    screenshot(page, "comment-deleted")
+    post_reply_edit_delete(page, screenshot, article_path=metered.get_absolute_url(), author_name=user.username)
     assert not Comment.objects.filter(article=metered).exists()
