@@ -8,13 +8,15 @@ what the answer allows. Templates never decide.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models.functions import Now
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -73,11 +75,10 @@ NONE = Entitlement()
 _ENTITLING = [Subscription.Status.TRIALING, Subscription.Status.ACTIVE, Subscription.Status.PAST_DUE]
 
 
-def _user_entitlement(user) -> Entitlement:  # noqa: ANN001
-    """One query: the user's best live subscription and complimentary access."""
-    if user.is_staff:
-        return Entitlement(reason=Reason.STAFF, email_verified=True)
-    now = timezone.now()
+@functools.cache
+def _entitlement_query():  # noqa: ANN202
+    """Users annotated with their best live subscription, complimentary access and
+    verified email. Built once (resolving the subqueries is costly); filtered per user."""
     best = (
         Subscription.objects.filter(user=OuterRef("pk"), status__in=_ENTITLING)
         .annotate(
@@ -90,23 +91,29 @@ def _user_entitlement(user) -> Entitlement:  # noqa: ANN001
         )
         .order_by("rank", "-created_at")
     )
-    row = (
+    return (
         get_user_model()
-        .objects.filter(pk=user.pk)
-        .annotate(
+        .objects.annotate(
             sub_status=Subquery(best.values("status")[:1]),
             sub_since=Subquery(best.values("past_due_since")[:1]),
             sub_end=Subquery(best.values("current_period_end")[:1]),
             comp_until=Subquery(
-                ComplimentaryAccess.objects.filter(Q(user=OuterRef("pk")) & Q(until__gt=now))
+                ComplimentaryAccess.objects.filter(user=OuterRef("pk"), until__gt=Now())
                 .order_by("-until")
                 .values("until")[:1]
             ),
             email_verified=Exists(EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)),
         )
         .values("sub_status", "sub_since", "sub_end", "comp_until", "email_verified")
-        .first()
     )
+
+
+def _user_entitlement(user) -> Entitlement:  # noqa: ANN001
+    """One query: the user's best live subscription and complimentary access."""
+    if user.is_staff:
+        return Entitlement(reason=Reason.STAFF, email_verified=True)
+    now = timezone.now()
+    row = _entitlement_query().filter(pk=user.pk).first()
     if row is None:
         return NONE
     status = row["sub_status"] or ""
