@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
@@ -56,30 +57,34 @@ def _key(request: HttpRequest, article: Article, decision: Decision) -> str:
     return "page-cache:article:" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
 
 
-def get(request: HttpRequest, article: Article, decision: Decision) -> tuple[str, str | None]:
-    """(key, cached page or None). One round trip: the page is stored with the
-    generation it was rendered in, and read together with the current one."""
+@dataclass(frozen=True)
+class Entry:
+    """A page's place in the cache: its key, the generation current when it was
+    looked up (a page rendered now belongs to it), and the page if it was there."""
+
+    key: str
+    generation: int
+    html: str | None
+
+
+def get(request: HttpRequest, article: Article, decision: Decision) -> Entry:
+    """One round trip: the page is stored with the generation it was rendered in,
+    and read together with the current one."""
     key = _key(request, article, decision)
     found = cache.get_many([key, GENERATION_KEY])
-    generation, html = found.get(key, (None, None))
-    if generation != found.get(GENERATION_KEY, 0):
-        return key, None
-    return key, html
+    current = found.get(GENERATION_KEY, 0)
+    rendered_in, html = found.get(key, (None, None))
+    return Entry(key, current, html if rendered_in == current else None)
 
 
-def put(key: str, html: str, generation: int, article: Article) -> None:
+def put(entry: Entry, html: str, article: Article) -> None:
     """Keep the page, but never past the moment the next scheduled article goes
     live (`next_scheduled_at`, annotated on the article by the view)."""
     seconds = settings.PAGE_CACHE_SECONDS
     if article.next_scheduled_at is not None:
         seconds = min(seconds, int((article.next_scheduled_at - timezone.now()).total_seconds()))
     if seconds >= 1:
-        cache.set(key, (generation, html), seconds)
-
-
-def generation() -> int:
-    """Read before rendering, so an edit made during the render is not hidden."""
-    return cache.get(GENERATION_KEY, 0)
+        cache.set(entry.key, (entry.generation, html), seconds)
 
 
 def invalidate(**kwargs) -> None:  # noqa: ANN003 - signal receiver

@@ -75,14 +75,12 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     decision = access.decide(request, article)
     if decision.paywalled:
         stats.bump("paywall_view")
-    cache_key = html = None
-    if page_cache.applies(request, preview):
-        cache_key, html = page_cache.get(request, article, decision)
+    entry = page_cache.get(request, article, decision) if page_cache.applies(request, preview) else None
+    html = entry.html if entry else None
     if html is None:
-        generation = page_cache.generation() if cache_key else None
         html = _render_article(request, article, decision, preview)
-        if cache_key:
-            page_cache.put(cache_key, html, generation, article)
+        if entry:
+            page_cache.put(entry, html, article)
     response = HttpResponse(html)
     if not article.is_free:
         response["X-Robots-Tag"] = "noarchive"
