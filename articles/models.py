@@ -162,7 +162,7 @@ class Article(models.Model):
         return self.access == self.Access.FREE
 
 
-def update_search_vector(article_id: int) -> None:
+def update_search_vector(*article_ids: int) -> None:
     """Weighted tsvector for PostgreSQL full-text search (see articles/search.py)."""
     if connection.vendor != "postgresql":
         return
@@ -173,9 +173,9 @@ def update_search_vector(article_id: int) -> None:
                 setweight(to_tsvector('english', coalesce(title, '')), 'A') ||
                 setweight(to_tsvector('english', coalesce(standfirst, '')), 'B') ||
                 setweight(to_tsvector('english', coalesce(body, '')), 'C')
-            WHERE id = %s
+            WHERE id = ANY(%s)
             """,
-            [article_id],
+            [list(article_ids)],
         )
 
 

@@ -18,11 +18,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from articles import rendering
-from articles.models import Article, Author, Category
+from articles.models import Article, Author, Category, update_search_vector
 
 PREFIX = "gen-"
 SUBJECTS = [
@@ -96,19 +96,7 @@ class Command(BaseCommand):
                 through.objects.bulk_create(
                     through(article_id=a.pk, author_id=rng.choice(authors).pk) for a in created
                 )
-                if connection.vendor == "postgresql":
-                    with connection.cursor() as cursor:
-                        # Same weights as articles.models.update_search_vector.
-                        cursor.execute(
-                            """
-                            UPDATE articles_article SET search_vector =
-                                setweight(to_tsvector('english', title), 'A') ||
-                                setweight(to_tsvector('english', standfirst), 'B') ||
-                                setweight(to_tsvector('english', body), 'C')
-                            WHERE id = ANY(%s)
-                            """,
-                            [[a.pk for a in created]],
-                        )
+                update_search_vector(*(a.pk for a in created))
             done += size
             self.stdout.write(f"{done}/{count}", ending="\r")
         self.stdout.write(self.style.SUCCESS(f"Generated {count} articles (total now {start + count})."))
