@@ -66,6 +66,23 @@ def site_env(db: str, **extra: str) -> dict[str, str]:
     }
 
 
+# Prepended to `manage.py shell -c` scripts: a logged-in session for a user,
+# in whatever session store the site is configured with (database or Redis).
+LOGIN_SESSION = """
+from importlib import import_module as _import_module
+from django.conf import settings as _settings
+
+
+def login_session(user):
+    session = _import_module(_settings.SESSION_ENGINE).SessionStore()
+    session["_auth_user_id"] = str(user.pk)
+    session["_auth_user_backend"] = _settings.AUTHENTICATION_BACKENDS[0]
+    session["_auth_user_hash"] = user.get_session_auth_hash()
+    session.create()
+    return session.session_key
+"""
+
+
 def manage(env: dict[str, str], *args: str) -> str:
     return subprocess.run(
         [PY, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True

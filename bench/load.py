@@ -32,7 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, free_port, manage, request, running_site  # noqa: E402
+from common import LOGIN_SESSION, ROOT, free_port, manage, request, running_site  # noqa: E402
 
 LIMIT = 3
 WEBHOOK_SECRET = "whsec_load_test_secret"
@@ -51,7 +51,6 @@ import json
 from datetime import timedelta
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
-from django.contrib.sessions.backends.db import SessionStore
 from django.utils import timezone
 from articles.models import Article
 from subscriptions.models import ComplimentaryAccess, Plan, StripeCustomer
@@ -61,12 +60,7 @@ for i in range({n}):
     u, _ = User.objects.get_or_create(username=f"load{{i}}", defaults={{"email": f"load{{i}}@example.com"}})
     EmailAddress.objects.get_or_create(user=u, email=u.email, defaults={{"verified": True, "primary": True}})
     ComplimentaryAccess.objects.create(user=u, until=timezone.now() + timedelta(days=1))
-    s = SessionStore()
-    s["_auth_user_id"] = str(u.pk)
-    s["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
-    s["_auth_user_hash"] = u.get_session_auth_hash()
-    s.create()
-    sessions.append([u.pk, s.session_key])
+    sessions.append([u.pk, login_session(u)])
 Plan.objects.filter(code="weekly").update(stripe_price_id="price_load_weekly")
 payer, _ = User.objects.get_or_create(username="payer", defaults={{"email": "payer@example.com"}})
 StripeCustomer.objects.get_or_create(user=payer, defaults={{"customer_id": "cus_load_1"}})
@@ -144,7 +138,8 @@ def main() -> int:
     served_full: dict[str, set[str]] = {}
     lock = threading.Lock()
     with running_site(db, workers=args.workers, threads=8, **extra) as (port, env):
-        data = json.loads(manage(env, "shell", "-c", SETUP.format(n=n_subscribers)).strip().splitlines()[-1])
+        setup = manage(env, "shell", "-c", LOGIN_SESSION + SETUP.format(n=n_subscribers))
+        data = json.loads(setup.strip().splitlines()[-1])
         metered = [s for s, a in data["articles"] if a == "metered"]
         everything = [s for s, _ in data["articles"]]
         deadline = time.monotonic() + args.seconds

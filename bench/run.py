@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, manage, request, running_site  # noqa: E402
+from common import LOGIN_SESSION, ROOT, manage, request, running_site  # noqa: E402
 
 LIMIT = 3
 LUA = """
@@ -57,19 +57,12 @@ end
 
 SETUP = """
 import json
-from importlib import import_module
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from articles.models import Article, Category
 user = get_user_model().objects.get(email="reader@ledger.example")  # seed_demo's complimentary subscriber
-session = import_module(settings.SESSION_ENGINE).SessionStore()
-session["_auth_user_id"] = str(user.pk)
-session["_auth_user_backend"] = settings.AUTHENTICATION_BACKENDS[0]
-session["_auth_user_hash"] = user.get_session_auth_hash()
-session.create()
 metered = list(Article.objects.published().filter(access="metered").values_list("slug", flat=True)[:12])
 category = Category.objects.order_by("id").values_list("slug", flat=True).first()
-print(json.dumps({"session": session.session_key, "metered": metered, "category": category}))
+print(json.dumps({"session": login_session(user), "metered": metered, "category": category}))
 """
 
 QUERIES = """
@@ -182,7 +175,7 @@ def main() -> int:
     ok = True
     with running_site(db, production_conf=True, **extra) as (port, env):
         workers = len(worker_rss_mb(int(env["GUNICORN_PID"])))
-        data = json.loads(manage(env, "shell", "-c", SETUP).strip().splitlines()[-1])
+        data = json.loads(manage(env, "shell", "-c", LOGIN_SESSION + SETUP).strip().splitlines()[-1])
         queries = json.loads(manage(env, "shell", "-c", QUERIES % {"limit": LIMIT}).strip().splitlines()[-1])
         paths = [f"/{slug}/" for slug in data["metered"][:-LIMIT]]
         subscriber_cookie = f"sessionid={data['session']}"
