@@ -34,6 +34,17 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(params=["database function", "python"])
+def both_meter_paths(request, monkeypatch):  # noqa: ANN001, ANN201
+    """Runs a meter test twice on PostgreSQL: through the database function the
+    site uses there, and through the Python path it uses on other databases."""
+    from subscriptions import meter
+
+    if request.param == "python":
+        monkeypatch.setattr(meter, "_in_database", lambda: False)
+    return request.param
+
+
 def make_user(email: str | None = None, *, verified: bool = True, **extra):  # noqa: ANN201
     n = next(_seq)
     email = email or f"reader{n}@example.com"

@@ -14,7 +14,7 @@ from subscriptions.models import MeterDay, MeterRead
 
 from .conftest import MARKER, PASSWORD, make_article, make_category
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("both_meter_paths")]
 
 
 @pytest.fixture
@@ -155,6 +155,20 @@ def test_the_ip_backstop_stops_cookie_clearing_from_resetting_the_limit(stories,
     assert full == 4
     other_ip = Client(REMOTE_ADDR="203.0.113.10")
     assert is_full(other_ip.get(stories[4].get_absolute_url()))
+
+
+def test_a_read_refused_by_the_ip_backstop_costs_the_reader_nothing(stories, settings) -> None:  # noqa: ANN001
+    settings.FREE_ARTICLES_PER_IP_PER_DAY = 1
+    assert is_full(Client(REMOTE_ADDR="203.0.113.9").get(stories[0].get_absolute_url()))  # the address's one
+    reader = Client(REMOTE_ADDR="203.0.113.9")
+    assert not is_full(reader.get(stories[1].get_absolute_url()))
+    # All or nothing: neither the read nor the reader's credit was kept.
+    assert not MeterRead.objects.filter(article=stories[1]).exists()
+    assert sorted(MeterDay.objects.exclude(reader__startswith="ip:").values_list("count", flat=True)) == [1]
+    # The same browser elsewhere still has its whole allowance, and this article is not "already read".
+    reader.defaults["REMOTE_ADDR"] = "198.51.100.7"
+    response = reader.get(stories[1].get_absolute_url())
+    assert is_full(response) and "2 free articles left today" in response.content.decode()
 
 
 def test_the_ip_backstop_can_be_turned_off(stories, settings) -> None:  # noqa: ANN001

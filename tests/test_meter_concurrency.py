@@ -16,7 +16,7 @@ from subscriptions.models import MeterDay, MeterRead
 
 from .conftest import MARKER, make_article, make_author, make_category
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("both_meter_paths")]
 
 
 def race(urls: list[str], cookie: str) -> list[bool]:
