@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
+from . import page_cache
 from .models import Comment, CommentReport
 
 
@@ -70,11 +71,13 @@ class CommentAdmin(admin.ModelAdmin):
     @admin.action(description="Hide selected comments from readers", permissions=["change"])
     def hide(self, request: HttpRequest, queryset: QuerySet) -> None:
         updated = queryset.update(is_hidden=True)
+        page_cache.invalidate()  # update() sends no signals; cached pages show the count
         self.message_user(request, f"{updated} comment(s) hidden.")
 
     @admin.action(description="Show selected comments again", permissions=["change"])
     def unhide(self, request: HttpRequest, queryset: QuerySet) -> None:
         updated = queryset.update(is_hidden=False)
+        page_cache.invalidate()
         self.message_user(request, f"{updated} comment(s) visible again.")
 
 

@@ -13,11 +13,20 @@ Never used for logged-in readers (their header, comments and forms are
 personal, and forms carry CSRF tokens), for staff previews, or while a flash
 message is waiting to be shown.
 
-Freshness: the key holds the article's `updated_at` and visible comment count,
-and a site-wide generation number that any save or delete of an article,
-section, author or plan bumps. A scheduled article going live saves nothing,
-so no page is kept past the next scheduled publish time (it could be missing
-the new story from its "More from" cards); otherwise pages live
+The article itself (the row the page is made from, with its section, comment
+count and the next scheduled publication) is kept here too, for every reader:
+building and running that query was most of a cached page's cost. It holds the
+full text, so it never leaves the server; what a reader sees is still decided
+per request by `access.decide()`.
+
+Freshness: every entry is stored with the site-wide generation current when
+its data was read, and counts only while that generation is. Any save or
+delete of an article, section, author, plan or comment starts a new one — once
+when it happens and again when its transaction commits, so a page rendered
+from the old rows in between is not kept. The page key also holds the
+article's `updated_at` and comment count. A scheduled article going live saves
+nothing, so nothing is kept past the next scheduled publish time (a page could
+be missing the new story from its "More from" cards); otherwise entries live
 `PAGE_CACHE_SECONDS` (default 300; 0 turns the cache off).
 """
 
@@ -29,7 +38,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from subscriptions.access import Decision
@@ -37,6 +48,50 @@ from subscriptions.access import Decision
 from .models import Article
 
 GENERATION_KEY = "page-cache:generation"
+
+
+def _current_generation(found: dict) -> int:
+    """The generation in `found`; if the cache has lost it, a fresh one (never 0:
+    entries stored while the key was missing must not count again later)."""
+    generation = found.get(GENERATION_KEY)
+    if generation is None:
+        cache.add(GENERATION_KEY, time.time_ns(), None)
+        generation = cache.get(GENERATION_KEY)
+    return generation
+
+
+def _seconds_to_keep(article: Article) -> int:
+    """PAGE_CACHE_SECONDS, but never past the moment the next scheduled article
+    goes live (`next_scheduled_at`, annotated on the article by the view)."""
+    seconds = settings.PAGE_CACHE_SECONDS
+    if article.next_scheduled_at is not None:
+        seconds = min(seconds, int((article.next_scheduled_at - timezone.now()).total_seconds()))
+    return seconds
+
+
+def _article_or_404(queryset: QuerySet[Article], slug: str) -> Article:
+    article = queryset.filter(slug=slug).first()
+    if article is None:
+        raise Http404("No article here.")
+    return article
+
+
+def find_article(queryset: QuerySet[Article], slug: str) -> tuple[Article, int]:
+    """The article at `slug` from `queryset` (the view's), from the cache when it
+    is current, and the generation read with it (one round trip when cached).
+    Raises Http404 when there is no such article."""
+    if settings.PAGE_CACHE_SECONDS <= 0:
+        return _article_or_404(queryset, slug), 0
+    key = "page-cache:article-row:" + hashlib.blake2b(slug.encode(), digest_size=20).hexdigest()
+    found = cache.get_many([key, GENERATION_KEY])
+    generation = _current_generation(found)
+    stored_in, article = found.get(key, (None, None))
+    if stored_in == generation:
+        return article, generation
+    article = _article_or_404(queryset, slug)
+    if (seconds := _seconds_to_keep(article)) >= 1:
+        cache.set(key, (generation, article), seconds)
+    return article, generation
 
 
 def applies(request: HttpRequest, preview: bool) -> bool:
@@ -67,28 +122,29 @@ class Entry:
     html: str | None
 
 
-def get(request: HttpRequest, article: Article, decision: Decision) -> Entry:
-    """One round trip: the page is stored with the generation it was rendered in,
-    and read together with the current one."""
+def get(request: HttpRequest, article: Article, decision: Decision, generation: int) -> Entry:
+    """The page for this decision, if it was rendered in `generation` (the one
+    find_article() read the article with)."""
     key = _key(request, article, decision)
-    found = cache.get_many([key, GENERATION_KEY])
-    current = found.get(GENERATION_KEY, 0)
-    rendered_in, html = found.get(key, (None, None))
-    return Entry(key, current, html if rendered_in == current else None)
+    rendered_in, html = cache.get(key, (None, None))
+    return Entry(key, generation, html if rendered_in == generation else None)
 
 
 def put(entry: Entry, html: str, article: Article) -> None:
-    """Keep the page, but never past the moment the next scheduled article goes
-    live (`next_scheduled_at`, annotated on the article by the view)."""
-    seconds = settings.PAGE_CACHE_SECONDS
-    if article.next_scheduled_at is not None:
-        seconds = min(seconds, int((article.next_scheduled_at - timezone.now()).total_seconds()))
-    if seconds >= 1:
+    if (seconds := _seconds_to_keep(article)) >= 1:
         cache.set(entry.key, (entry.generation, html), seconds)
 
 
-def invalidate(**kwargs) -> None:  # noqa: ANN003 - signal receiver
-    """Every cached page is stale: something they show has changed. A new,
-    never-used generation (not a counter, which could restart after eviction
-    and meet old pages again)."""
+def _new_generation() -> None:
+    """A new, never-used generation (not a counter, which could restart after
+    eviction and meet old entries again)."""
     cache.set(GENERATION_KEY, time.time_ns(), None)
+
+
+def invalidate(**kwargs) -> None:  # noqa: ANN003 - signal receiver
+    """Every cached article and page is stale: something they show has changed.
+    Now, for readers in this transaction and in case it never commits cleanly,
+    and again after commit: a reader who read the old rows after the first
+    bump stored them under that generation, which the second one retires."""
+    _new_generation()
+    transaction.on_commit(_new_generation)

@@ -6,7 +6,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from subscriptions.models import Plan
 
 from . import page_cache
-from .models import Article, Author, Category
+from .models import Article, Author, Category, Comment
 from .templatetags.newsroom import NAV_CACHE_KEY
 
 
@@ -15,8 +15,8 @@ def forget_sections(**kwargs) -> None:  # noqa: ANN003 - signal receiver
 
 
 def connect() -> None:
-    # Comments are not here: anonymous pages show only their count, which is in the key.
-    for model in (Article, Author, Category, Plan):
+    # Comments: pages show their count, and the cached article row carries it.
+    for model in (Article, Author, Category, Plan, Comment):
         post_save.connect(page_cache.invalidate, sender=model, dispatch_uid=f"page-cache-save-{model.__name__}")
         post_delete.connect(page_cache.invalidate, sender=model, dispatch_uid=f"page-cache-delete-{model.__name__}")
     post_save.connect(forget_sections, sender=Category, dispatch_uid="nav-sections-save")

@@ -68,14 +68,14 @@ _article_page = (
 
 @require_GET
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    article = get_object_or_404(_article_page, slug=slug)
+    article, generation = page_cache.find_article(_article_page, slug)
     preview = not article.is_live
     if preview and not request.user.is_staff:
         raise Http404("No article here.")
     decision = access.decide(request, article)
     if decision.paywalled:
         stats.bump("paywall_view")
-    entry = page_cache.get(request, article, decision) if page_cache.applies(request, preview) else None
+    entry = page_cache.get(request, article, decision, generation) if page_cache.applies(request, preview) else None
     html = entry.html if entry else None
     if html is None:
         html = _render_article(request, article, decision, preview)

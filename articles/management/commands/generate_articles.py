@@ -21,7 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from articles import rendering
+from articles import page_cache, rendering
 from articles.models import Article, Author, Category, update_search_vector
 
 PREFIX = "gen-"
@@ -99,4 +99,5 @@ class Command(BaseCommand):
                 update_search_vector(*(a.pk for a in created))
             done += size
             self.stdout.write(f"{done}/{count}", ending="\r")
+        page_cache.invalidate()  # bulk_create sends no signals; the "More from" cards changed
         self.stdout.write(self.style.SUCCESS(f"Generated {count} articles (total now {start + count})."))
