@@ -115,6 +115,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend with a health check that needs no round trip (newsroom/db/base.py).
+    DATABASES["default"]["ENGINE"] = "newsroom.db"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite: a plain per-request connection is simplest and avoids "database is locked".
     DATABASES["default"]["CONN_MAX_AGE"] = 0

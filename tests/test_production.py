@@ -39,3 +39,50 @@ def test_plain_log_format_is_for_people():
     assert "WARNING newsroom.test paywall" in line
     with pytest.raises(json.JSONDecodeError):
         json.loads(line)
+
+
+def test_the_redis_cache_shares_one_client_and_works_against_redis():
+    """newsroom.cache.RedisCache: Django's backend, against the real Redis, with
+    the redis-py client made once per pool instead of once per call."""
+    from newsroom.cache import RedisCache
+
+    backend = RedisCache("redis://127.0.0.1:6379/0", {"KEY_PREFIX": f"test-{os.getpid()}"})
+    backend.set("k", {"a": 1}, 30)
+    assert backend.get_many(["k", "missing"]) == {"k": {"a": 1}}
+    assert backend.add("n", 1, 30) and backend.incr("n") == 2
+    assert backend._cache.get_client() is backend._cache.get_client(write=True)
+    backend.delete_many(["k", "n"])
+    assert backend.get("k") is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_health_check_notices_a_connection_the_server_ended():
+    """newsroom/db/base.py: a healthy connection passes without a query; one the
+    server has ended (as on a restart) fails, so Django reconnects before use."""
+    import time
+
+    import psycopg2
+    from django.db import connection
+
+    assert connection.settings_dict["ENGINE"] == "newsroom.db"
+    connection.ensure_connection()
+    assert connection.is_usable()
+    pid = connection.connection.get_backend_pid()
+    settings = connection.settings_dict
+    admin = psycopg2.connect(host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"],
+                             dbname="postgres")  # fmt: skip
+    try:
+        admin.autocommit = True
+        admin.cursor().execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        admin.close()
+    for _ in range(50):  # the goodbye reaches our socket a moment later
+        if not connection.is_usable():
+            break
+        time.sleep(0.05)
+    assert not connection.is_usable()
+    # A new request's first query: Django runs the check, drops the dead connection, opens a new one.
+    connection.health_check_done = False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != pid
