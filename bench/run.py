@@ -13,7 +13,10 @@ What it does, on loopback only:
      the per-IP backstop stays on and is exercised), an anonymous reader over the
      limit (paywall), a logged-in subscriber — and, right after each, of
      /_bench/minimal/<size>/ (bench/urls.py) returning a page of the same byte
-     size through the same middleware, and reports article ÷ minimal;
+     size through the same middleware, and reports article ÷ minimal; then the
+     ceiling: /_bench/meter-call/ (the meter's PostgreSQL call for a new reader,
+     as in the first run, and nothing else) ÷ minimal — no metered article page
+     can be faster than that on the same machine;
   4. reads the workers' resident memory;
   5. generates articles (manage.py generate_articles) up to each --scale size
      and measures home, category and search latency.
@@ -61,8 +64,9 @@ from django.contrib.auth import get_user_model
 from articles.models import Article, Category
 user = get_user_model().objects.get(email="reader@ledger.example")  # seed_demo's complimentary subscriber
 metered = list(Article.objects.published().filter(access="metered").values_list("slug", flat=True)[:12])
+ids = list(Article.objects.filter(slug__in=metered).values_list("id", flat=True))
 category = Category.objects.order_by("id").values_list("slug", flat=True).first()
-print(json.dumps({"session": login_session(user), "metered": metered, "category": category}))
+print(json.dumps({"session": login_session(user), "metered": metered, "ids": ids, "category": category}))
 """
 
 QUERIES = """
@@ -200,6 +204,7 @@ def main() -> int:
             ("anonymous reader over the limit", meter_cookie, False),
             ("subscriber", subscriber_cookie, False),
         ]
+        credits_size = round(sum(page_size(port, p)[0] for p in paths) / len(paths))
         # Warm every worker (template and URL caches) before measuring.
         wrk(port, paths, seconds=3, connections=args.connections, cookie=subscriber_cookie)
         rows = []
@@ -211,6 +216,13 @@ def main() -> int:
                           cookie=cookie)  # fmt: skip
             ok &= article["errors"] == 0 and minimal["errors"] == 0
             rows.append((label, size, article, minimal))
+        # The ceiling: a new reader's meter call alone (as in the first run), then the same-size page.
+        meter_paths = [f"/_bench/meter-call/{i}/{credits_size}/" for i in data["ids"][: len(paths)]]
+        meter_only = wrk(port, meter_paths, seconds=args.seconds, connections=args.connections, rotate_ip=True)
+        minimal = wrk(port, [f"/_bench/minimal/{credits_size}/"], seconds=args.seconds, connections=args.connections)
+        ok &= meter_only["errors"] == 0 and minimal["errors"] == 0
+        rows.append(("ceiling: the meter's database call alone, then the minimal page", credits_size, meter_only,
+                     minimal))  # fmt: skip
         rss = worker_rss_mb(int(env["GUNICORN_PID"]))
 
         scale_rows = []
