@@ -74,7 +74,7 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404("No article here.")
     decision = access.decide(request, article)
     if decision.paywalled:
-        stats.bump("paywall_view")
+        stats.count_page_view("paywall_view")
     entry = page_cache.get(request, article, decision, generation) if page_cache.applies(request, preview) else None
     html = entry.html if entry else None
     if html is None:

@@ -217,6 +217,32 @@ def test_paywall_views_are_counted_for_the_dashboard(client, stories, settings) 
     assert DailyStat.objects.get(name="paywall_view").value == 2
 
 
+@pytest.mark.django_db(transaction=True)
+def test_paywall_views_outside_a_transaction_are_counted_without_changing_durability(stories, settings) -> None:  # noqa: ANN001
+    """The paywall-view counter commits without waiting for the flush (stats.count_page_view);
+    that setting must end with its own one-statement transaction."""
+    from django.db import connection, transaction
+
+    from subscriptions import stats
+    from subscriptions.models import DailyStat
+
+    settings.FREE_ARTICLES_PER_DAY = 0
+    for story in stories[:3]:
+        Client().get(story.get_absolute_url())
+    assert DailyStat.objects.get(name="paywall_view").value == 3
+
+    def synchronous_commit() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    assert synchronous_commit() == "on"
+    with transaction.atomic():  # inside a caller's transaction: a plain bump, durability untouched
+        stats.count_page_view("paywall_view")
+        assert synchronous_commit() == "on"
+    assert DailyStat.objects.get(name="paywall_view").value == 4
+
+
 def test_a_paywall_login_link_returns_to_the_article(client, stories, settings) -> None:  # noqa: ANN001
     settings.FREE_ARTICLES_PER_DAY = 0
     page = client.get(stories[0].get_absolute_url()).content.decode()
