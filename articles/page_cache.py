@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -60,7 +60,7 @@ def _current_generation(found: dict) -> int:
     return generation
 
 
-def _seconds_to_keep(article: Article) -> int:
+def seconds_to_keep(article: Article) -> int:
     """PAGE_CACHE_SECONDS, but never past the moment the next scheduled article
     goes live (`next_scheduled_at`, annotated on the article by the view)."""
     seconds = settings.PAGE_CACHE_SECONDS
@@ -70,9 +70,11 @@ def _seconds_to_keep(article: Article) -> int:
 
 
 def _article_or_404(queryset: QuerySet[Article], slug: str) -> Article:
+    """The article with its authors (byline and author boxes), so a cached row needs no query for them."""
     article = queryset.filter(slug=slug).first()
     if article is None:
         raise Http404("No article here.")
+    prefetch_related_objects([article], "authors")
     return article
 
 
@@ -89,7 +91,7 @@ def find_article(queryset: QuerySet[Article], slug: str) -> tuple[Article, int]:
     if stored_in == generation:
         return article, generation
     article = _article_or_404(queryset, slug)
-    if (seconds := _seconds_to_keep(article)) >= 1:
+    if (seconds := seconds_to_keep(article)) >= 1:
         cache.set(key, (generation, article), seconds)
     return article, generation
 
@@ -131,7 +133,7 @@ def get(request: HttpRequest, article: Article, decision: Decision, generation: 
 
 
 def put(entry: Entry, html: str, article: Article) -> None:
-    if (seconds := _seconds_to_keep(article)) >= 1:
+    if (seconds := seconds_to_keep(article)) >= 1:
         cache.set(entry.key, (entry.generation, html), seconds)
 
 

@@ -78,7 +78,7 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     entry = page_cache.get(request, article, decision, generation) if page_cache.applies(request, preview) else None
     html = entry.html if entry else None
     if html is None:
-        html = _render_article(request, article, decision, preview)
+        html = _render_article(request, article, decision, preview, generation)
         if entry:
             page_cache.put(entry, html, article)
     response = HttpResponse(html)
@@ -87,11 +87,15 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return _private(response)
 
 
-def _render_article(request: HttpRequest, article: Article, decision: access.Decision, preview: bool) -> str:
-    prefetch_related_objects([article], "authors")
+def _render_article(
+    request: HttpRequest, article: Article, decision: access.Decision, preview: bool, generation: int
+) -> str:
+    prefetch_related_objects([article], "authors")  # already there when the row came from the page cache
     visible_html = access.visible_html(article, decision)
     access.redact(article, decision)
-    related = list(
+    # Lazy: the template caches the cards it renders from it (same generation as the row),
+    # so for every reader but the first this query never runs.
+    related = (
         Article.objects.published()
         .filter(category_id=article.category_id)
         .exclude(pk=article.pk)
@@ -103,6 +107,8 @@ def _render_article(request: HttpRequest, article: Article, decision: access.Dec
         .order_by("-publish_at", "-id")[:4]
     )
     context = {
+        "fragment_generation": generation,
+        "fragment_seconds": page_cache.seconds_to_keep(article),
         "article": article,
         "decision": decision,
         "body_html": visible_html,

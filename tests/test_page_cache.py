@@ -96,6 +96,25 @@ def test_an_edit_shows_at_once(stories, author) -> None:  # noqa: ANN001
     assert "Renamed neighbour" in html(Client(), story.get_absolute_url())
 
 
+def test_subscribers_get_the_more_from_cards_from_the_cache_and_see_edits_at_once(stories, subscriber) -> None:  # noqa: ANN001
+    """Logged-in pages are rendered for each reader, but the "More from" cards are
+    the same for all: they are cached under the row's generation."""
+    member = Client()
+    member.force_login(subscriber)
+    url = stories[0].get_absolute_url()
+    assert stories[1].title in html(member, url)
+
+    def related_queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            html(member, url)
+        return len([q for q in ctx.captured_queries if "ORDER BY" in q["sql"] and "LIMIT 4" in q["sql"]])
+
+    assert related_queries() == 0
+    stories[1].title = "Renamed for subscribers too"
+    stories[1].save()
+    assert "Renamed for subscribers too" in html(member, url)
+
+
 def test_the_comment_count_is_current(stories) -> None:  # noqa: ANN001
     story = stories[0]
     assert "Comments (0)" in html(Client(), story.get_absolute_url())
