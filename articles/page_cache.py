@@ -19,8 +19,9 @@ building and running that query was most of a cached page's cost. It holds the
 full text, so it never leaves the server; what a reader sees is still decided
 per request by `access.decide()`.
 
-Freshness: every entry is stored with the site-wide generation current when
-its data was read, and counts only while that generation is. Any save or
+Freshness (newsroom/versioned_cache.py): every entry is stored with the
+site-wide generation current when its data was read, and counts only while
+that generation is. Any save or
 delete of an article, section, author, plan or comment starts a new one — once
 when it happens and again when its transaction commits, so a page rendered
 from the old rows in between is not kept. The page key also holds the
@@ -33,31 +34,19 @@ be missing the new story from its "More from" cards); otherwise entries live
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
+from newsroom import versioned_cache
 from subscriptions.access import Decision
 
 from .models import Article
 
 GENERATION_KEY = "page-cache:generation"
-
-
-def _current_generation(found: dict) -> int:
-    """The generation in `found`; if the cache has lost it, a fresh one (never 0:
-    entries stored while the key was missing must not count again later)."""
-    generation = found.get(GENERATION_KEY)
-    if generation is None:
-        cache.add(GENERATION_KEY, time.time_ns(), None)
-        generation = cache.get(GENERATION_KEY)
-    return generation
 
 
 def seconds_to_keep(article: Article) -> int:
@@ -85,14 +74,11 @@ def find_article(queryset: QuerySet[Article], slug: str) -> tuple[Article, int]:
     if settings.PAGE_CACHE_SECONDS <= 0:
         return _article_or_404(queryset, slug), 0
     key = "page-cache:article-row:" + hashlib.blake2b(slug.encode(), digest_size=20).hexdigest()
-    found = cache.get_many([key, GENERATION_KEY])
-    generation = _current_generation(found)
-    stored_in, article = found.get(key, (None, None))
-    if stored_in == generation:
-        return article, generation
+    found, generation = versioned_cache.read([key], GENERATION_KEY)
+    if key in found:
+        return found[key], generation
     article = _article_or_404(queryset, slug)
-    if (seconds := seconds_to_keep(article)) >= 1:
-        cache.set(key, (generation, article), seconds)
+    versioned_cache.store(key, generation, article, seconds_to_keep(article))
     return article, generation
 
 
@@ -128,25 +114,13 @@ def get(request: HttpRequest, article: Article, decision: Decision, generation: 
     """The page for this decision, if it was rendered in `generation` (the one
     find_article() read the article with)."""
     key = _key(request, article, decision)
-    rendered_in, html = cache.get(key, (None, None))
-    return Entry(key, generation, html if rendered_in == generation else None)
+    return Entry(key, generation, versioned_cache.get(key, generation))
 
 
 def put(entry: Entry, html: str, article: Article) -> None:
-    if (seconds := seconds_to_keep(article)) >= 1:
-        cache.set(entry.key, (entry.generation, html), seconds)
-
-
-def _new_generation() -> None:
-    """A new, never-used generation (not a counter, which could restart after
-    eviction and meet old entries again)."""
-    cache.set(GENERATION_KEY, time.time_ns(), None)
+    versioned_cache.store(entry.key, entry.generation, html, seconds_to_keep(article))
 
 
 def invalidate(**kwargs) -> None:  # noqa: ANN003 - signal receiver
-    """Every cached article and page is stale: something they show has changed.
-    Now, for readers in this transaction and in case it never commits cleanly,
-    and again after commit: a reader who read the old rows after the first
-    bump stored them under that generation, which the second one retires."""
-    _new_generation()
-    transaction.on_commit(_new_generation)
+    """Every cached article row, page and fragment is stale: something they show has changed."""
+    versioned_cache.retire(GENERATION_KEY)
