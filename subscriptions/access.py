@@ -20,6 +20,8 @@ from django.db.models.functions import Now
 from django.http import HttpRequest
 from django.utils import timezone
 
+from newsroom import versioned_cache
+
 from . import meter
 from .models import ComplimentaryAccess, Subscription
 
@@ -108,12 +110,38 @@ def _entitlement_query():  # noqa: ANN202
     )
 
 
+ENTITLEMENT_SECONDS = 600
+
+
+def _version_key(user_id: int) -> str:
+    return f"entitlement:version:{user_id}"
+
+
+def forget_entitlement(user_id: int | None) -> None:
+    """The user's subscription, complimentary access or email changed: their
+    cached entitlement row is stale (now and when the change commits)."""
+    if user_id is not None:
+        versioned_cache.retire(_version_key(user_id))
+
+
+def _entitlement_row(user_id: int) -> dict | None:
+    """The user's best live subscription, complimentary access and verified email:
+    one query (compiling it costs more than running it), then kept in the shared
+    cache until any of them changes (signals.py calls forget_entitlement)."""
+    key = f"entitlement:row:{user_id}"
+    found, version = versioned_cache.read([key], _version_key(user_id))
+    if key in found:
+        return found[key]
+    row = _entitlement_query().filter(pk=user_id).first()
+    versioned_cache.store(key, version, row, ENTITLEMENT_SECONDS)
+    return row
+
+
 def _user_entitlement(user) -> Entitlement:  # noqa: ANN001
-    """One query: the user's best live subscription and complimentary access."""
     if user.is_staff:
         return Entitlement(reason=Reason.STAFF, email_verified=True)
     now = timezone.now()
-    row = _entitlement_query().filter(pk=user.pk).first()
+    row = _entitlement_row(user.pk)
     if row is None:
         return NONE
     status = row["sub_status"] or ""
@@ -126,7 +154,7 @@ def _user_entitlement(user) -> Entitlement:  # noqa: ANN001
         since = row["sub_since"] or now
         if now < since + timezone.timedelta(days=settings.PAST_DUE_GRACE_DAYS):
             return Entitlement(Reason.GRACE, status, payment_failed=True, email_verified=verified)
-    if row["comp_until"]:
+    if row["comp_until"] and row["comp_until"] > now:  # the row may be older than the clock
         return Entitlement(Reason.COMPLIMENTARY, until=row["comp_until"], email_verified=verified)
     return Entitlement(
         subscription_status=status, payment_failed=status == Subscription.Status.PAST_DUE, email_verified=verified

@@ -105,3 +105,36 @@ def test_decide_explains_itself(article, settings) -> None:  # noqa: ANN001
     other.save()
     blocked = access.decide(request, other)
     assert (blocked.full, blocked.reason, blocked.show_ads) == (False, Reason.METER_EXHAUSTED, True)
+
+
+def test_the_entitlement_row_is_cached_and_each_change_retires_it() -> None:
+    """One query per user until their subscription, grant or email changes
+    (newsroom/versioned_cache.py); every change shows at the next request."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = make_user()
+    assert entitlement_of(user).reason is None
+    with CaptureQueriesContext(connection) as ctx:
+        assert entitlement_of(user).reason is None
+    assert len(ctx.captured_queries) == 0
+    subscription = make_subscription(user, Subscription.Status.TRIALING)
+    assert entitlement_of(user).reason == Reason.TRIAL
+    subscription.status = Subscription.Status.ACTIVE
+    subscription.save()
+    assert entitlement_of(user).reason == Reason.SUBSCRIBER
+    subscription.delete()
+    assert entitlement_of(user).reason is None
+    user.emailaddress_set.update(verified=False)  # no signal: still cached as verified
+    user.emailaddress_set.first().save()
+    assert entitlement_of(user).email_verified is False
+
+
+def test_a_cached_complimentary_grant_still_ends_when_the_clock_passes_its_date() -> None:
+    import time
+
+    user = make_user()
+    grant = ComplimentaryAccess.objects.create(user=user, until=timezone.now() + timedelta(seconds=1.5))
+    assert entitlement_of(user).reason == Reason.COMPLIMENTARY  # cached now, with its date
+    time.sleep(max(0.0, (grant.until - timezone.now()).total_seconds()) + 0.1)
+    assert entitlement_of(user).reason is None

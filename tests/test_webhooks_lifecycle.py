@@ -202,7 +202,9 @@ def test_payment_failed_grace_then_no_access(client, stripe_env, settings, djang
     first_since = local.past_due_since
     deliver(client, "invoice.payment_failed", _invoice(sub))
     assert Subscription.objects.get().past_due_since == first_since
-    Subscription.objects.update(past_due_since=timezone.now() - timedelta(days=4))
+    local = Subscription.objects.get()
+    local.past_due_since = timezone.now() - timedelta(days=4)  # the grace period has run out
+    local.save()
     assert not access.user_is_entitled(user)
     # Card updated, invoice paid: access back, grace cleared.
     stripe_env.update_subscription(sub["id"], status="active")
