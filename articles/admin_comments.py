@@ -38,6 +38,12 @@ class CommentReportInline(admin.TabularInline):
         return False
 
 
+def _forget_comments_of(queryset: QuerySet) -> None:
+    """update() sends no signals; cached pages show each article's comment count."""
+    for slug in set(queryset.values_list("article__slug", flat=True)):
+        page_cache.forget_comments(slug)
+
+
 @admin.register(Comment)
 class CommentAdmin(admin.ModelAdmin):
     list_display = ["short_body", "user", "article", "created_at", "is_hidden", "report_count", "is_reply"]
@@ -71,13 +77,13 @@ class CommentAdmin(admin.ModelAdmin):
     @admin.action(description="Hide selected comments from readers", permissions=["change"])
     def hide(self, request: HttpRequest, queryset: QuerySet) -> None:
         updated = queryset.update(is_hidden=True)
-        page_cache.invalidate()  # update() sends no signals; cached pages show the count
+        _forget_comments_of(queryset)
         self.message_user(request, f"{updated} comment(s) hidden.")
 
     @admin.action(description="Show selected comments again", permissions=["change"])
     def unhide(self, request: HttpRequest, queryset: QuerySet) -> None:
         updated = queryset.update(is_hidden=False)
-        page_cache.invalidate()
+        _forget_comments_of(queryset)
         self.message_user(request, f"{updated} comment(s) visible again.")
 
 

@@ -21,11 +21,12 @@ per request by `access.decide()`.
 
 Freshness (newsroom/versioned_cache.py): every entry is stored with the
 site-wide generation current when its data was read, and counts only while
-that generation is. Any save or
-delete of an article, section, author, plan or comment starts a new one — once
-when it happens and again when its transaction commits, so a page rendered
-from the old rows in between is not kept. The page key also holds the
-article's `updated_at` and comment count. A scheduled article going live saves
+that generation is. Any save or delete of an article, section, author or plan
+starts a new one — once when it happens and again when its transaction
+commits, so a page rendered from the old rows in between is not kept. A
+comment retires only its own article's entries (a second version, per
+article). The page key also holds the article's `updated_at` and comment
+count. A scheduled article going live saves
 nothing, so nothing is kept past the next scheduled publish time (a page could
 be missing the new story from its "More from" cards); otherwise entries live
 `PAGE_CACHE_SECONDS` (default 300; 0 turns the cache off).
@@ -42,6 +43,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from newsroom import versioned_cache
+from newsroom.versioned_cache import Version
 from subscriptions.access import Decision
 
 from .models import Article
@@ -67,14 +69,23 @@ def _article_or_404(queryset: QuerySet[Article], slug: str) -> Article:
     return article
 
 
-def find_article(queryset: QuerySet[Article], slug: str) -> tuple[Article, int]:
+def _slug_hash(slug: str) -> str:
+    return hashlib.blake2b(slug.encode(), digest_size=20).hexdigest()
+
+
+def _comments_key(slug: str) -> str:
+    return "page-cache:comments-version:" + _slug_hash(slug)
+
+
+def find_article(queryset: QuerySet[Article], slug: str) -> tuple[Article, Version]:
     """The article at `slug` from `queryset` (the view's), from the cache when it
-    is current, and the generation read with it (one round trip when cached).
+    is current, and the version read with it — the site-wide generation and this
+    article's comments version (one round trip when cached).
     Raises Http404 when there is no such article."""
     if settings.PAGE_CACHE_SECONDS <= 0:
-        return _article_or_404(queryset, slug), 0
-    key = "page-cache:article-row:" + hashlib.blake2b(slug.encode(), digest_size=20).hexdigest()
-    found, generation = versioned_cache.read([key], GENERATION_KEY)
+        return _article_or_404(queryset, slug), (0,)
+    key = "page-cache:article-row:" + _slug_hash(slug)
+    found, generation = versioned_cache.read([key], GENERATION_KEY, _comments_key(slug))
     if key in found:
         return found[key], generation
     article = _article_or_404(queryset, slug)
@@ -106,11 +117,11 @@ class Entry:
     looked up (a page rendered now belongs to it), and the page if it was there."""
 
     key: str
-    generation: int
+    generation: Version
     html: str | None
 
 
-def get(request: HttpRequest, article: Article, decision: Decision, generation: int) -> Entry:
+def get(request: HttpRequest, article: Article, decision: Decision, generation: Version) -> Entry:
     """The page for this decision, if it was rendered in `generation` (the one
     find_article() read the article with)."""
     key = _key(request, article, decision)
@@ -124,3 +135,9 @@ def put(entry: Entry, html: str, article: Article) -> None:
 def invalidate(**kwargs) -> None:  # noqa: ANN003 - signal receiver
     """Every cached article row, page and fragment is stale: something they show has changed."""
     versioned_cache.retire(GENERATION_KEY)
+
+
+def forget_comments(slug: str) -> None:
+    """A comment on this article was added, edited, hidden or removed: its cached
+    row (which carries the count) and pages are stale; other articles' are not."""
+    versioned_cache.retire(_comments_key(slug))

@@ -14,11 +14,17 @@ def forget_sections(**kwargs) -> None:  # noqa: ANN003 - signal receiver
     cache.delete(NAV_CACHE_KEY)
 
 
+def forget_comments(instance: Comment, **kwargs) -> None:  # noqa: ANN003 - signal receiver
+    """Pages show the article's comment count, and its cached row carries it."""
+    page_cache.forget_comments(instance.article.slug)
+
+
 def connect() -> None:
-    # Comments: pages show their count, and the cached article row carries it.
-    for model in (Article, Author, Category, Plan, Comment):
+    for model in (Article, Author, Category, Plan):
         post_save.connect(page_cache.invalidate, sender=model, dispatch_uid=f"page-cache-save-{model.__name__}")
         post_delete.connect(page_cache.invalidate, sender=model, dispatch_uid=f"page-cache-delete-{model.__name__}")
+    post_save.connect(forget_comments, sender=Comment, dispatch_uid="page-cache-comment-save")
+    post_delete.connect(forget_comments, sender=Comment, dispatch_uid="page-cache-comment-delete")
     post_save.connect(forget_sections, sender=Category, dispatch_uid="nav-sections-save")
     post_delete.connect(forget_sections, sender=Category, dispatch_uid="nav-sections-delete")
     m2m_changed.connect(page_cache.invalidate, sender=Article.authors.through, dispatch_uid="page-cache-authors")

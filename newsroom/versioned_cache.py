@@ -20,14 +20,22 @@ from typing import Any
 from django.core.cache import cache
 from django.db import transaction
 
+Version = tuple[int, ...]
 
-def read(keys: list[str], version_key: str) -> tuple[dict[str, Any], int]:
-    """The values of `keys` that are current, and the current version — one round trip."""
-    found = cache.get_many([*keys, version_key])
-    version = found.pop(version_key, None)
-    if version is None:
-        cache.add(version_key, time.time_ns(), None)
-        version = cache.get(version_key)
+
+def read(keys: list[str], *version_keys: str) -> tuple[dict[str, Any], Version]:
+    """The values of `keys` that are current, and the current version (one number
+    per version key: a value counts only while all of them are as it was stored
+    under) — one round trip."""
+    found = cache.get_many([*keys, *version_keys])
+    parts = []
+    for version_key in version_keys:
+        part = found.pop(version_key, None)
+        if part is None:
+            cache.add(version_key, time.time_ns(), None)
+            part = cache.get(version_key)
+        parts.append(part)
+    version = tuple(parts)
     current = {}
     for key, stored in found.items():
         stored_in, value = stored
@@ -36,13 +44,13 @@ def read(keys: list[str], version_key: str) -> tuple[dict[str, Any], int]:
     return current, version
 
 
-def get(key: str, version: int) -> Any:  # noqa: ANN401
+def get(key: str, version: Version) -> Any:  # noqa: ANN401
     """The value of `key` if it was stored under `version` (already read with read()), else None."""
     stored_in, value = cache.get(key, (None, None))
     return value if stored_in == version else None
 
 
-def store(key: str, version: int, value: Any, seconds: int) -> None:  # noqa: ANN401
+def store(key: str, version: Version, value: Any, seconds: int) -> None:  # noqa: ANN401
     """Keep `value`, read from the database under `version`, for `seconds` (none if < 1)."""
     if seconds >= 1:
         cache.set(key, (version, value), seconds)

@@ -122,6 +122,18 @@ def test_the_comment_count_is_current(stories) -> None:  # noqa: ANN001
     assert "Comments (1)" in html(Client(), story.get_absolute_url())
 
 
+def test_a_comment_leaves_other_articles_cached(stories) -> None:  # noqa: ANN001
+    """Comments retire only their own article's cached row and pages: a busy
+    comment thread must not empty the whole site's cache."""
+    url = stories[1].get_absolute_url()
+    html(Client(), url)
+    Comment.objects.create(article=stories[0], user=make_user(), body="Only about story 0")
+    with CaptureQueriesContext(connection) as ctx:
+        html(Client(), url)
+    assert len([q for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]) == 1  # the meter only
+    assert "Comments (1)" in html(Client(), stories[0].get_absolute_url())
+
+
 def test_the_login_link_returns_to_the_url_asked_for(stories) -> None:  # noqa: ANN001
     url = stories[0].get_absolute_url()
     html(Client(), url)
