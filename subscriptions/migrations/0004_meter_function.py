@@ -10,6 +10,8 @@ trips. Other databases (SQLite for a first local run) use the Python path.
 
 from django.db import migrations
 
+from newsroom.db.migrations import sql_on_postgresql
+
 CREATE = r"""
 CREATE OR REPLACE FUNCTION subscriptions_meter_consume(
     p_reader varchar, p_ip varchar, p_day date, p_article bigint, p_limit integer, p_ip_limit integer,
@@ -54,17 +56,7 @@ $fn$;
 DROP = "DROP FUNCTION IF EXISTS subscriptions_meter_consume(varchar, varchar, date, bigint, integer, integer);"
 
 
-def create(apps, schema_editor) -> None:  # noqa: ANN001
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def drop(apps, schema_editor) -> None:  # noqa: ANN001
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
-
-
 class Migration(migrations.Migration):
     dependencies = [("subscriptions", "0003_subscriptions_outlive_deleted_accounts")]
 
-    operations = [migrations.RunPython(create, drop, elidable=False)]
+    operations = [sql_on_postgresql(CREATE, DROP)]

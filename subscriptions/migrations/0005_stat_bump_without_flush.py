@@ -11,6 +11,8 @@ counters never come here (they are raised inside their own transactions).
 
 from django.db import migrations
 
+from newsroom.db.migrations import sql_on_postgresql
+
 CREATE = r"""
 CREATE OR REPLACE FUNCTION subscriptions_bump_stat_without_flush(p_day date, p_name varchar, p_by integer)
 RETURNS void LANGUAGE plpgsql AS $fn$
@@ -25,17 +27,7 @@ $fn$;
 DROP = "DROP FUNCTION IF EXISTS subscriptions_bump_stat_without_flush(date, varchar, integer);"
 
 
-def create(apps, schema_editor) -> None:  # noqa: ANN001
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def drop(apps, schema_editor) -> None:  # noqa: ANN001
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
-
-
 class Migration(migrations.Migration):
     dependencies = [("subscriptions", "0004_meter_function")]
 
-    operations = [migrations.RunPython(create, drop, elidable=False)]
+    operations = [sql_on_postgresql(CREATE, DROP)]
