@@ -1,5 +1,7 @@
+import functools
+
 from django.conf import settings
-from django.db.models import Count, OuterRef, Subquery, prefetch_related_objects
+from django.db.models import Count, OuterRef, QuerySet, Subquery, prefetch_related_objects
 from django.db.models.functions import Coalesce, Now
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -38,37 +40,38 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-# A correlated subquery, not a JOIN + GROUP BY over every article column.
-_visible_comment_count = Coalesce(
-    Subquery(
-        Comment.objects.filter(article=OuterRef("pk"), is_hidden=False)
-        .order_by()
-        .values("article")
-        .annotate(n=Count("pk"))
-        .values("n")
-    ),
-    0,
-)
-
-# When the next scheduled story goes live: no cached page may outlive that (page_cache.put).
-_next_scheduled_at = Subquery(
-    Article.objects.filter(status=Article.Status.SCHEDULED, publish_at__gt=Now())
-    .order_by("publish_at")
-    .values("publish_at")[:1]
-)
-
-
-# Built once: resolving the annotations is a good part of the page's Python time.
-_article_page = (
-    Article.objects.select_related("category")
-    .defer("body", "search_vector")
-    .annotate(comment_count=_visible_comment_count, next_scheduled_at=_next_scheduled_at)
-)
+@functools.cache
+def _article_page() -> QuerySet[Article]:
+    """The article page's queryset, built once on first use (resolving its
+    annotations is a good part of a rendered page's Python time) — not at
+    import, so importing this module never needs the models loaded."""
+    # A correlated subquery, not a JOIN + GROUP BY over every article column.
+    visible_comment_count = Coalesce(
+        Subquery(
+            Comment.objects.filter(article=OuterRef("pk"), is_hidden=False)
+            .order_by()
+            .values("article")
+            .annotate(n=Count("pk"))
+            .values("n")
+        ),
+        0,
+    )
+    # When the next scheduled story goes live: nothing cached may outlive that (page_cache.seconds_to_keep).
+    next_scheduled_at = Subquery(
+        Article.objects.filter(status=Article.Status.SCHEDULED, publish_at__gt=Now())
+        .order_by("publish_at")
+        .values("publish_at")[:1]
+    )
+    return (
+        Article.objects.select_related("category")
+        .defer("body", "search_vector")
+        .annotate(comment_count=visible_comment_count, next_scheduled_at=next_scheduled_at)
+    )
 
 
 @require_GET
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    article, generation = page_cache.find_article(_article_page, slug)
+    article, generation = page_cache.find_article(_article_page(), slug)
     preview = not article.is_live
     if preview and not request.user.is_staff:
         raise Http404("No article here.")

@@ -2,7 +2,7 @@
 forget cached entitlements and the advertised plan when what they come from changes."""
 
 from allauth.account.models import EmailAddress
-from django.contrib.auth import get_user_model
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
@@ -30,6 +30,6 @@ def forget_entitlement(sender, instance, **kwargs) -> None:  # noqa: ANN001
     access.forget_entitlement(instance.user_id)
 
 
-@receiver([post_save, post_delete], sender=get_user_model())
+@receiver([post_save, post_delete], sender=settings.AUTH_USER_MODEL)
 def forget_users_entitlement(sender, instance, **kwargs) -> None:  # noqa: ANN001
     access.forget_entitlement(instance.pk)
