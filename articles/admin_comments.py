@@ -8,7 +8,6 @@ from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from . import page_cache
 from .models import Comment, CommentReport
 
 
@@ -38,10 +37,15 @@ class CommentReportInline(admin.TabularInline):
         return False
 
 
-def _forget_comments_of(queryset: QuerySet) -> None:
-    """update() sends no signals; cached pages show each article's comment count."""
-    for slug in set(queryset.values_list("article__slug", flat=True)):
-        page_cache.forget_comments(slug)
+def _set_hidden(queryset: QuerySet, hidden: bool) -> int:
+    """save() per comment, not update(): its signal retires the article's cached
+    pages, which show the visible-comment count."""
+    count = 0
+    for comment in queryset.select_related("article"):
+        comment.is_hidden = hidden
+        comment.save(update_fields=["is_hidden"])
+        count += 1
+    return count
 
 
 @admin.register(Comment)
@@ -76,14 +80,12 @@ class CommentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Hide selected comments from readers", permissions=["change"])
     def hide(self, request: HttpRequest, queryset: QuerySet) -> None:
-        updated = queryset.update(is_hidden=True)
-        _forget_comments_of(queryset)
+        updated = _set_hidden(queryset, True)
         self.message_user(request, f"{updated} comment(s) hidden.")
 
     @admin.action(description="Show selected comments again", permissions=["change"])
     def unhide(self, request: HttpRequest, queryset: QuerySet) -> None:
-        updated = queryset.update(is_hidden=False)
-        _forget_comments_of(queryset)
+        updated = _set_hidden(queryset, False)
         self.message_user(request, f"{updated} comment(s) visible again.")
 
 
