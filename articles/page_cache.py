@@ -25,8 +25,7 @@ that generation is. Any save or delete of an article, section, author or plan
 starts a new one — once when it happens and again when its transaction
 commits, so a page rendered from the old rows in between is not kept. A
 comment retires only its own article's entries (a second version, per
-article). The page key also holds the article's `updated_at` and comment
-count. A scheduled article going live saves
+article). A scheduled article going live saves
 nothing, so nothing is kept past the next scheduled publish time (a page could
 be missing the new story from its "More from" cards); otherwise entries live
 `PAGE_CACHE_SECONDS` (default 300; 0 turns the cache off).
@@ -104,9 +103,10 @@ def applies(request: HttpRequest, preview: bool) -> bool:
 
 def _key(request: HttpRequest, article: Article, decision: Decision) -> str:
     url = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+    # What the article shows (its edits, its comment count) is in the version the page
+    # is stored under (find_article), not here; here only what varies per reader.
     parts = (
-        article.pk, article.updated_at.timestamp(), article.comment_count, decision.full,
-        decision.reason.value, decision.credits_left, settings.FREE_ARTICLES_PER_DAY, url,
+        article.pk, decision.full, decision.reason.value, decision.credits_left, settings.FREE_ARTICLES_PER_DAY, url,
     )  # fmt: skip
     return "page-cache:article:" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
 
