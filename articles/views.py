@@ -10,6 +10,7 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_GET
 from django.views.generic import ListView
 
+from newsroom.versioned_cache import Version
 from subscriptions import access, stats
 from subscriptions.models import default_plan
 
@@ -91,7 +92,7 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _render_article(
-    request: HttpRequest, article: Article, decision: access.Decision, preview: bool, generation: int
+    request: HttpRequest, article: Article, decision: access.Decision, preview: bool, generation: Version
 ) -> str:
     prefetch_related_objects([article], "authors")  # already there when the row came from the page cache
     visible_html = access.visible_html(article, decision)
