@@ -255,6 +255,20 @@ METER_COOKIE_NAME = "reader"
 METER_COOKIE_MAX_AGE = 60 * 60 * 24 * 365 * 2
 METER_RETENTION_DAYS = envint("METER_RETENTION_DAYS", "7")
 TEASER_PARAGRAPHS = envint("TEASER_PARAGRAPHS", "3")
+# A logged-in reader without a subscription (the registration wall) gets more than an anonymous one.
+FREE_ARTICLES_PER_DAY_REGISTERED = envint("FREE_ARTICLES_PER_DAY_REGISTERED", "5")
+
+# --- Gift links (articles/gifts.py): a subscriber shares one article in full ---
+GIFT_LINK_DAYS = envint("GIFT_LINK_DAYS", "30")
+GIFT_ARTICLES_PER_MONTH = envint("GIFT_ARTICLES_PER_MONTH", "10")
+
+# --- Verified search-engine crawlers (subscriptions/crawlers.py) ---
+# Off by default: Googlebot/Bingbot read metered and subscribers-only text only
+# when their address passes reverse + forward DNS into the crawler's own domains.
+CRAWLER_FULL_TEXT = envbool("CRAWLER_FULL_TEXT", "False")
+# DNS servers to ask, "host" or "host:port"; empty = the system's resolver.
+CRAWLER_DNS_NAMESERVERS = envlist("CRAWLER_DNS_NAMESERVERS", "")
+CRAWLER_DNS_TIMEOUT = float(os.getenv("CRAWLER_DNS_TIMEOUT", "2"))
 
 # --- Stripe (see subscriptions/billing.py) ---
 STRIPE_SECRET_KEY = os.getenv("STRIPE_SECRET_KEY", "")

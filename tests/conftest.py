@@ -20,7 +20,7 @@ from django.utils import timezone
 from articles.models import Article, Author, Category
 from subscriptions.models import ComplimentaryAccess, Subscription
 
-pytest_plugins = ["tests.conftest_billing"]
+pytest_plugins = ["tests.conftest_billing", "tests.dns_fake"]
 
 PASSWORD = "correct-horse-battery-staple-42"
 MARKER = "The paid paragraph marker sentence lives here."
