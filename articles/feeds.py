@@ -2,8 +2,12 @@
 feed readers are shared caches as far as we are concerned."""
 
 from django.contrib.syndication.views import Feed
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.cache import patch_cache_control
 from django.utils.feedgenerator import Rss201rev2Feed
+
+from subscriptions import access, private_feeds
 
 from .models import Article, Category
 
@@ -60,3 +64,33 @@ class CategoryFeed(LatestFeed):
 
     def items(self, obj: Category):
         return _latest(Article.objects.published().filter(category=obj))[:FEED_SIZE]
+
+
+class PrivateFeed(LatestFeed):
+    """A reader's own feed at a secret address (subscriptions/private_feeds.py):
+    full text while access says its owner may read everything, teasers after."""
+
+    title = "Latest stories — your private feed"
+    description = "Full text for subscribers. This address is personal: don't share it."
+
+    def __call__(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = super().__call__(request, *args, **kwargs)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        response["Referrer-Policy"] = "no-referrer"
+        patch_cache_control(response, private=True, no_cache=True)
+        return response
+
+    def get_object(self, request: HttpRequest, token: str):
+        owner = private_feeds.feed_owner(token)
+        if owner is None:
+            raise Http404("No such feed.")
+        return owner
+
+    def items(self, obj):
+        self._owner = obj
+        return super().items()
+
+    def item_description(self, item: Article) -> str:
+        if access.feed_shows_full_text(self._owner, item):
+            return item.body_html
+        return super().item_description(item)

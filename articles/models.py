@@ -239,3 +239,41 @@ class CommentReport(models.Model):
 
     def __str__(self) -> str:
         return f"Report on comment {self.comment_id}"
+
+
+class GiftQuerySet(models.QuerySet):
+    def live(self) -> GiftQuerySet:
+        """Not revoked and not expired (whether the giver may still give is access.py's question)."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class Gift(models.Model):
+    """A link that lets anyone read one article in full (articles/gifts.py).
+
+    The token is the secret; it opens only `article`, until `expires_at`, while
+    not revoked and while its giver may still read the article themselves."""
+
+    token = models.CharField(max_length=64, unique=True)
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="gifts")
+    giver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="gifts")
+    label = models.CharField(max_length=120, blank=True, help_text="Staff only: where the link is shared.")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    opens = models.PositiveIntegerField(default=0)
+
+    objects = GiftQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["giver", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"gift of {self.article} by {self.giver}"
+
+    def get_absolute_url(self) -> str:
+        return f"{self.article.get_absolute_url()}?gift={self.token}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

@@ -67,5 +67,12 @@ def split_body(html: str, default_paragraphs: int) -> tuple[str, str]:
     return "\n".join(parts[:keep]), html.strip()
 
 
+def paid_part(body_html: str, teaser_html: str) -> str:
+    """The body after the teaser: the part behind the paywall."""
+    if body_html.startswith(teaser_html):
+        return body_html[len(teaser_html) :].strip()
+    return "\n".join(blocks(body_html)[len(blocks(teaser_html)) :])
+
+
 def plain_text(html: str) -> str:
     return re.sub(r"\s+", " ", nh3.clean(html, tags=set())).strip()

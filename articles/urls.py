@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import comment_views, feeds, views
+from . import comment_views, feeds, gift_views, views
 
 app_name = "articles"
 
@@ -10,7 +10,10 @@ urlpatterns = [
     path("feed/", feeds.LatestFeed(), name="feed"),
     path("category/<slug:slug>/", views.CategoryView.as_view(), name="category"),
     path("category/<slug:slug>/feed/", feeds.CategoryFeed(), name="category_feed"),
+    path("feed/private/<str:token>/", feeds.PrivateFeed(), name="private_feed"),
     path("author/<slug:slug>/", views.AuthorView.as_view(), name="author"),
+    path("gifts/<int:pk>/revoke/", gift_views.gift_revoke, name="gift_revoke"),
+    path("<slug:slug>/gift/", gift_views.gift_create, name="gift"),
     path("<slug:slug>/comments/", comment_views.comment_post, name="comment_post"),
     path("<slug:slug>/comments/<int:pk>/edit/", comment_views.comment_edit, name="comment_edit"),
     path("<slug:slug>/comments/<int:pk>/delete/", comment_views.comment_delete, name="comment_delete"),

@@ -11,10 +11,10 @@ from django.views.decorators.http import require_GET
 from django.views.generic import ListView
 
 from newsroom.versioned_cache import Version
-from subscriptions import access, stats
+from subscriptions import access, meter, stats
 from subscriptions.models import default_plan
 
-from . import comments, page_cache, search
+from . import comments, gifts, page_cache, rendering, search
 from .models import Article, Author, Category, Comment
 from .structured_data import PAYWALL_CSS_CLASS, news_article
 
@@ -76,26 +76,48 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     preview = not article.is_live
     if preview and not request.user.is_staff:
         raise Http404("No article here.")
-    decision = access.decide(request, article)
+    gift_token = request.GET.get("gift", "")
+    gift = gifts.find_gift(gift_token, article) if gift_token else None
+    decision = access.decide(request, article, gift_from=gift.giver if gift else None)
     if decision.paywalled:
         stats.count_page_view("paywall_view")
-    entry = page_cache.get(request, article, decision, generation) if page_cache.applies(request, preview) else None
+    if decision.reason == access.Reason.GIFT:
+        gifts.count_open(gift)
+    # A gift or a verified crawler is one request's own answer: never cached for, or served to, anyone else.
+    shared = not gift_token and decision.reason != access.Reason.VERIFIED_CRAWLER
+    use_cache = shared and page_cache.applies(request, preview)
+    entry = page_cache.get(request, article, decision, generation) if use_cache else None
     html = entry.html if entry else None
     if html is None:
-        html = _render_article(request, article, decision, preview, generation)
+        html = _render_article(request, article, decision, preview, generation, gift_token=gift_token)
         if entry:
             page_cache.put(entry, html, article)
     response = HttpResponse(html)
-    if not article.is_free:
+    if gift_token:
+        # The token is a secret: no search engine keeps the page, no other site sees the address.
+        response["X-Robots-Tag"] = "noindex, noarchive"
+        response["Referrer-Policy"] = "no-referrer"
+    elif not article.is_free:
         response["X-Robots-Tag"] = "noarchive"
     return _private(response)
 
 
 def _render_article(
-    request: HttpRequest, article: Article, decision: access.Decision, preview: bool, generation: Version
+    request: HttpRequest,
+    article: Article,
+    decision: access.Decision,
+    preview: bool,
+    generation: Version,
+    *,
+    gift_token: str = "",
 ) -> str:
     prefetch_related_objects([article], "authors")  # already there when the row came from the page cache
     visible_html = access.visible_html(article, decision)
+    # What a reader without a subscription could not normally read sits in the element
+    # the JSON-LD's hasPart names, so search engines see paywalled content, not cloaking.
+    paid_html = (
+        rendering.paid_part(article.body_html, article.teaser_html) if decision.full and not article.is_free else ""
+    )
     access.redact(article, decision)
     # Lazy: the template caches the cards it renders from it (same generation as the row),
     # so for every reader but the first this query never runs.
@@ -116,12 +138,21 @@ def _render_article(
         "article": article,
         "decision": decision,
         "body_html": visible_html,
+        "teaser_html": article.teaser_html,
+        "paid_html": paid_html,
+        "gifted": decision.reason == access.Reason.GIFT,
+        "gift_invalid": bool(gift_token)
+        and decision.reason != access.Reason.GIFT
+        and not decision.entitlement.entitled,
+        "may_gift": request.user.is_authenticated and not preview and access.may_give_gifts(request.user),
+        "gift_days": settings.GIFT_LINK_DAYS,
+        "registration_extra": settings.FREE_ARTICLES_PER_DAY_REGISTERED - settings.FREE_ARTICLES_PER_DAY,
         "related": related,
         "preview": preview,
         "plan": default_plan() if decision.show_ads else None,
         "json_ld": news_article(request, article, decision, visible_html),
         "paywall_class": PAYWALL_CSS_CLASS,
-        "free_per_day": settings.FREE_ARTICLES_PER_DAY,
+        "free_per_day": meter.daily_limit(request),
         **comments.context_for(request, article),
     }
     return render_to_string("articles/article_detail.html", context, request)

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from newsroom import versioned_cache
 
-from . import meter
+from . import crawlers, meter
 from .models import ComplimentaryAccess, Subscription
 
 
@@ -37,6 +37,8 @@ class Reason(enum.StrEnum):
     METER_ALREADY_READ = "already read today"
     METER_EXHAUSTED = "meter exhausted"
     SUBSCRIBERS_ONLY = "subscribers only"
+    GIFT = "gift"
+    VERIFIED_CRAWLER = "verified crawler"
 
 
 ENTITLED = {Reason.STAFF, Reason.SUBSCRIBER, Reason.TRIAL, Reason.GRACE, Reason.COMPLIMENTARY}
@@ -177,8 +179,17 @@ def user_is_entitled(user) -> bool:
     return user.is_authenticated and _user_entitlement(user).entitled
 
 
-def decide(request: HttpRequest, article) -> Decision:
+def may_give_gifts(user) -> bool:
+    """Gift links are made, and keep working, only while their giver may read everything."""
+    return user.is_active and user_is_entitled(user)
+
+
+def decide(request: HttpRequest, article, *, gift_from=None) -> Decision:
     """Full text or teaser for this reader and article, and why.
+
+    `gift_from` is the giver of a live gift link for this article that the
+    request carries (articles/gifts.py finds it): it opens the article while
+    the giver may still read everything, without using a free article.
 
     Opening a metered article in full uses one of the day's credits; call this
     once per page view of the article, and only for views that show it.
@@ -188,6 +199,10 @@ def decide(request: HttpRequest, article) -> Decision:
         return Decision(full=True, reason=Reason.FREE_ARTICLE, entitlement=ent)
     if ent.entitled:
         return Decision(full=True, reason=ent.reason, entitlement=ent)  # type: ignore[arg-type]
+    if gift_from is not None and may_give_gifts(gift_from):
+        return Decision(full=True, reason=Reason.GIFT, entitlement=ent)
+    if settings.CRAWLER_FULL_TEXT and crawlers.is_verified(request):
+        return Decision(full=True, reason=Reason.VERIFIED_CRAWLER, entitlement=ent)
     if article.access == article.Access.SUBSCRIBERS:
         return Decision(full=False, reason=Reason.SUBSCRIBERS_ONLY, entitlement=ent)
     result = meter.consume(request, article.pk)
@@ -195,6 +210,11 @@ def decide(request: HttpRequest, article) -> Decision:
         return Decision(full=False, reason=Reason.METER_EXHAUSTED, entitlement=ent, credits_left=0)
     reason = Reason.METER_ALREADY_READ if result.already_read else Reason.METER_CREDIT
     return Decision(full=True, reason=reason, entitlement=ent, credits_left=result.remaining)
+
+
+def feed_shows_full_text(user, article) -> bool:
+    """A private feed (no request, no meter) reads as its owner: full text while they may read everything."""
+    return article.access == article.Access.FREE or user_is_entitled(user)
 
 
 def may_read_without_metering(request: HttpRequest, article) -> bool:

@@ -131,9 +131,17 @@ def _in_database() -> bool:
     return connection.vendor == "postgresql"
 
 
+def daily_limit(request: HttpRequest) -> int:
+    """Free articles a day: more for a logged-in reader (the registration wall) than for an anonymous one."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return settings.FREE_ARTICLES_PER_DAY_REGISTERED
+    return settings.FREE_ARTICLES_PER_DAY
+
+
 def consume(request: HttpRequest, article_id: int) -> MeterResult:
     """Let this reader open this metered article in full, if their allowance allows."""
-    limit = settings.FREE_ARTICLES_PER_DAY
+    limit = daily_limit(request)
     ip_limit = settings.FREE_ARTICLES_PER_IP_PER_DAY
     reader = reader_key(request)
     day = today()
@@ -167,7 +175,7 @@ def _consume_in_python(
 
 def remaining(request: HttpRequest) -> int:
     used = MeterDay.objects.filter(reader=reader_key(request), day=today()).values_list("count", flat=True).first()
-    return max(0, settings.FREE_ARTICLES_PER_DAY - (used or 0))
+    return max(0, daily_limit(request) - (used or 0))
 
 
 def merge_anonymous_reads(request: HttpRequest, user) -> None:

@@ -200,3 +200,16 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class FeedToken(models.Model):
+    """The secret in a reader's private full-text RSS address (subscriptions/private_feeds.py).
+
+    One per reader; replacing it makes a new token, so the old address dies at once."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feed_token")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"feed token of {self.user}"

@@ -11,5 +11,6 @@ urlpatterns = [
     path("subscribe/success/", views.success, name="success"),
     path("account/billing/", views.portal, name="portal"),
     path("account/delete/", views.delete_account, name="delete_account"),
+    path("account/feed/replace/", views.feed_replace, name="feed_replace"),
     path("stripe/webhook/", views.stripe_webhook, name="webhook"),
 ]

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import access, accounts, billing
+from . import access, accounts, billing, private_feeds
 from .forms import DeleteAccountForm
 from .models import Plan, Subscription
 from .webhooks import fulfil_checkout_session, stripe_webhook  # noqa: F401 - routed in urls.py
@@ -110,12 +110,14 @@ def portal(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
-    """The reader's account page: email, password, subscription, comments."""
+    """The reader's account page: email, password, subscription, private feed, gift links, comments."""
+    ent = access.entitlement(request)
     return render(
         request,
         "subscriptions/account.html",
         {
-            "ent": access.entitlement(request),
+            "ent": ent,
+            "feed_token": private_feeds.feed_token_get_or_create(user=request.user) if ent.entitled else None,
             "subscription": request.user.subscriptions.select_related("plan").first(),
             "stripe_configured": billing.is_configured(),
             "has_customer": hasattr(request.user, "stripe_customer"),
@@ -123,6 +125,17 @@ def account(request: HttpRequest) -> HttpResponse:
             "comments": request.user.comments.select_related("article").order_by("-created_at")[:50],
         },
     )
+
+
+@login_required
+@require_POST
+def feed_replace(request: HttpRequest) -> HttpResponse:
+    """A new private feed address; the old one stops working (for a leaked address)."""
+    private_feeds.feed_token_replace(user=request.user)
+    messages.success(
+        request, "Your private feed has a new address. The old one no longer works: update your feed reader."
+    )
+    return redirect(reverse("subscriptions:account") + "#feed")
 
 
 @login_required

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("both_meter_paths")
 
 @pytest.fixture
 def stories(category, author) -> list[Article]:
-    return [make_article(category=category, authors=[author]) for _ in range(5)]
+    return [make_article(category=category, authors=[author]) for _ in range(7)]
 
 
 def is_full(response) -> bool:
@@ -90,11 +90,29 @@ def test_readers_without_a_subscription_see_ad_slots(client, stories) -> None:
     assert 'class="ad-slot' in client.get(stories[0].get_absolute_url()).content.decode()
 
 
-def test_lapsed_subscribers_are_metered_again(lapsed, stories) -> None:
+def test_lapsed_subscribers_are_metered_again_with_an_accounts_allowance(lapsed, stories) -> None:
     client = Client()
     client.force_login(lapsed)
-    seen = [is_full(client.get(s.get_absolute_url())) for s in stories[:4]]
-    assert seen == [True, True, True, False]
+    seen = [is_full(client.get(s.get_absolute_url())) for s in stories[:6]]
+    assert seen == [True] * 5 + [False]
+
+
+def test_a_free_account_reads_the_registered_allowance(free_reader, stories, settings) -> None:
+    settings.FREE_ARTICLES_PER_DAY_REGISTERED = 4
+    client = Client()
+    client.force_login(free_reader)
+    seen = [is_full(client.get(s.get_absolute_url())) for s in stories[:5]]
+    assert seen == [True] * 4 + [False]
+    assert "You've read your 4 free articles" in client.get(stories[5].get_absolute_url()).content.decode()
+
+
+def test_an_anonymous_paywall_offers_a_free_account_and_a_subscription(client, stories) -> None:
+    for s in stories[:3]:
+        assert is_full(client.get(s.get_absolute_url()))
+    body = client.get(stories[3].get_absolute_url()).content.decode()
+    assert "Create a free account for 2 more articles today" in body
+    assert f"/accounts/signup/?next={stories[3].get_absolute_url()}" in body
+    assert "/subscribe/" in body
 
 
 def test_a_tampered_cookie_is_ignored_and_replaced(client, stories) -> None:
@@ -136,14 +154,14 @@ def test_logging_in_carries_the_days_reads_to_the_account(client, stories, free_
         assert is_full(client.get(s.get_absolute_url()))
     response = client.post("/accounts/login/", {"login": free_reader.email, "password": PASSWORD})
     assert response.status_code == 302
-    # No fresh allowance by logging in ...
-    assert not is_full(client.get(stories[3].get_absolute_url()))
+    # No fresh allowance by logging in: the account's 5 a day include the 3 read anonymously ...
+    assert [is_full(client.get(s.get_absolute_url())) for s in stories[3:6]] == [True, True, False]
     # ... the articles already read stay readable ...
     assert is_full(client.get(stories[0].get_absolute_url()))
     # ... and none by logging out either.
     client.post("/accounts/logout/")
-    assert not is_full(client.get(stories[4].get_absolute_url()))
-    assert MeterRead.objects.filter(reader=f"u:{free_reader.pk}").count() == 3
+    assert not is_full(client.get(stories[6].get_absolute_url()))
+    assert MeterRead.objects.filter(reader=f"u:{free_reader.pk}").count() == 5
 
 
 def test_the_ip_backstop_stops_cookie_clearing_from_resetting_the_limit(stories, settings) -> None:
