@@ -112,7 +112,7 @@ _TAKE_CREDIT = (
 )
 
 
-def _take_credit(cursor, reader: str, day: date, limit: int) -> int | None:  # noqa: ANN001
+def _take_credit(cursor, reader: str, day: date, limit: int) -> int | None:
     """Use one credit if fewer than `limit` are used; returns the new count or None."""
     if limit <= 0:
         return None
@@ -170,7 +170,7 @@ def remaining(request: HttpRequest) -> int:
     return max(0, settings.FREE_ARTICLES_PER_DAY - (used or 0))
 
 
-def share_todays_reads(request: HttpRequest, user) -> None:  # noqa: ANN001
+def share_todays_reads(request: HttpRequest, user) -> None:
     """Today's reads belong to the browser and the account alike: on log-in and
     on log-out each gets the union of both, so neither gives a fresh allowance
     (read, log in, read to the paywall, log out: the browser is still at it).

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def stories(category, author) -> list[Article]:  # noqa: ANN001
+def stories(category, author) -> list[Article]:
     return [make_article(category=category, authors=[author]) for _ in range(7)]
 
 
@@ -24,7 +24,7 @@ def is_full(client: Client, article: Article) -> bool:
     return MARKER in response.content.decode()
 
 
-def log_in(client: Client, user) -> None:  # noqa: ANN001
+def log_in(client: Client, user) -> None:
     response = client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
     assert response.status_code == 302 and "_auth_user_id" in client.session
 
@@ -34,7 +34,7 @@ def log_out(client: Client) -> None:
     assert "_auth_user_id" not in client.session
 
 
-def test_logging_out_after_reading_to_the_paywall_gives_no_fresh_allowance(client, stories) -> None:  # noqa: ANN001
+def test_logging_out_after_reading_to_the_paywall_gives_no_fresh_allowance(client, stories) -> None:
     reader = make_user()
     assert is_full(client, stories[0])  # anonymous
     log_in(client, reader)
@@ -45,7 +45,7 @@ def test_logging_out_after_reading_to_the_paywall_gives_no_fresh_allowance(clien
     assert all(is_full(client, s) for s in stories[:3])  # what was read today stays readable
 
 
-def test_a_browser_that_logged_in_before_reading_keeps_the_accounts_reads_after_log_out(client, stories) -> None:  # noqa: ANN001
+def test_a_browser_that_logged_in_before_reading_keeps_the_accounts_reads_after_log_out(client, stories) -> None:
     reader = make_user()
     log_in(client, reader)
     assert [is_full(client, s) for s in stories[:3]] == [True, True, True]
@@ -53,7 +53,7 @@ def test_a_browser_that_logged_in_before_reading_keeps_the_accounts_reads_after_
     assert not is_full(client, stories[3])
 
 
-def test_logging_in_as_another_reader_after_log_out_keeps_the_paywall(client, stories) -> None:  # noqa: ANN001
+def test_logging_in_as_another_reader_after_log_out_keeps_the_paywall(client, stories) -> None:
     first, second = make_user(), make_user()
     log_in(client, first)
     assert all(is_full(client, s) for s in stories[:3])
@@ -64,7 +64,7 @@ def test_logging_in_as_another_reader_after_log_out_keeps_the_paywall(client, st
     assert not is_full(client, stories[4])
 
 
-def test_two_browsers_on_one_account_share_its_count(stories) -> None:  # noqa: ANN001
+def test_two_browsers_on_one_account_share_its_count(stories) -> None:
     reader = make_user()
     laptop, phone = Client(), Client()
     log_in(laptop, reader)
@@ -77,7 +77,7 @@ def test_two_browsers_on_one_account_share_its_count(stories) -> None:  # noqa: 
     assert not is_full(laptop, stories[5])
 
 
-def test_a_reader_with_no_reads_logs_out_without_a_meter_cookie(client, stories) -> None:  # noqa: ANN001
+def test_a_reader_with_no_reads_logs_out_without_a_meter_cookie(client, stories) -> None:
     log_in(client, make_user())
     response = client.post("/accounts/logout/")
     assert "reader" not in response.cookies

@@ -13,7 +13,7 @@ from tests.conftest import make_article
 pytestmark = pytest.mark.django_db
 
 
-def directives(response) -> dict[str, str]:  # noqa: ANN001
+def directives(response) -> dict[str, str]:
     policy = response["Content-Security-Policy"]
     return {part.split(" ", 1)[0]: part.split(" ", 1)[1] for part in (p.strip() for p in policy.split(";")) if part}
 
@@ -32,7 +32,7 @@ def directives(response) -> dict[str, str]:  # noqa: ANN001
         ("head", "/"),
     ],
 )
-def test_every_response_carries_the_strict_policy(client: Client, method: str, path: str, article) -> None:  # noqa: ANN001
+def test_every_response_carries_the_strict_policy(client: Client, method: str, path: str, article) -> None:
     response = getattr(client, method)(path)
     policy = directives(response)
     assert policy["default-src"] == "'self'"
@@ -43,7 +43,7 @@ def test_every_response_carries_the_strict_policy(client: Client, method: str, p
     assert policy["base-uri"] == "'none'"
 
 
-def test_pages_have_no_inline_script_or_style(client: Client, article) -> None:  # noqa: ANN001
+def test_pages_have_no_inline_script_or_style(client: Client, article) -> None:
     for path in ["/", article.get_absolute_url(), "/subscribe/", "/accounts/login/", "/accounts/signup/"]:
         html = client.get(path).content.decode()
         assert "style=" not in html, path
@@ -52,7 +52,7 @@ def test_pages_have_no_inline_script_or_style(client: Client, article) -> None: 
             assert "src=" in head or 'type="application/ld+json"' in head, (path, head)
 
 
-def test_head_answers_wherever_get_does(client: Client, article) -> None:  # noqa: ANN001
+def test_head_answers_wherever_get_does(client: Client, article) -> None:
     paths = ["/", "/search/?q=x", "/feed/", "/sitemap.xml", "/robots.txt", "/healthz", "/subscribe/",
              article.get_absolute_url(), article.category.get_absolute_url(), "/accounts/login/"]  # fmt: skip
     for path in paths:
