@@ -170,20 +170,20 @@ def remaining(request: HttpRequest) -> int:
     return max(0, settings.FREE_ARTICLES_PER_DAY - (used or 0))
 
 
-def share_todays_reads(request: HttpRequest, user) -> None:
+def share_todays_reads(request: HttpRequest, user, *, leaving: bool) -> None:
     """Today's reads belong to the browser and the account alike: on log-in and
-    on log-out each gets the union of both, so neither gives a fresh allowance
-    (read, log in, read to the paywall, log out: the browser is still at it).
+    on log-out (`leaving`) each gets the union of both, so neither gives a fresh
+    allowance (read, log in, read to the paywall, log out: the browser is still at it).
 
-    A browser that never read anonymously gets its cookie here, at log-out, so
-    the account's reads follow it out.
+    A browser that never read anonymously gets its cookie at log-out, so the
+    account's reads follow it out.
     """
     day = today()
     user_key = f"u:{user.pk}"
     anon = _anonymous_id(request)
     with transaction.atomic():
         if anon is None:
-            if not MeterRead.objects.filter(reader=user_key, day=day).exists():
+            if not leaving or not MeterRead.objects.filter(reader=user_key, day=day).exists():
                 return
             anon = secrets.token_hex(16)
             request._meter_new_cookie = anon  # type: ignore[attr-defined]

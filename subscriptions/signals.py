@@ -13,10 +13,15 @@ from .models import DEFAULT_PLAN_CACHE_KEY, ComplimentaryAccess, Plan, Subscript
 
 
 @receiver(user_logged_in)
+def share_meter_on_log_in(sender, request, user, **kwargs) -> None:
+    if request is not None:
+        meter.share_todays_reads(request, user, leaving=False)
+
+
 @receiver(user_logged_out)
-def share_meter(sender, request, user, **kwargs) -> None:
+def share_meter_on_log_out(sender, request, user, **kwargs) -> None:
     if request is not None and user is not None:
-        meter.share_todays_reads(request, user)
+        meter.share_todays_reads(request, user, leaving=True)
 
 
 @receiver([post_save, post_delete], sender=Plan)
