@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def stories(category, author) -> list[Article]:
-    return [make_article(category=category, authors=[author]) for _ in range(7)]
+    return [make_article(category=category, authors=[author]) for _ in range(8)]
 
 
 def is_full(client: Client, article: Article) -> bool:
@@ -34,15 +34,18 @@ def log_out(client: Client) -> None:
     assert "_auth_user_id" not in client.session
 
 
+# An account reads FREE_ARTICLES_PER_DAY_REGISTERED (5) a day, a browser without one FREE_ARTICLES_PER_DAY (3).
+
+
 def test_logging_out_after_reading_to_the_paywall_gives_no_fresh_allowance(client, stories) -> None:
     reader = make_user()
     assert is_full(client, stories[0])  # anonymous
     log_in(client, reader)
-    assert [is_full(client, s) for s in stories[1:4]] == [True, True, False]
+    assert [is_full(client, s) for s in stories[1:6]] == [True, True, True, True, False]
     log_out(client)
-    assert not is_full(client, stories[4])
-    assert not is_full(client, stories[3])
-    assert all(is_full(client, s) for s in stories[:3])  # what was read today stays readable
+    assert not is_full(client, stories[6])
+    assert not is_full(client, stories[5])
+    assert all(is_full(client, s) for s in stories[:5])  # what was read today stays readable
 
 
 def test_a_browser_that_logged_in_before_reading_keeps_the_accounts_reads_after_log_out(client, stories) -> None:
@@ -56,12 +59,12 @@ def test_a_browser_that_logged_in_before_reading_keeps_the_accounts_reads_after_
 def test_logging_in_as_another_reader_after_log_out_keeps_the_paywall(client, stories) -> None:
     first, second = make_user(), make_user()
     log_in(client, first)
-    assert all(is_full(client, s) for s in stories[:3])
+    assert all(is_full(client, s) for s in stories[:5])
     log_out(client)
     log_in(client, second)  # as a new account would, from the same browser
-    assert not is_full(client, stories[3])
+    assert not is_full(client, stories[5])
     log_out(client)
-    assert not is_full(client, stories[4])
+    assert not is_full(client, stories[6])
 
 
 def test_two_browsers_on_one_account_share_its_count(stories) -> None:
@@ -69,12 +72,12 @@ def test_two_browsers_on_one_account_share_its_count(stories) -> None:
     laptop, phone = Client(), Client()
     log_in(laptop, reader)
     log_in(phone, reader)
-    assert all(is_full(laptop, s) for s in stories[:2])
-    assert is_full(phone, stories[2])
-    assert not is_full(phone, stories[3])
+    assert all(is_full(laptop, s) for s in stories[:3])
+    assert is_full(phone, stories[3]) and is_full(phone, stories[4])
+    assert not is_full(phone, stories[5])
     log_out(phone)
-    assert not is_full(phone, stories[4])
-    assert not is_full(laptop, stories[5])
+    assert not is_full(phone, stories[6])
+    assert not is_full(laptop, stories[7])
 
 
 def test_a_reader_with_no_reads_logs_out_without_a_meter_cookie(client, stories) -> None:
