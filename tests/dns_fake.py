@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 from dnslib import AAAA, PTR, QTYPE, RCODE, RR, A, DNSRecord
-from dnslib.server import BaseResolver, DNSServer
+from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
 
 class Zone(BaseResolver):
@@ -55,7 +55,8 @@ class Zone(BaseResolver):
 def dns_zone(settings) -> Iterator[Zone]:
     """A DNS server on a free loopback UDP port; the site's crawler check asks it."""
     zone = Zone()
-    server = DNSServer(zone, address="127.0.0.1", port=0)
+    quiet = DNSLogger("-request,-reply,-truncated,-error,-recv,-send,-data,-log_prefix")
+    server = DNSServer(zone, address="127.0.0.1", port=0, logger=quiet)
     server.start_thread()
     host, port = server.server.server_address
     settings.CRAWLER_DNS_NAMESERVERS = [f"{host}:{port}"]

@@ -3,17 +3,26 @@
 A marker sentence sits after the teaser of a metered and a subscribers-only
 article. It may appear only on the article page, and only for readers the
 access module lets read it in full. Crawler user agents, search/social
-referrers and a client-sent X-Forwarded-For change nothing.
+referrers and a client-sent X-Forwarded-For change nothing — unless
+CRAWLER_FULL_TEXT is on and DNS confirms the crawler. A live gift link and a
+live private feed are capabilities: whoever holds one reads; a dead one
+(revoked, expired, a lapsed giver's, another article's, replaced) gives nothing.
 """
 
 import json
 import re
+import secrets
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 
-from articles.models import Article
+from articles.models import Article, Gift
+from subscriptions import private_feeds
+from subscriptions.models import FeedToken
 
 from .conftest import MARKER, make_article, make_user
 
@@ -152,3 +161,88 @@ def test_pages_that_differ_by_reader_are_never_shared_cacheable(url, article, cl
     response = client.get(url)
     assert "private" in response["Cache-Control"]
     assert "Cookie" in response["Vary"]
+
+
+# --- Gift links, private feeds, verified crawlers (issue 15) ---------------------------------
+
+CRAWLER = {"HTTP_USER_AGENT": HEADER_SETS["googlebot"]["HTTP_USER_AGENT"], "REMOTE_ADDR": "66.249.66.1"}
+
+
+@pytest.fixture
+def new_paths(site, subscriber, lapsed, settings, dns_zone) -> dict[str, bool | None]:
+    """url -> True (any reader sees the paid text there), False (only if the article page
+    would show it to them anyway), None (404). Gifts and feeds are capabilities: whoever
+    holds a live one reads, whoever holds a dead one gets what they would get without it."""
+    settings.CRAWLER_FULL_TEXT = True
+    dns_zone.host("66.249.66.1", "crawl-66-249-66-1.googlebot.com")
+    now = timezone.now()
+
+    def gift(article, giver, **extra) -> str:
+        defaults = {"token": secrets.token_urlsafe(32), "expires_at": now + timedelta(days=30)}
+        return Gift.objects.create(article=article, giver=giver, **{**defaults, **extra}).token
+
+    paths: dict[str, bool | None] = {}
+    for key in ("metered", "locked"):
+        url = site[key].get_absolute_url()
+        paths[f"{url}?gift={gift(site[key], subscriber)}"] = True
+        paths[f"{url}?gift={gift(site[key], subscriber, revoked_at=now)}"] = False
+        paths[f"{url}?gift={gift(site[key], subscriber, expires_at=now - timedelta(seconds=1))}"] = False
+        paths[f"{url}?gift={gift(site[key], lapsed)}"] = False
+        other = "locked" if key == "metered" else "metered"
+        paths[f"{url}?gift={gift(site[other], subscriber)}"] = False
+        paths[f"{url}?gift={'A' * 43}"] = False
+        paths[f"{url}?gift="] = False
+    live = private_feeds.feed_token_get_or_create(user=subscriber).token
+    lapsed_feed = private_feeds.feed_token_get_or_create(user=lapsed).token
+    replaced = private_feeds.feed_token_get_or_create(user=make_user()).token
+    private_feeds.feed_token_replace(user=FeedToken.objects.get(token=replaced).user)
+    paths[reverse("articles:private_feed", kwargs={"token": live})] = True
+    paths[reverse("articles:private_feed", kwargs={"token": lapsed_feed})] = False
+    paths[reverse("articles:private_feed", kwargs={"token": replaced})] = None
+    paths[reverse("articles:private_feed", kwargs={"token": "unknown"})] = None
+    paths[reverse("subscriptions:account")] = False
+    return paths
+
+
+def is_article_page(url: str, site: dict) -> str | None:
+    for key in ("metered", "locked"):
+        if url.startswith(site[key].get_absolute_url()):
+            return key
+    return None
+
+
+@pytest.mark.parametrize("persona", [*PERSONAS, "verified_crawler", "spoofed_crawler"])
+def test_gifts_feeds_and_crawlers_leak_nothing(persona, site, new_paths, request) -> None:
+    if persona == "verified_crawler":
+        client = Client(**CRAWLER)
+    elif persona == "spoofed_crawler":
+        # Claims Googlebot from an address DNS does not confirm: an anonymous reader, here over the limit.
+        client = Client(HTTP_USER_AGENT=CRAWLER["HTTP_USER_AGENT"], REMOTE_ADDR="203.0.113.9")
+        for filler in site["fillers"][: settings.FREE_ARTICLES_PER_DAY]:
+            assert MARKER in client.get(filler.get_absolute_url()).content.decode()
+    else:
+        client = persona_client(persona, site, request, {})
+    crawler = persona == "verified_crawler"
+    urls = {**new_paths, **{url: False for url, (k, page) in article_urls(site).items() if page}}
+    for url, opens in urls.items():
+        response = client.get(url)
+        if opens is None:
+            assert response.status_code == 404, url
+            continue
+        assert response.status_code in (200, 302), url  # the account page sends the anonymous to log in
+        body = response.content.decode()
+        key = is_article_page(url, site)
+        if key:
+            expected = opens or may_read(persona, key) or crawler
+            if not url.endswith("?gift=") and "?gift=" in url:
+                assert response["X-Robots-Tag"] == "noindex, noarchive", url
+                assert response["Referrer-Policy"] == "no-referrer", url
+            check_structured_data(body, expected)
+        else:
+            expected = bool(opens)
+        assert (MARKER in body) is expected, f"{persona}: {url}"
+        assert "private" in response.get("Cache-Control", "private"), url
+    # Making a gift shows a link, never the text.
+    for key in ("metered", "locked"):
+        response = client.post(reverse("articles:gift", kwargs={"slug": site[key].slug}))
+        assert MARKER not in response.content.decode()
