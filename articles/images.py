@@ -18,7 +18,7 @@ FORMATS = (("sizes", "JPEG", "jpg", {"quality": 82, "optimize": True, "progressi
            ("webp", "WEBP", "webp", {"quality": 78, "method": 5}))  # fmt: skip
 
 
-def make_renditions(image_field) -> dict:  # noqa: ANN001
+def make_renditions(image_field) -> dict:
     if not image_field:
         return {}
     image_field.open("rb")

@@ -36,7 +36,7 @@ VIEWPORTS = {
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     # Lets the page fixture know, at teardown, whether the test body failed.
     report = yield
     setattr(item, f"rep_{report.when}", report)
@@ -44,7 +44,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa
 
 
 @pytest.fixture(scope="module")
-def browser(django_db_setup) -> Iterator[Browser]:  # noqa: ANN001
+def browser(django_db_setup) -> Iterator[Browser]:
     """One Chromium per test module.
 
     Playwright's sync API keeps an asyncio loop registered on the main thread
@@ -83,16 +83,42 @@ def dialogs() -> list[str]:
     return []
 
 
+CSP_VIOLATION = "Content Security Policy"
+
+
+def watch_csp(page: Page, violations: list[str]) -> None:
+    """Collect every Content-Security-Policy violation the page reports in its console.
+
+    Chromium logs each blocked inline script, style attribute or foreign source as a
+    console error ("Refused to ... because it violates the following Content Security
+    Policy directive ..."), so a template that breaks the policy shows up here.
+    """
+    page.on(
+        "console",
+        lambda message: violations.append(f"{page.url}: {message.text}") if CSP_VIOLATION in message.text else None,
+    )
+
+
+@pytest.fixture
+def csp_violations() -> list[str]:
+    """Every CSP violation any page of the test reported; the new_page fixture fails the test on any."""
+    return []
+
+
 @pytest.fixture
 def new_page(
     browser: Browser,
     viewport: str,
     journey: str,
-    live_server,  # noqa: ANN001
+    live_server,
     dialogs: list[str],
+    csp_violations: list[str],
     request: pytest.FixtureRequest,
 ) -> Iterator[Callable[[], Page]]:
-    """Open a page in a fresh context (a separate reader: own cookies) at this test's viewport."""
+    """Open a page in a fresh context (a separate reader: own cookies) at this test's viewport.
+
+    Every journey fails if any of its pages violated the Content-Security-Policy.
+    """
     contexts: list[BrowserContext] = []
 
     def open_page() -> Page:
@@ -101,6 +127,7 @@ def new_page(
         contexts.append(context)
         page = context.new_page()
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        watch_csp(page, csp_violations)
         return page
 
     yield open_page
@@ -114,6 +141,7 @@ def new_page(
                     page.screenshot(path=ARTIFACTS / f"{journey}-{viewport}-failed-{n}.png", full_page=True)
         finally:
             context.close()
+    assert not csp_violations, "Content-Security-Policy violations:\n" + "\n".join(csp_violations)
 
 
 @pytest.fixture
@@ -152,7 +180,7 @@ def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
 
 
 @pytest.fixture
-def editors_group(transactional_db) -> Group:  # noqa: ANN001
+def editors_group(transactional_db) -> Group:
     """The "Editors" group migration articles/0002 makes. Transactional tests flush
     the database afterwards, so a journey that runs after one makes it again."""
     group, _ = Group.objects.get_or_create(name="Editors")
