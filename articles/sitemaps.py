@@ -8,10 +8,10 @@ class ArticleSitemap(Sitemap):
     priority = 0.8
     limit = 5000
 
-    def items(self):  # noqa: ANN201
+    def items(self):
         return Article.objects.published().only("slug", "updated_at").order_by("-publish_at", "-id")
 
-    def lastmod(self, item: Article):  # noqa: ANN201
+    def lastmod(self, item: Article):
         return item.updated_at
 
 
@@ -19,7 +19,7 @@ class CategorySitemap(Sitemap):
     changefreq = "hourly"
     priority = 0.6
 
-    def items(self):  # noqa: ANN201
+    def items(self):
         return Category.objects.all()
 
 
@@ -27,7 +27,7 @@ class AuthorSitemap(Sitemap):
     changefreq = "weekly"
     priority = 0.4
 
-    def items(self):  # noqa: ANN201
+    def items(self):
         return Author.objects.all()
 
 

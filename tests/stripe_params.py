@@ -95,7 +95,7 @@ def _resolve(annotation: Any, namespace: dict) -> Any:
         annotation = annotation.__forward_arg__
     if isinstance(annotation, str):
         try:
-            return eval(annotation, namespace)  # noqa: S307 - the library's own annotation strings
+            return eval(annotation, namespace)
         except Exception:
             return _Any
     origin = get_origin(annotation)
@@ -123,7 +123,7 @@ def _name(path: str, key: str) -> str:
     return f"{path}[{key}]" if path else key
 
 
-def _check(value: Any, tp: Any, path: str) -> list[str]:  # noqa: C901 - one branch per kind of type
+def _check(value: Any, tp: Any, path: str) -> list[str]:
     origin = get_origin(tp)
     if tp is _Any or tp is Any or tp is UntypedStripeObject or get_origin(tp) is UntypedStripeObject:
         return []

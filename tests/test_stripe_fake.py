@@ -36,7 +36,7 @@ def _product() -> str:
     return Plan.objects.get(code="weekly").stripe_product_id
 
 
-def test_unknown_parameters_are_refused_at_any_depth(stripe_env) -> None:  # noqa: ANN001
+def test_unknown_parameters_are_refused_at_any_depth(stripe_env) -> None:
     _refused_only_by(stripe_env, "params", lambda: stripe.Price.create(
         product=_product(), unit_amount=100, currency="usd", recurring={"interval": "week"}, interval_count=4,
     ), "unknown parameter: interval_count")
@@ -45,7 +45,7 @@ def test_unknown_parameters_are_refused_at_any_depth(stripe_env) -> None:  # noq
     ), r"unknown parameter: recurring\[every\]")
 
 
-def test_values_outside_the_documented_set_and_missing_required_ones_are_refused(stripe_env) -> None:  # noqa: ANN001
+def test_values_outside_the_documented_set_and_missing_required_ones_are_refused(stripe_env) -> None:
     _refused_only_by(stripe_env, "params", lambda: stripe.Price.create(
         product=_product(), unit_amount=100, currency="usd", recurring={"interval": "fortnight"},
     ), r"recurring\[interval\]")
@@ -53,20 +53,20 @@ def test_values_outside_the_documented_set_and_missing_required_ones_are_refused
         stripe.Price.create(product=_product(), unit_amount=100, recurring={"interval": "week"})
 
 
-def test_a_price_amount_cannot_be_changed(stripe_env) -> None:  # noqa: ANN001
+def test_a_price_amount_cannot_be_changed(stripe_env) -> None:
     price = Plan.objects.get(code="weekly").stripe_price_id
     _refused_only_by(stripe_env, "params", lambda: stripe.Price.modify(price, unit_amount=75),
                      "unknown parameter: unit_amount")
 
 
-def test_an_idempotency_key_cannot_be_reused_with_other_parameters(stripe_env) -> None:  # noqa: ANN001
+def test_an_idempotency_key_cannot_be_reused_with_other_parameters(stripe_env) -> None:
     stripe.Customer.create(email="a@example.com", idempotency_key="same-key")
     _refused_only_by(stripe_env, "idempotency",
                      lambda: stripe.Customer.create(email="b@example.com", idempotency_key="same-key"),
                      "same parameters")
 
 
-def test_a_second_price_cannot_take_a_lookup_key_without_transferring_it(stripe_env) -> None:  # noqa: ANN001
+def test_a_second_price_cannot_take_a_lookup_key_without_transferring_it(stripe_env) -> None:
     weekly = Plan.objects.get(code="weekly")
     new = {"product": _product(), "unit_amount": 300, "currency": "usd", "recurring": {"interval": "week"}}
     moved = stripe.Price.create(**new, lookup_key="ledger_weekly", transfer_lookup_key=True)
@@ -76,7 +76,7 @@ def test_a_second_price_cannot_take_a_lookup_key_without_transferring_it(stripe_
                      "already uses that lookup key")
 
 
-def test_a_stored_server_error_is_replayed_for_the_same_key(stripe_env) -> None:  # noqa: ANN001
+def test_a_stored_server_error_is_replayed_for_the_same_key(stripe_env) -> None:
     stripe_env.fail_next = 1
     with pytest.raises(stripe.APIError):
         stripe.Customer.create(email="a@example.com", idempotency_key="k-500", max_network_retries=0)
@@ -85,7 +85,7 @@ def test_a_stored_server_error_is_replayed_for_the_same_key(stripe_env) -> None:
     assert stripe.Customer.create(email="a@example.com", idempotency_key="k-fresh").id
 
 
-def test_checkout_expiry_must_be_between_30_minutes_and_a_day(stripe_env) -> None:  # noqa: ANN001
+def test_checkout_expiry_must_be_between_30_minutes_and_a_day(stripe_env) -> None:
     customer = billing.customer_for(make_user())
     price = Plan.objects.get(code="weekly").stripe_price_id
 
@@ -103,12 +103,12 @@ def test_checkout_expiry_must_be_between_30_minutes_and_a_day(stripe_env) -> Non
         stripe_env.complete_checkout(session.id)
 
 
-def test_requests_on_another_api_version_are_refused(stripe_env) -> None:  # noqa: ANN001
+def test_requests_on_another_api_version_are_refused(stripe_env) -> None:
     _refused_only_by(stripe_env, "version", lambda: stripe.Customer.create(stripe_version="2024-06-20"),
                      "API version")
 
 
-def test_the_site_pins_the_api_version_the_fake_speaks(client: Client, stripe_env, settings) -> None:  # noqa: ANN001
+def test_the_site_pins_the_api_version_the_fake_speaks(client: Client, stripe_env, settings) -> None:
     assert settings.STRIPE_API_VERSION == API_VERSION
     billing.customer_for(make_user())
     assert stripe_env.versions == {API_VERSION}

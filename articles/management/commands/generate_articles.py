@@ -54,7 +54,7 @@ def body(rng: random.Random, paragraphs: int = 7) -> str:
 class Command(BaseCommand):
     help = "Generate N published benchmark articles (slug prefix gen-); run seed_demo first."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser) -> None:
         parser.add_argument("count", type=int)
         parser.add_argument("--batch", type=int, default=2000)
         parser.add_argument("--seed", type=int, default=1)
