@@ -290,6 +290,11 @@ STRIPE_SECRET_KEY = os.getenv("STRIPE_SECRET_KEY", "")
 STRIPE_PUBLISHABLE_KEY = os.getenv("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.getenv("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.getenv("STRIPE_API_BASE", "")
+# Pinned, not the account's default: the code reads objects in this version's
+# shape (period on the item, invoice.parent). The webhook endpoint must be
+# created on the same version (README "Subscriptions and Stripe"). It is the
+# pinned stripe library's own version; upgrade both together.
+STRIPE_API_VERSION = "2026-10-28.endive"
 PAST_DUE_GRACE_DAYS = envint("PAST_DUE_GRACE_DAYS", "3")
 
 # Newsletters (newsletter/): the daily digest's local hour, who it comes from,
