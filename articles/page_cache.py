@@ -4,8 +4,9 @@ An anonymous reader's article page depends only on the article and on what
 `subscriptions.access.decide()` answered — full text or teaser, why, and how
 many free articles are left — plus the host and path it was asked for (its
 canonical link names the host). The query string is not part of the key and
-the page echoes none of it, so tracking parameters share one entry. So once the meter has decided (that part always runs, on every
-request: credits are never cached), the page itself can be reused for every
+the page echoes none of it, so tracking parameters share one entry. So once
+the meter has decided (that part always runs, on every request: credits are
+never cached), the page itself can be reused for every
 anonymous reader who got the same answer. The decision is part of the key, so
 a page rendered with the full text can only ever be served to a reader whose
 own decision was "full"; a teaser page holds the teaser only.
