@@ -74,5 +74,40 @@ def paid_part(body_html: str, teaser_html: str) -> str:
     return "\n".join(blocks(body_html)[len(blocks(teaser_html)) :])
 
 
+def body_sections(free: str, paid: str, *, with_ad: bool) -> list[tuple[str, str]]:
+    """The body shown in full as (free, paid) pairs, one pair per section an
+    in-story ad separates (`split_for_ad` chooses where, as for any story).
+
+    The paid half of each pair is what a reader without a subscription could
+    not normally read; the page wraps it in the element the JSON-LD's
+    `hasPart.cssSelector` names (Google allows several such elements)."""
+    if not with_ad:
+        return [(free, paid)]
+    whole = f"{free}\n{paid}" if paid else free
+    before, after = split_for_ad(whole)
+    if not after:
+        return [(free, paid)]
+    cut = len(before)
+    if cut <= len(free):
+        return [(free[:cut].strip(), ""), (free[cut:].strip(), paid)]
+    return [(free, whole[len(free) + 1 : cut].strip()), ("", after)]
+
+
 def plain_text(html: str) -> str:
     return re.sub(r"\s+", " ", nh3.clean(html, tags=set())).strip()
+
+
+def split_for_ad(html: str, *, min_before: int = 3, min_after: int = 2) -> tuple[str, str]:
+    """Where an in-story ad may go: (before, after), or (html, "") when the story is too short.
+
+    Never above the first paragraphs: at least `min_before` blocks come first
+    and `min_after` follow. A break before a subheading (between sections) is
+    preferred; otherwise the ad follows the `min_before`-th block.
+    """
+    matches = list(_BLOCK.finditer(html))
+    if len(matches) < min_before + min_after:
+        return html, ""
+    candidates = range(min_before, len(matches) - min_after + 1)
+    at = next((i for i in candidates if matches[i].group(2) in ("h2", "h3")), min_before)
+    cut = matches[at - 1].end()
+    return html[:cut].strip(), html[cut:].strip()

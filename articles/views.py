@@ -19,6 +19,7 @@ from .models import Article, Author, Category, Comment
 from .structured_data import PAYWALL_CSS_CLASS, news_article
 
 PAGE_SIZE = 12
+HOME_LATEST = 6  # stories under the lead, before the section rails
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -30,10 +31,11 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    latest = list(Article.objects.published().for_listing()[:13])
+    latest = list(Article.objects.published().for_listing()[: 1 + HOME_LATEST])
     lead, rest = (latest[0], latest[1:]) if latest else (None, [])
     categories = list(Category.objects.all())
-    rails = search.category_rails(categories, per_category=4)
+    # One of each story: a section's rail shows what the top of the page has not.
+    rails = search.category_rails(categories, per_category=4, exclude=[a.pk for a in latest])
     return render(
         request,
         "articles/home.html",
@@ -121,9 +123,14 @@ def _render_article(
     visible_html = access.visible_html(article, decision)
     # What a reader without a subscription could not normally read sits in the element
     # the JSON-LD's hasPart names, so search engines see paywalled content, not cloaking.
-    paid_html = (
-        rendering.paid_part(article.body_html, article.teaser_html) if decision.full and not article.is_free else ""
-    )
+    # Non-subscribers reading in full get one ad between sections of the story, never above its opening.
+    body_parts = None
+    if decision.full:
+        if article.is_free:
+            free, paid = visible_html, ""
+        else:
+            free, paid = article.teaser_html, rendering.paid_part(article.body_html, article.teaser_html)
+        body_parts = rendering.body_sections(free, paid, with_ad=decision.show_ads)
     access.redact(article, decision)
     # Lazy: the template caches the cards it renders from it (same generation as the row),
     # so for every reader but the first this query never runs.
@@ -133,8 +140,16 @@ def _render_article(
         .exclude(pk=article.pk)
         .select_related("category")
         .only(
-            "title", "slug", "standfirst", "hero_image", "hero_alt", "hero_renditions",
-            "publish_at", "access", "category__name", "category__slug",
+            "title",
+            "slug",
+            "standfirst",
+            "hero_image",
+            "hero_alt",
+            "hero_renditions",
+            "publish_at",
+            "access",
+            "category__name",
+            "category__slug",
         )  # fmt: skip
         .order_by("-publish_at", "-id")[:4]
     )
@@ -144,8 +159,8 @@ def _render_article(
         "article": article,
         "decision": decision,
         "body_html": visible_html,
-        "teaser_html": article.teaser_html,
-        "paid_html": paid_html,
+        "body_parts": body_parts,
+        "meter": _meter(decision, meter.daily_limit(request)),
         "gifted": decision.reason == access.Reason.GIFT,
         "gift_invalid": bool(gift_token)
         and decision.reason != access.Reason.GIFT
@@ -162,6 +177,14 @@ def _render_article(
         **comments.context_for(request, article),
     }
     return render_to_string("articles/article_detail.html", context, request)
+
+
+def _meter(decision: access.Decision, daily_limit: int) -> list[bool] | None:
+    """The meter bar's pips, one per free article of the day: True for those used (this one included)."""
+    if decision.credits_left is None or not decision.full:  # past the limit the paywall box says it
+        return None
+    limit = max(daily_limit, decision.credits_left)
+    return [n < limit - decision.credits_left for n in range(limit)]
 
 
 class PublishedListView(ListView):
@@ -203,4 +226,3 @@ class SearchView(PublishedListView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(query=self.query, **kwargs)
-

@@ -72,7 +72,7 @@ def assert_marked_up(html: str, *, full: bool) -> None:
         "cssSelector": ".paywalled-content",
     }
     inside, count = paywalled_text(html)
-    assert count == 1
+    assert count >= 1  # Google allows several paywalled sections (an in-story ad may split it)
     assert (MARKER in inside) is full
     assert "Opening paragraph number one" not in inside  # the teaser is free to all: not marked paywalled
     assert (MARKER in data["articleBody"]) is full

@@ -58,7 +58,7 @@ def test_a_free_account_reads_five_a_day(page: Page, screenshot: Screenshot, vie
     fifth, fifth_marker = items[registered - 1]
     page.goto(fifth.get_absolute_url())
     expect(page.get_by_text(fifth_marker)).to_be_visible()
-    expect(page.locator(".meter-note")).to_contain_text("That was your last free article today.")
+    expect(page.locator(".meter-note")).to_contain_text("This is your last free article today.")
     sixth, sixth_marker = items[registered]
     page.goto(sixth.get_absolute_url())
     expect(page.get_by_role("heading", name="You've read your 5 free articles for today.")).to_be_visible()
