@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0004_category_recent_index'),
+        ('articles', '0005_article_send_as_email'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
