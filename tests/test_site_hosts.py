@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _public_address(settings) -> None:  # noqa: ANN001
+def _public_address(settings) -> None:
     settings.SITE_URL = "https://news.example.org"
 
 
@@ -18,7 +18,7 @@ def links(xml: str) -> list[str]:
 
 
 @pytest.mark.parametrize("path", ["/feed/", "category_feed", "/sitemap.xml"])
-def test_feeds_and_sitemap_name_the_real_host(client, article, path) -> None:  # noqa: ANN001
+def test_feeds_and_sitemap_name_the_real_host(client, article, path) -> None:
     if path == "category_feed":
         path = f"/category/{article.category.slug}/feed/"
     xml = client.get(path).content.decode()
