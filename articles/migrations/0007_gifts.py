@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0005_article_send_as_email'),
+        ('articles', '0006_public_search_vector'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
