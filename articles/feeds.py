@@ -108,10 +108,15 @@ class PrivateFeed(LatestFeed):
         return owner
 
     def items(self, obj):
-        self._owner = obj
-        return super().items()
+        # Decided per item here, on this request's own objects: the Feed instance is shared
+        # by every request (and thread), so nothing per reader may be kept on it.
+        ent = access.user_entitlement(obj)
+        items = list(super().items())
+        for item in items:
+            item.full_for_owner = access.may_read_in_full(ent, item)  # as its owner, without the meter
+        return items
 
     def item_description(self, item: Article) -> str:
-        if access.feed_shows_full_text(self._owner, item):
+        if item.full_for_owner:
             return item.body_html
         return super().item_description(item)

@@ -215,11 +215,6 @@ def decide(request: HttpRequest, article, *, gift_from=None) -> Decision:
     return Decision(full=True, reason=reason, entitlement=ent, credits_left=result.remaining)
 
 
-def feed_shows_full_text(user, article) -> bool:
-    """A private feed (no request, no meter) reads as its owner: full text while they may read everything."""
-    return article.access == article.Access.FREE or user_is_entitled(user)
-
-
 def may_read_without_metering(request: HttpRequest, article) -> bool:
     """For listings and feeds: full text only where no credit is involved."""
     return may_read_in_full(entitlement(request), article)
