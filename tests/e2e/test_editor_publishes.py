@@ -77,6 +77,7 @@ def test_editor_publishes_now_and_schedules_for_later(
     screenshot(page, "admin-login")
     log_in(page, editor.email)
     page.wait_for_url(lambda url: urlsplit(url).path == "/admin/")
+    screenshot(page, "admin-index")
     page.get_by_role("link", name="Articles").first.click()
     page.get_by_role("link", name="Add article").click()
     page.wait_for_url("**/admin/articles/article/add/")
@@ -139,6 +140,7 @@ def test_editor_publishes_now_and_schedules_for_later(
     page.goto(later.get_absolute_url())
     expect(page.get_by_role("note")).to_contain_text("Preview")
     expect(page.get_by_role("heading", level=1, name=later_title)).to_be_visible()
+    screenshot(page, "preview")
 
     # Its time comes. Only the clock moves: no save(), no action, no job.
     time.sleep(max(0.0, (later.publish_at - timezone.now()).total_seconds()) + 0.5)
