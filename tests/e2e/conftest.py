@@ -191,7 +191,7 @@ def page(new_page: Callable[[], Page]) -> Page:
 
 
 @pytest.fixture
-def screenshot(journey: str, viewport: str, live_server, audited: set[str]) -> Screenshot:
+def screenshot(journey: str, viewport: str, live_server, audited: set[str], csp_violations: list[str]) -> Screenshot:
     """`screenshot(page, "paywall")` -> artifacts/e2e/<journey>-<viewport>-<nn>-paywall.png,
     after checking a page of the site with axe-core (fails on what `audit` reports)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -204,7 +204,11 @@ def screenshot(journey: str, viewport: str, live_server, audited: set[str]) -> S
         path = ARTIFACTS / f"{journey}-{viewport}-{next(steps):02d}-{slug}.png"
         page.screenshot(path=path, full_page=True)
         if page.url.startswith(live_server.url):
+            before = len(csp_violations)
             problems = audit(page)
+            # axe-core, run from the test, sets style attributes while it measures (on the
+            # admin's form, for one): the page's policy refuses those, and they are not the page's.
+            csp_violations[before:] = [v for v in csp_violations[before:] if "Applying inline style" not in v]
             assert not problems, f"axe-core on {step!r} ({viewport}):\n" + "\n".join(problems)
             audited.add(urlsplit(page.url).path)
         return path
