@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import LOGIN_SESSION, ROOT, manage, request, running_site
+from common import LOGIN_SESSION, ROOT, manage, publish, request, running_site
 
 VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
@@ -202,11 +202,7 @@ def main() -> int:
     ok = n_errors == 0 and not low
     if not ok:
         lines += ["", f"**Not met:** {n_errors} validator errors; under {TARGET}: {low or 'none'}."]
-    report = "\n".join(lines) + "\n"
-    print(report)
-    if args.record:
-        with open(ROOT / "bench" / "RESULTS.md", "a") as fh:
-            fh.write("\n" + report)
+    publish("\n".join(lines) + "\n", record=args.record)
     return 0 if ok else 1
 
 
