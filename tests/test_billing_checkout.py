@@ -143,7 +143,7 @@ def test_customer_is_created_once_and_reused(client, stripe_env) -> None:
 
 
 def test_active_subscriber_cannot_buy_twice(client, stripe_env) -> None:
-    for status in ("active", "trialing", "past_due"):
+    for status in ("active", "trialing", "past_due", "unpaid", "paused"):
         user = make_user()
         make_subscription(user, status)
         client.force_login(user)
