@@ -32,8 +32,11 @@ def test_a_gift_opens_the_article_for_a_reader_over_the_limit_without_using_a_cr
     page: Page = new_page()
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.goto(f"/accounts/login/?next={gifted.get_absolute_url()}")
+    screenshot(page, "giver-logs-in")
     log_in(page, giver.email)
     page.wait_for_url(lambda url: urlsplit(url).path == gifted.get_absolute_url())
+    expect(page.get_by_role("button", name="Gift this article")).to_be_visible()
+    screenshot(page, "story-with-gift-button")
     page.get_by_role("button", name="Gift this article").click()
     expect(page.get_by_role("heading", name="Your gift link is ready")).to_be_visible()
     link = page.get_by_role("textbox", name="Gift link").input_value()
@@ -47,8 +50,9 @@ def test_a_gift_opens_the_article_for_a_reader_over_the_limit_without_using_a_cr
     screenshot(page, "gift-link")
 
     reader: Page = new_page()
-    for filler in fillers:
+    for n, filler in enumerate(fillers):
         reader.goto(filler.get_absolute_url())
+        screenshot(reader, f"free-article-{n + 1}")
     reader.goto(gifted.get_absolute_url())
     expect(reader.locator("section.paywall")).to_be_visible()
     expect(reader.get_by_text(marker)).to_have_count(0)

@@ -21,6 +21,7 @@ def test_a_subscribers_private_feed_gives_full_text_and_dies_when_replaced(
     article, marker = paid_story("The pilotage fees", category=make_category("Port"), author=make_author("Ada Berth"))
     user = subscriber(f"feed.{viewport}@example.com")
     page.goto("/accounts/login/?next=/account/")
+    screenshot(page, "login")
     log_in(page, user.email)
     page.wait_for_url(lambda url: urlsplit(url).path == "/account/")
     feed = page.get_by_label("Your private feed address")

@@ -28,6 +28,7 @@ def test_a_free_account_reads_five_a_day(page: Page, screenshot: Screenshot, vie
     for article, marker in items[:anonymous]:
         page.goto(article.get_absolute_url())
         expect(page.get_by_text(marker)).to_be_visible()
+        screenshot(page, f"free-article-{article.pk}")
     article, marker = items[anonymous]
     page.goto(article.get_absolute_url())
     paywall = page.locator("section.paywall")
@@ -40,14 +41,17 @@ def test_a_free_account_reads_five_a_day(page: Page, screenshot: Screenshot, vie
 
     offer.click()
     page.wait_for_url(lambda url: urlsplit(url).path == "/accounts/signup/")
+    screenshot(page, "signup")
     email = f"wall.{viewport}@example.com"
     page.locator("input[name=email]").fill(email)
     page.locator("input[name=password1]").fill(PASSWORD)
     page.locator("input[name=password2]").fill(PASSWORD)
     page.locator("input[name=password2]").press("Enter")
     page.wait_for_url(lambda url: urlsplit(url).path == "/accounts/confirm-email/")
+    screenshot(page, "verification-sent")
     (link,) = [link for m in mail.outbox if m.to == [email] for link in CONFIRM_LINK.findall(m.body)]
     page.goto(link)
+    screenshot(page, "confirm")
     page.get_by_role("button", name=re.compile(r"^\s*confirm", re.IGNORECASE)).click()
     # Back on the story, now readable: the account's allowance is five, three are used.
     page.wait_for_url(lambda url: urlsplit(url).path == article.get_absolute_url())
@@ -58,6 +62,7 @@ def test_a_free_account_reads_five_a_day(page: Page, screenshot: Screenshot, vie
     fifth, fifth_marker = items[registered - 1]
     page.goto(fifth.get_absolute_url())
     expect(page.get_by_text(fifth_marker)).to_be_visible()
+    screenshot(page, "fifth-article")
     expect(page.locator(".meter-note")).to_contain_text("This is your last free article today.")
     sixth, sixth_marker = items[registered]
     page.goto(sixth.get_absolute_url())
