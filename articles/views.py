@@ -6,10 +6,10 @@ from django.db.models.functions import Coalesce, Now
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
-from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_GET
 from django.views.generic import ListView
 
+from newsroom import shared_cache
 from newsroom.versioned_cache import Version
 from subscriptions import access, stats
 from subscriptions.models import default_plan
@@ -21,14 +21,8 @@ from .structured_data import PAYWALL_CSS_CLASS, news_article
 PAGE_SIZE = 12
 
 
-def _private(response: HttpResponse) -> HttpResponse:
-    """Pages that differ by reader must never sit in a shared cache."""
-    patch_cache_control(response, private=True, no_cache=True)
-    patch_vary_headers(response, ["Cookie"])
-    return response
-
-
 @require_GET
+@shared_cache.shareable_view
 def home(request: HttpRequest) -> HttpResponse:
     latest = list(Article.objects.published().for_listing()[:13])
     lead, rest = (latest[0], latest[1:]) if latest else (None, [])
@@ -88,7 +82,8 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     response = HttpResponse(html)
     if not article.is_free:
         response["X-Robots-Tag"] = "noarchive"
-    return _private(response)
+        return shared_cache.private(response)  # the meter decides per reader
+    return shared_cache.private(response) if preview else shared_cache.shareable(response)
 
 
 def _render_article(

@@ -74,6 +74,7 @@ def article_urls(site: dict) -> dict[str, tuple[str, bool]]:
         "/feed/",
         f"/category/{category.slug}/feed/",
         "/sitemap.xml",
+        "/sitemap-news.xml",
         "/subscribe/",
     ]
     for url in listing:
@@ -143,8 +144,18 @@ def test_free_articles_are_whole_everywhere_and_indexable(category, author, clie
     assert MARKER in client.get("/feed/").content.decode()
 
 
-@pytest.mark.parametrize("url", ["/", "/search/?q=story", "/subscribe/"])
-def test_pages_that_differ_by_reader_are_never_shared_cacheable(url, article, client) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("url", ["/", "/search/?q=story"])
+def test_listings_are_shared_cacheable_only_without_a_session(url, article, client, subscriber) -> None:  # noqa: ANN001
+    response = client.get(url)
+    assert "public" in response["Cache-Control"] and "s-maxage" in response["Cache-Control"]
+    client.force_login(subscriber)
     response = client.get(url)
     assert "private" in response["Cache-Control"]
     assert "Cookie" in response["Vary"]
+
+
+def test_pages_that_differ_by_reader_are_never_shared_cacheable(article, client) -> None:  # noqa: ANN001
+    for url in ("/subscribe/", article.get_absolute_url()):  # a metered article: the meter decides per reader
+        response = client.get(url)
+        assert "private" in response["Cache-Control"], url
+        assert "Cookie" in response["Vary"], url
