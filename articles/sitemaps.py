@@ -1,18 +1,103 @@
-from django.contrib.sitemaps import Sitemap
+"""Sitemaps for search engines, built on Django's sitemaps framework.
 
+`/sitemap.xml` is an index. Its sections: the Google News sitemap (articles
+published in the last two days), sections and authors, and the articles one
+calendar month per sitemap (`/sitemap-articles-2026-11.xml`; a month past the
+protocol's 50,000 URLs continues on `?p=2`). A month's page reads only that
+month's rows through the publish_at index, so no page costs more as the archive
+grows. `lastmod` is the article's `updated_at` — the time of its last real
+save — and a month's lastmod in the index is its newest edit.
+
+The index needs every month's count and newest edit: one aggregate over the
+archive, kept in the shared cache under the page cache's site-wide generation
+(retired by any article, section or author save) for MONTHS_CACHE_SECONDS, so
+a story going live by schedule appears within that time.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from django.contrib.sitemaps import Sitemap
+from django.contrib.sitemaps.views import index, sitemap
+from django.core.paginator import Paginator
+from django.db.models import Count, Max
+from django.db.models.functions import TruncMonth
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+
+from newsroom import versioned_cache
+
+from . import page_cache
 from .models import Article, Author, Category
 
+NEWS_DAYS = 2
+NEWS_MAX_URLS = 1000  # Google News reads at most 1,000 URLs per news sitemap
+MONTHS_CACHE_KEY = "sitemap:months"
+MONTHS_CACHE_SECONDS = 300
+_MONTH_SECTION = re.compile(r"^articles-(\d{4})-(\d{2})$")
 
-class ArticleSitemap(Sitemap):
-    changefreq = "daily"
-    priority = 0.8
-    limit = 5000
+
+def _w3c(moment: datetime.datetime | None) -> datetime.datetime | None:
+    """Whole seconds: the schemas allow at most 25 characters ("2026-11-25T15:20:00-05:00")."""
+    return moment.replace(microsecond=0) if moment else None
+
+
+class ArticleMonthSitemap(Sitemap):
+    limit = 50000  # the protocol's maximum per file
+
+    def __init__(self, month: datetime.date, *, count: int | None = None, lastmod: datetime.datetime | None = None):
+        self.month = month
+        self._count = count
+        self._latest = lastmod
 
     def items(self):  # noqa: ANN201
-        return Article.objects.published().only("slug", "updated_at").order_by("-publish_at", "-id")
+        tz = timezone.get_current_timezone()
+        start = datetime.datetime(self.month.year, self.month.month, 1, tzinfo=tz)
+        end = datetime.datetime(self.month.year + self.month.month // 12, self.month.month % 12 + 1, 1, tzinfo=tz)
+        return (
+            Article.objects.published()
+            .filter(publish_at__gte=start, publish_at__lt=end)
+            .only("slug", "updated_at")
+            .order_by("publish_at", "id")
+        )
 
-    def lastmod(self, item: Article):  # noqa: ANN201
+    def lastmod(self, item: Article) -> datetime.datetime:
         return item.updated_at
+
+    @property
+    def paginator(self) -> Paginator:
+        paginator = Paginator(self.items(), self.limit)
+        if self._count is not None:  # known from the index's aggregate: no COUNT per month
+            paginator.count = self._count
+        return paginator
+
+    def get_latest_lastmod(self) -> datetime.datetime | None:
+        if self._latest is not None:
+            return _w3c(self._latest)
+        return super().get_latest_lastmod()
+
+
+class NewsSitemap(Sitemap):
+    """Google News: what was published in the last two days, newest first."""
+
+    limit = NEWS_MAX_URLS
+
+    def items(self):  # noqa: ANN201
+        since = timezone.now() - datetime.timedelta(days=NEWS_DAYS)
+        return (
+            Article.objects.published()
+            .filter(publish_at__gte=since)
+            .only("slug", "title", "publish_at", "updated_at")
+            .order_by("-publish_at", "-id")[:NEWS_MAX_URLS]
+        )
+
+    def lastmod(self, item: Article) -> datetime.datetime:
+        return item.updated_at
+
+    def get_latest_lastmod(self) -> datetime.datetime | None:
+        return _w3c(super().get_latest_lastmod())
 
 
 class CategorySitemap(Sitemap):
@@ -28,7 +113,54 @@ class AuthorSitemap(Sitemap):
     priority = 0.4
 
     def items(self):  # noqa: ANN201
-        return Author.objects.all()
+        return Author.objects.order_by("name", "pk")
 
 
-sitemaps = {"articles": ArticleSitemap, "categories": CategorySitemap, "authors": AuthorSitemap}
+# The fixed sections; the article months are added per request (all_sections()).
+sitemaps = {"news": NewsSitemap, "categories": CategorySitemap, "authors": AuthorSitemap}
+TEMPLATES = {"news": "sitemaps/news.xml"}
+
+
+def article_months() -> list[tuple[datetime.date, int, datetime.datetime]]:
+    """(month, published articles, newest edit) for every month with articles, newest first."""
+    found, version = versioned_cache.read([MONTHS_CACHE_KEY], page_cache.GENERATION_KEY)
+    months = found.get(MONTHS_CACHE_KEY)
+    if months is None:
+        rows = (
+            Article.objects.published()
+            .annotate(month=TruncMonth("publish_at"))
+            .order_by()
+            .values("month")
+            .annotate(n=Count("pk"), latest=Max("updated_at"))
+            .order_by("-month")
+        )
+        months = [(row["month"].date(), row["n"], row["latest"]) for row in rows]
+        versioned_cache.store(MONTHS_CACHE_KEY, version, months, MONTHS_CACHE_SECONDS)
+    return months
+
+
+def all_sections() -> dict[str, Sitemap | type[Sitemap]]:
+    months = {
+        f"articles-{month:%Y-%m}": ArticleMonthSitemap(month, count=n, lastmod=latest)
+        for month, n, latest in article_months()
+    }
+    return {**sitemaps, **months}
+
+
+def sitemap_index(request: HttpRequest) -> HttpResponse:
+    return index(request, all_sections(), sitemap_url_name="sitemap_section")
+
+
+def sitemap_section(request: HttpRequest, section: str) -> HttpResponse:
+    if match := _MONTH_SECTION.match(section):
+        year, month = int(match[1]), int(match[2])
+        if not 1 <= month <= 12:
+            raise Http404("No such sitemap.")
+        site: Sitemap | type[Sitemap] = ArticleMonthSitemap(datetime.date(year, month, 1))
+    elif section in sitemaps:
+        site = sitemaps[section]
+    else:
+        raise Http404("No such sitemap.")
+    return sitemap(
+        request, {section: site}, section=section, template_name=TEMPLATES.get(section, "sitemaps/sitemap.xml")
+    )

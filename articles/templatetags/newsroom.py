@@ -1,5 +1,8 @@
+import datetime
+
 from django import template
 from django.core.cache import cache
+from django.utils import timezone
 
 from articles.models import Category
 
@@ -51,3 +54,12 @@ def comment_text(value: str) -> str:
 @register.filter
 def display_name(user) -> str:  # noqa: ANN001
     return user.get_full_name() or user.username
+
+
+@register.filter
+def w3c_datetime(value: datetime.datetime | None) -> str:
+    """W3C date-time in whole seconds, local time ("2026-11-25T15:20:00-05:00"): the
+    sitemap schemas allow at most 25 characters, so no microseconds."""
+    if not value:
+        return ""
+    return timezone.localtime(value).replace(microsecond=0).isoformat()
