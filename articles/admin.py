@@ -38,10 +38,10 @@ class StatusFilter(admin.SimpleListFilter):
     title = "visibility"
     parameter_name = "visibility"
 
-    def lookups(self, request, model_admin):  # noqa: ANN001, ANN201
+    def lookups(self, request, model_admin):
         return [("live", "Live now"), ("upcoming", "Scheduled, not yet live"), ("draft", "Draft")]
 
-    def queryset(self, request, queryset):  # noqa: ANN001, ANN201
+    def queryset(self, request, queryset):
         now = timezone.now()
         if self.value() == "live":
             return queryset.published()
@@ -96,7 +96,7 @@ class ArticleAdmin(admin.ModelAdmin):
         # the Sites framework's domain). Staff see drafts there with a preview banner.
         return obj.get_absolute_url()
 
-    def formfield_for_dbfield(self, db_field, request, **kwargs):  # noqa: ANN001, ANN003, ANN201
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name == "body" and field is not None:
             field.help_text = MARKDOWN_HELP

@@ -15,10 +15,10 @@ class HasReportsFilter(admin.SimpleListFilter):
     title = "reports"
     parameter_name = "reported"
 
-    def lookups(self, request, model_admin):  # noqa: ANN001, ANN201
+    def lookups(self, request, model_admin):
         return [("yes", "Reported"), ("no", "Not reported")]
 
-    def queryset(self, request, queryset):  # noqa: ANN001, ANN201
+    def queryset(self, request, queryset):
         if self.value() == "yes":
             return queryset.filter(report_count__gt=0)
         if self.value() == "no":
@@ -33,7 +33,7 @@ class CommentReportInline(admin.TabularInline):
     readonly_fields = fields
     can_delete = True
 
-    def has_add_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+    def has_add_permission(self, request, obj=None) -> bool:
         return False
 
 

@@ -46,7 +46,7 @@ def _clean_body(body: str) -> str:
     return body
 
 
-def _check_rate(user) -> None:  # noqa: ANN001
+def _check_rate(user) -> None:
     """At most COMMENTS_PER_MINUTE new comments per user per minute (shared cache)."""
     key = f"comment-rate:{user.pk}:{int(timezone.now().timestamp() // 60)}"
     cache.add(key, 0, 90)
@@ -59,7 +59,7 @@ def _check_rate(user) -> None:  # noqa: ANN001
         raise CommentError("You're posting very quickly. Please wait a minute and try again.")
 
 
-def comment_create(*, user, article: Article, body: str, parent_id: int | None = None, token: str = "") -> Comment:  # noqa: ANN001
+def comment_create(*, user, article: Article, body: str, parent_id: int | None = None, token: str = "") -> Comment:
     """Post a comment or a reply. A second submit of the same form (same token)
     returns the first comment instead of creating another."""
     if not article.comments_open:
@@ -84,7 +84,7 @@ def comment_create(*, user, article: Article, body: str, parent_id: int | None =
         return Comment.objects.get(user=user, submit_token=token)
 
 
-def _own(user, comment_id: int) -> Comment:  # noqa: ANN001
+def _own(user, comment_id: int) -> Comment:
     # Filtering by owner makes someone else's id indistinguishable from a missing one.
     comment = Comment.objects.filter(pk=comment_id, user=user).select_related("article").first()
     if comment is None:
@@ -96,7 +96,7 @@ def can_edit(comment: Comment) -> bool:
     return timezone.now() - comment.created_at <= EDIT_WINDOW
 
 
-def comment_edit(*, user, comment_id: int, body: str) -> Comment:  # noqa: ANN001
+def comment_edit(*, user, comment_id: int, body: str) -> Comment:
     comment = _own(user, comment_id)
     if not can_edit(comment):
         raise CommentError("Comments can only be edited in the first 15 minutes.")
@@ -106,7 +106,7 @@ def comment_edit(*, user, comment_id: int, body: str) -> Comment:  # noqa: ANN00
     return comment
 
 
-def comment_delete(*, user, comment_id: int) -> Article:  # noqa: ANN001
+def comment_delete(*, user, comment_id: int) -> Article:
     """Delete one's own comment (and the replies under it)."""
     comment = _own(user, comment_id)
     article = comment.article
@@ -114,7 +114,7 @@ def comment_delete(*, user, comment_id: int) -> Article:  # noqa: ANN001
     return article
 
 
-def comment_report(*, user, comment_id: int, reason: str = "") -> None:  # noqa: ANN001
+def comment_report(*, user, comment_id: int, reason: str = "") -> None:
     comment = Comment.objects.filter(pk=comment_id, is_hidden=False).first()
     if comment is None:
         raise Http404("No such comment.")

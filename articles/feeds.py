@@ -10,7 +10,7 @@ from .models import Article, Category
 FEED_SIZE = 30
 
 
-def _latest(queryset):  # noqa: ANN001, ANN202
+def _latest(queryset):
     return queryset.select_related("category").prefetch_related("authors").order_by("-publish_at", "-id")
 
 
@@ -20,7 +20,7 @@ class LatestFeed(Feed):
     link = "/"
     description = "The newest journalism from the newsroom."
 
-    def items(self):  # noqa: ANN201
+    def items(self):
         return _latest(Article.objects.published())[:FEED_SIZE]
 
     def item_title(self, item: Article) -> str:
@@ -32,10 +32,10 @@ class LatestFeed(Feed):
             return item.body_html
         return f"<p>{item.standfirst}</p>{item.teaser_html}"
 
-    def item_pubdate(self, item: Article):  # noqa: ANN201
+    def item_pubdate(self, item: Article):
         return item.publish_at
 
-    def item_updateddate(self, item: Article):  # noqa: ANN201
+    def item_updateddate(self, item: Article):
         return item.updated_at
 
     def item_author_name(self, item: Article) -> str:
@@ -46,7 +46,7 @@ class LatestFeed(Feed):
 
 
 class CategoryFeed(LatestFeed):
-    def get_object(self, request, slug: str) -> Category:  # noqa: ANN001
+    def get_object(self, request, slug: str) -> Category:
         return get_object_or_404(Category, slug=slug)
 
     def title(self, obj: Category) -> str:
@@ -58,5 +58,5 @@ class CategoryFeed(LatestFeed):
     def description(self, obj: Category) -> str:
         return obj.description or f"The newest {obj.name} stories."
 
-    def items(self, obj: Category):  # noqa: ANN201
+    def items(self, obj: Category):
         return _latest(Article.objects.published().filter(category=obj))[:FEED_SIZE]

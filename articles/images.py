@@ -11,7 +11,7 @@ from PIL import Image, ImageOps
 WIDTHS = (480, 960, 1600)
 
 
-def make_renditions(image_field) -> dict:  # noqa: ANN001
+def make_renditions(image_field) -> dict:
     if not image_field:
         return {}
     image_field.open("rb")

@@ -183,7 +183,7 @@ def update_search_vector(*article_ids: int) -> None:
 DELETED_READER_USERNAME = "<deleted reader>"
 
 
-def deleted_reader():  # noqa: ANN201
+def deleted_reader():
     """The inactive stand-in author of comments whose writer deleted their account.
 
     Deleting a reader's comments would take other readers' replies with them

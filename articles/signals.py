@@ -10,11 +10,11 @@ from .models import Article, Author, Category, Comment
 from .templatetags.newsroom import NAV_CACHE_KEY
 
 
-def forget_sections(**kwargs) -> None:  # noqa: ANN003 - signal receiver
+def forget_sections(**kwargs) -> None:
     cache.delete(NAV_CACHE_KEY)
 
 
-def forget_comments(instance: Comment, **kwargs) -> None:  # noqa: ANN003 - signal receiver
+def forget_comments(instance: Comment, **kwargs) -> None:
     """Pages show the article's comment count, and its cached row carries it."""
     page_cache.forget_comments(instance.article.slug)
 

@@ -52,7 +52,7 @@ class ArticleMonthSitemap(Sitemap):
         self._count = count
         self._latest = lastmod
 
-    def items(self):  # noqa: ANN201
+    def items(self):
         tz = timezone.get_current_timezone()
         start = datetime.datetime(self.month.year, self.month.month, 1, tzinfo=tz)
         end = datetime.datetime(self.month.year + self.month.month // 12, self.month.month % 12 + 1, 1, tzinfo=tz)
@@ -84,7 +84,7 @@ class NewsSitemap(Sitemap):
 
     limit = NEWS_MAX_URLS
 
-    def items(self):  # noqa: ANN201
+    def items(self):
         since = timezone.now() - datetime.timedelta(days=NEWS_DAYS)
         return (
             Article.objects.published()
@@ -104,7 +104,7 @@ class CategorySitemap(Sitemap):
     changefreq = "hourly"
     priority = 0.6
 
-    def items(self):  # noqa: ANN201
+    def items(self):
         return Category.objects.all()
 
 
@@ -112,7 +112,7 @@ class AuthorSitemap(Sitemap):
     changefreq = "weekly"
     priority = 0.4
 
-    def items(self):  # noqa: ANN201
+    def items(self):
         return Author.objects.order_by("name", "pk")
 
 

@@ -126,39 +126,39 @@ class PublishedListView(ListView):
     paginate_by = PAGE_SIZE
     context_object_name = "articles"
 
-    def base_queryset(self):  # noqa: ANN201
+    def base_queryset(self):
         return Article.objects.published().for_listing()
 
 
 class CategoryView(PublishedListView):
     template_name = "articles/category.html"
 
-    def get_queryset(self):  # noqa: ANN201
+    def get_queryset(self):
         self.category = get_object_or_404(Category, slug=self.kwargs["slug"])
         return self.base_queryset().filter(category=self.category)
 
-    def get_context_data(self, **kwargs):  # noqa: ANN003, ANN201
+    def get_context_data(self, **kwargs):
         return super().get_context_data(category=self.category, **kwargs)
 
 
 class AuthorView(PublishedListView):
     template_name = "articles/author.html"
 
-    def get_queryset(self):  # noqa: ANN201
+    def get_queryset(self):
         self.author = get_object_or_404(Author, slug=self.kwargs["slug"])
         return self.base_queryset().filter(authors=self.author)
 
-    def get_context_data(self, **kwargs):  # noqa: ANN003, ANN201
+    def get_context_data(self, **kwargs):
         return super().get_context_data(author=self.author, **kwargs)
 
 
 class SearchView(PublishedListView):
     template_name = "articles/search.html"
 
-    def get_queryset(self):  # noqa: ANN201
+    def get_queryset(self):
         self.query = self.request.GET.get("q", "").strip()[:200]
         return search.search(self.base_queryset(), self.query)
 
-    def get_context_data(self, **kwargs):  # noqa: ANN003, ANN201
+    def get_context_data(self, **kwargs):
         return super().get_context_data(query=self.query, **kwargs)
 

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, request, running_site  # noqa: E402
+from common import ROOT, request, running_site
 
 
 def main() -> int:

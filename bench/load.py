@@ -32,7 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import LOGIN_SESSION, ROOT, free_port, manage, request, running_site  # noqa: E402
+from common import LOGIN_SESSION, ROOT, free_port, manage, request, running_site
 
 LIMIT = 3
 WEBHOOK_SECRET = "whsec_load_test_secret"
@@ -84,7 +84,7 @@ print(json.dumps({
 
 
 class FakeStripe(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.path.startswith("/v1/subscriptions/sub_load_1"):
             body = json.dumps(SUBSCRIPTION).encode()
             self.send_response(200)
@@ -96,7 +96,7 @@ class FakeStripe(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, *args) -> None:  # noqa: ANN002
+    def log_message(self, *args) -> None:
         pass
 
 

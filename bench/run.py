@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import LOGIN_SESSION, ROOT, manage, request, running_site  # noqa: E402
+from common import LOGIN_SESSION, ROOT, manage, request, running_site
 
 LIMIT = 3
 LUA = """

@@ -14,11 +14,11 @@ from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCach
 
 
 class RedisCacheClient(DjangoRedisCacheClient):
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._clients: dict[int, object] = {}
 
-    def get_client(self, key=None, *, write=False):  # noqa: ANN001, ANN201 - Django's signature
+    def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
         client = self._clients.get(id(pool))
         if client is None:
@@ -27,6 +27,6 @@ class RedisCacheClient(DjangoRedisCacheClient):
 
 
 class RedisCache(DjangoRedisCache):
-    def __init__(self, server, params) -> None:  # noqa: ANN001
+    def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = RedisCacheClient

@@ -41,7 +41,7 @@ def shareable(response: HttpResponse) -> HttpResponse:
 
 
 def shareable_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:  # noqa: ANN002, ANN003
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         return shareable(view(request, *args, **kwargs))
 
     wrapped.__name__ = getattr(view, "__name__", type(view).__name__)

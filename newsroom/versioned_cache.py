@@ -44,13 +44,13 @@ def read(keys: list[str], *version_keys: str) -> tuple[dict[str, Any], Version]:
     return current, version
 
 
-def get(key: str, version: Version) -> Any:  # noqa: ANN401
+def get(key: str, version: Version) -> Any:
     """The value of `key` if it was stored under `version` (already read with read()), else None."""
     stored_in, value = cache.get(key, (None, None))
     return value if stored_in == version else None
 
 
-def store(key: str, version: Version, value: Any, seconds: int) -> None:  # noqa: ANN401
+def store(key: str, version: Version, value: Any, seconds: int) -> None:
     """Keep `value`, read from the database under `version`, for `seconds` (none if < 1)."""
     if seconds >= 1:
         cache.set(key, (version, value), seconds)

@@ -78,7 +78,7 @@ _ENTITLING = [Subscription.Status.TRIALING, Subscription.Status.ACTIVE, Subscrip
 
 
 @functools.cache
-def _entitlement_query():  # noqa: ANN202
+def _entitlement_query():
     """Users annotated with their best live subscription, complimentary access and
     verified email. Built once (resolving the subqueries is costly); filtered per user."""
     best = (
@@ -137,7 +137,7 @@ def _entitlement_row(user_id: int) -> dict | None:
     return row
 
 
-def _user_entitlement(user) -> Entitlement:  # noqa: ANN001
+def _user_entitlement(user) -> Entitlement:
     if user.is_staff:
         return Entitlement(reason=Reason.STAFF, email_verified=True)
     now = timezone.now()
@@ -172,12 +172,12 @@ def entitlement(request: HttpRequest) -> Entitlement:
     return result
 
 
-def user_is_entitled(user) -> bool:  # noqa: ANN001
+def user_is_entitled(user) -> bool:
     """For code without a request (emails, comment permissions in jobs)."""
     return user.is_authenticated and _user_entitlement(user).entitled
 
 
-def decide(request: HttpRequest, article) -> Decision:  # noqa: ANN001
+def decide(request: HttpRequest, article) -> Decision:
     """Full text or teaser for this reader and article, and why.
 
     Opening a metered article in full uses one of the day's credits; call this
@@ -197,17 +197,17 @@ def decide(request: HttpRequest, article) -> Decision:  # noqa: ANN001
     return Decision(full=True, reason=reason, entitlement=ent, credits_left=result.remaining)
 
 
-def may_read_without_metering(request: HttpRequest, article) -> bool:  # noqa: ANN001
+def may_read_without_metering(request: HttpRequest, article) -> bool:
     """For listings and feeds: full text only where no credit is involved."""
     return article.access == article.Access.FREE or entitlement(request).entitled
 
 
-def visible_html(article, decision: Decision) -> str:  # noqa: ANN001
+def visible_html(article, decision: Decision) -> str:
     """The only HTML of the body a page may show for this decision."""
     return article.body_html if decision.full else article.teaser_html
 
 
-def redact(article, decision: Decision) -> None:  # noqa: ANN001
+def redact(article, decision: Decision) -> None:
     """Strip the paid text off the instance so no template can print it by mistake."""
     if not decision.full:
         article.body = ""

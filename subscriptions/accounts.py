@@ -33,7 +33,7 @@ class AccountDeletionRefused(Exception):
     """The account cannot be deleted now; the message is for the reader."""
 
 
-def account_deletion_refusal(user) -> str | None:  # noqa: ANN001
+def account_deletion_refusal(user) -> str | None:
     """Why this account may not be deleted right now, or None if it may."""
     if user.is_staff or user.is_superuser:
         return "Staff accounts can't be deleted here. Ask an administrator to remove yours in the admin."
@@ -59,7 +59,7 @@ def account_deletion_refusal(user) -> str | None:  # noqa: ANN001
     )
 
 
-def account_delete(*, user) -> None:  # noqa: ANN001
+def account_delete(*, user) -> None:
     """Delete the account, or raise AccountDeletionRefused."""
     with transaction.atomic():
         # The same lock billing.customer_for takes, so a checkout started in another

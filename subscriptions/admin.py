@@ -69,7 +69,7 @@ class PlanAdmin(admin.ModelAdmin):
     def price(self, obj: Plan) -> str:
         return obj.price_display
 
-    def get_urls(self):  # noqa: ANN201
+    def get_urls(self):
         return [
             path("dashboard/", self.admin_site.admin_view(self.dashboard), name="subscriptions_dashboard"),
             *super().get_urls(),
@@ -88,10 +88,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:  # noqa: ANN001
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:  # noqa: ANN001
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
 
@@ -124,7 +124,7 @@ class ComplimentaryAccessAdmin(admin.ModelAdmin):
     def get_changeform_initial_data(self, request: HttpRequest) -> dict:
         return {"until": timezone.now() + timedelta(days=30)}
 
-    def save_model(self, request: HttpRequest, obj: ComplimentaryAccess, form, change: bool) -> None:  # noqa: ANN001
+    def save_model(self, request: HttpRequest, obj: ComplimentaryAccess, form, change: bool) -> None:
         if not obj.granted_by_id:
             obj.granted_by = request.user
         super().save_model(request, obj, form, change)

@@ -87,7 +87,7 @@ def sync_plans() -> list[str]:
 # --- customers and sessions --------------------------------------------------
 
 
-def customer_for(user) -> str:  # noqa: ANN001
+def customer_for(user) -> str:
     """The user's one Stripe customer id, created the first time.
 
     Locking the user row serialises concurrent callers (a double click), so the
@@ -110,11 +110,11 @@ def customer_for(user) -> str:  # noqa: ANN001
         return customer.id
 
 
-def has_live_subscription(user) -> bool:  # noqa: ANN001
+def has_live_subscription(user) -> bool:
     return Subscription.objects.filter(user=user, status__in=LIVE_STATUSES).exists()
 
 
-def create_checkout_session(user, plan: Plan, *, success_url: str, cancel_url: str) -> Any:  # noqa: ANN001
+def create_checkout_session(user, plan: Plan, *, success_url: str, cancel_url: str) -> Any:
     """A Checkout Session in subscription mode for this user and plan.
 
     The idempotency key is derived from user, plan and a ten-minute bucket, so a
@@ -148,7 +148,7 @@ def retrieve_checkout_session(session_id: str) -> Any:
     return stripe.checkout.Session.retrieve(session_id).to_dict()
 
 
-def portal_session(user, *, return_url: str) -> Any:  # noqa: ANN001
+def portal_session(user, *, return_url: str) -> Any:
     _configure()
     customer = StripeCustomer.objects.filter(user=user).values_list("customer_id", flat=True).first()
     if not customer:
@@ -197,7 +197,7 @@ def _period_end(stripe_sub: Any) -> datetime | None:
     return _ts(stripe_sub.get("current_period_end") or _first_item(stripe_sub).get("current_period_end"))
 
 
-def sync_subscription(stripe_sub: Any, *, user=None, refetch: bool = True) -> Subscription | None:  # noqa: ANN001
+def sync_subscription(stripe_sub: Any, *, user=None, refetch: bool = True) -> Subscription | None:
     """Make the local row match Stripe's subscription. Idempotent; order-free.
 
     `stripe_sub` only says which subscription; with `refetch` (the default) the

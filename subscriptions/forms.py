@@ -10,7 +10,7 @@ class DeleteAccountForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, user, *args, **kwargs) -> None:  # noqa: ANN001
+    def __init__(self, user, *args, **kwargs) -> None:
         self.user = user
         super().__init__(*args, **kwargs)
 

@@ -112,7 +112,7 @@ _TAKE_CREDIT = (
 )
 
 
-def _take_credit(cursor, reader: str, day: date, limit: int) -> int | None:  # noqa: ANN001
+def _take_credit(cursor, reader: str, day: date, limit: int) -> int | None:
     """Use one credit if fewer than `limit` are used; returns the new count or None."""
     if limit <= 0:
         return None
@@ -170,7 +170,7 @@ def remaining(request: HttpRequest) -> int:
     return max(0, settings.FREE_ARTICLES_PER_DAY - (used or 0))
 
 
-def merge_anonymous_reads(request: HttpRequest, user) -> None:  # noqa: ANN001
+def merge_anonymous_reads(request: HttpRequest, user) -> None:
     """On log-in, today's reads are shared by the cookie and the account, both
     ways, so neither logging in nor logging out gives a fresh allowance."""
     anon = _anonymous_id(request)

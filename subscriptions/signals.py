@@ -13,23 +13,23 @@ from .models import DEFAULT_PLAN_CACHE_KEY, ComplimentaryAccess, Plan, Subscript
 
 
 @receiver(user_logged_in)
-def carry_meter_over(sender, request, user, **kwargs) -> None:  # noqa: ANN001
+def carry_meter_over(sender, request, user, **kwargs) -> None:
     if request is not None:
         meter.merge_anonymous_reads(request, user)
 
 
 @receiver([post_save, post_delete], sender=Plan)
-def forget_default_plan(sender, **kwargs) -> None:  # noqa: ANN001
+def forget_default_plan(sender, **kwargs) -> None:
     cache.delete(DEFAULT_PLAN_CACHE_KEY)
 
 
 @receiver([post_save, post_delete], sender=Subscription)
 @receiver([post_save, post_delete], sender=ComplimentaryAccess)
 @receiver([post_save, post_delete], sender=EmailAddress)
-def forget_entitlement(sender, instance, **kwargs) -> None:  # noqa: ANN001
+def forget_entitlement(sender, instance, **kwargs) -> None:
     access.forget_entitlement(instance.user_id)
 
 
 @receiver([post_save, post_delete], sender=settings.AUTH_USER_MODEL)
-def forget_users_entitlement(sender, instance, **kwargs) -> None:  # noqa: ANN001
+def forget_users_entitlement(sender, instance, **kwargs) -> None:
     access.forget_entitlement(instance.pk)

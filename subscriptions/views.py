@@ -40,7 +40,7 @@ def pricing(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _verified(user) -> bool:  # noqa: ANN001
+def _verified(user) -> bool:
     return EmailAddress.objects.filter(user=user, verified=True).exists()
 
 

@@ -35,7 +35,7 @@ def _fresh_cache():
 
 
 @pytest.fixture(params=["database function", "python"])
-def both_meter_paths(request, monkeypatch):  # noqa: ANN001, ANN201
+def both_meter_paths(request, monkeypatch):
     """Runs a meter test twice on PostgreSQL: through the database function the
     site uses there, and through the Python path it uses on other databases."""
     from subscriptions import meter
@@ -45,7 +45,7 @@ def both_meter_paths(request, monkeypatch):  # noqa: ANN001, ANN201
     return request.param
 
 
-def make_user(email: str | None = None, *, verified: bool = True, **extra):  # noqa: ANN201
+def make_user(email: str | None = None, *, verified: bool = True, **extra):
     n = next(_seq)
     email = email or f"reader{n}@example.com"
     user = get_user_model().objects.create_user(username=f"user{n}", email=email, password=PASSWORD, **extra)
@@ -53,7 +53,7 @@ def make_user(email: str | None = None, *, verified: bool = True, **extra):  # n
     return user
 
 
-def make_subscription(user, status: str = Subscription.Status.ACTIVE, **extra) -> Subscription:  # noqa: ANN001
+def make_subscription(user, status: str = Subscription.Status.ACTIVE, **extra) -> Subscription:
     n = next(_seq)
     defaults = {
         "stripe_subscription_id": f"sub_test_{n}",
@@ -81,7 +81,7 @@ def make_article(
     authors: list[Author] | None = None,
     access: str = Article.Access.METERED,
     status: str = Article.Status.PUBLISHED,
-    publish_at=None,  # noqa: ANN001
+    publish_at=None,
     title: str | None = None,
     body: str | None = None,
 ) -> Article:
@@ -109,61 +109,61 @@ def make_article(
 
 
 @pytest.fixture
-def category(db) -> Category:  # noqa: ANN001
+def category(db) -> Category:
     return make_category("World")
 
 
 @pytest.fixture
-def author(db) -> Author:  # noqa: ANN001
+def author(db) -> Author:
     return make_author("Dana Field")
 
 
 @pytest.fixture
-def article(category, author) -> Article:  # noqa: ANN001
+def article(category, author) -> Article:
     return make_article(category=category, authors=[author])
 
 
 @pytest.fixture
-def free_reader(db):  # noqa: ANN001, ANN201
+def free_reader(db):
     return make_user("free@example.com")
 
 
 @pytest.fixture
-def subscriber(db):  # noqa: ANN001, ANN201
+def subscriber(db):
     user = make_user("subscriber@example.com")
     make_subscription(user, Subscription.Status.ACTIVE)
     return user
 
 
 @pytest.fixture
-def trialing(db):  # noqa: ANN001, ANN201
+def trialing(db):
     user = make_user("trial@example.com")
     make_subscription(user, Subscription.Status.TRIALING, trial_end=timezone.now() + timedelta(days=10))
     return user
 
 
 @pytest.fixture
-def lapsed(db):  # noqa: ANN001, ANN201
+def lapsed(db):
     user = make_user("lapsed@example.com")
     make_subscription(user, Subscription.Status.CANCELED, current_period_end=timezone.now() - timedelta(days=1))
     return user
 
 
 @pytest.fixture
-def complimentary(db):  # noqa: ANN001, ANN201
+def complimentary(db):
     user = make_user("comp@example.com")
     ComplimentaryAccess.objects.create(user=user, until=timezone.now() + timedelta(days=30), note="test")
     return user
 
 
 @pytest.fixture
-def editor(db):  # noqa: ANN001, ANN201
+def editor(db):
     user = make_user("editor@example.com", is_staff=True)
     user.groups.add(Group.objects.get(name="Editors"))
     return user
 
 
-def pytest_configure(config) -> None:  # noqa: ANN001
+def pytest_configure(config) -> None:
     from django.conf import settings
 
     # Each test process gets its own cache (rate limits, nav), unless a test

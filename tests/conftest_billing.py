@@ -44,7 +44,7 @@ def localstripe() -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
-            urllib.request.urlopen(urllib.request.Request(base + "/_config/data", method="DELETE"), timeout=1)  # noqa: S310
+            urllib.request.urlopen(urllib.request.Request(base + "/_config/data", method="DELETE"), timeout=1)
             break
         except OSError:
             time.sleep(0.1)
@@ -64,7 +64,7 @@ def stripe_fake(localstripe: str) -> Iterator[StripeFake]:
 
 
 @pytest.fixture
-def plans(db) -> None:  # noqa: ANN001
+def plans(db) -> None:
     """The plans migration 0002 makes; a transactional test elsewhere may have flushed them."""
     from importlib import import_module
 
@@ -74,7 +74,7 @@ def plans(db) -> None:  # noqa: ANN001
 
 
 @pytest.fixture
-def stripe_env(stripe_fake: StripeFake, settings, plans):  # noqa: ANN001, ANN201
+def stripe_env(stripe_fake: StripeFake, settings, plans):
     """Stripe configured against the fakes, with our plans synced to prices."""
     from subscriptions import billing
 
@@ -106,13 +106,13 @@ def event_json(event_type: str, obj: dict, event_id: str | None = None) -> str:
     })
 
 
-def deliver(client, event_type: str, obj: dict, event_id: str | None = None):  # noqa: ANN001, ANN201
+def deliver(client, event_type: str, obj: dict, event_id: str | None = None):
     payload = event_json(event_type, obj, event_id)
     return client.post("/stripe/webhook/", data=payload, content_type="application/json",
                        HTTP_STRIPE_SIGNATURE=sign(payload))
 
 
-def customer_for_new_user(user) -> str:  # noqa: ANN001
+def customer_for_new_user(user) -> str:
     from subscriptions import billing
 
     return billing.customer_for(user)

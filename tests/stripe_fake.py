@@ -164,7 +164,7 @@ class StripeFake:
         req = urllib.request.Request(self.webhook_url, data=payload.encode(), method="POST", headers={
             "Content-Type": "application/json", "Stripe-Signature": f"t={t},v1={mac}"})
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - loopback
+            with urllib.request.urlopen(req, timeout=30) as resp:
                 return resp.status
         except urllib.error.HTTPError as exc:
             return exc.code
@@ -297,7 +297,7 @@ class StripeFake:
                      "Content-Type": headers.get("Content-Type", "application/x-www-form-urlencoded")},
         )
         try:
-            with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - loopback only
+            with urllib.request.urlopen(req, timeout=10) as resp:
                 return resp.status, resp.read()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read()

@@ -16,7 +16,7 @@ from .conftest import make_subscription, make_user
 pytestmark = pytest.mark.django_db
 
 
-def entitlement_of(user) -> access.Entitlement:  # noqa: ANN001
+def entitlement_of(user) -> access.Entitlement:
     request = RequestFactory().get("/")
     request.user = user
     return access.entitlement(request)
@@ -34,13 +34,13 @@ def entitlement_of(user) -> access.Entitlement:  # noqa: ANN001
         (Subscription.Status.CANCELED, None),
     ],
 )
-def test_subscription_status_decides_access(status, reason) -> None:  # noqa: ANN001
+def test_subscription_status_decides_access(status, reason) -> None:
     user = make_user()
     make_subscription(user, status)
     assert entitlement_of(user).reason == reason
 
 
-def test_past_due_keeps_access_during_the_grace_period_with_a_warning(settings) -> None:  # noqa: ANN001
+def test_past_due_keeps_access_during_the_grace_period_with_a_warning(settings) -> None:
     settings.PAST_DUE_GRACE_DAYS = 3
     user = make_user()
     make_subscription(user, Subscription.Status.PAST_DUE, past_due_since=timezone.now() - timedelta(days=2))
@@ -49,7 +49,7 @@ def test_past_due_keeps_access_during_the_grace_period_with_a_warning(settings) 
     assert ent.entitled and ent.payment_failed
 
 
-def test_past_due_after_the_grace_period_loses_access(settings) -> None:  # noqa: ANN001
+def test_past_due_after_the_grace_period_loses_access(settings) -> None:
     settings.PAST_DUE_GRACE_DAYS = 3
     user = make_user()
     make_subscription(user, Subscription.Status.PAST_DUE, past_due_since=timezone.now() - timedelta(days=4))
@@ -89,7 +89,7 @@ def test_someone_elses_subscription_gives_nothing() -> None:
     assert entitlement_of(other).reason is None
 
 
-def test_decide_explains_itself(article, settings) -> None:  # noqa: ANN001
+def test_decide_explains_itself(article, settings) -> None:
     settings.FREE_ARTICLES_PER_DAY = 1
     request = RequestFactory().get("/", REMOTE_ADDR="192.0.2.1")
     from django.contrib.auth.models import AnonymousUser

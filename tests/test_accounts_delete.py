@@ -21,17 +21,17 @@ pytestmark = pytest.mark.django_db
 URL = "/account/delete/"
 
 
-def client_for(user) -> Client:  # noqa: ANN001
+def client_for(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
 
 
-def exists(user) -> bool:  # noqa: ANN001
+def exists(user) -> bool:
     return get_user_model().objects.filter(pk=user.pk).exists()
 
 
-def test_the_account_page_links_to_deleting_the_account(free_reader) -> None:  # noqa: ANN001
+def test_the_account_page_links_to_deleting_the_account(free_reader) -> None:
     page = client_for(free_reader).get("/account/").content.decode()
     assert f'href="{URL}"' in page
 
@@ -42,13 +42,13 @@ def test_deleting_needs_a_login() -> None:
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_the_page_asks_for_the_current_password(free_reader) -> None:  # noqa: ANN001
+def test_the_page_asks_for_the_current_password(free_reader) -> None:
     page = client_for(free_reader).get(URL).content.decode()
     assert 'type="password"' in page and 'name="password"' in page
     assert "Delete my account" in page
 
 
-def test_a_wrong_password_shows_an_error_and_keeps_the_account(free_reader) -> None:  # noqa: ANN001
+def test_a_wrong_password_shows_an_error_and_keeps_the_account(free_reader) -> None:
     client = client_for(free_reader)
     response = client.post(URL, {"password": "not-my-password"})
     assert response.status_code == 400
@@ -57,7 +57,7 @@ def test_a_wrong_password_shows_an_error_and_keeps_the_account(free_reader) -> N
     assert client.get("/account/").status_code == 200  # still logged in
 
 
-def test_the_right_password_deletes_the_account_logs_out_and_goes_home(free_reader) -> None:  # noqa: ANN001
+def test_the_right_password_deletes_the_account_logs_out_and_goes_home(free_reader) -> None:
     client = client_for(free_reader)
     response = client.post(URL, {"password": PASSWORD})
     assert response.status_code == 302
@@ -71,7 +71,7 @@ def test_the_right_password_deletes_the_account_logs_out_and_goes_home(free_read
     assert Client().post("/accounts/login/", {"login": free_reader.email, "password": PASSWORD}).status_code == 200
 
 
-def test_password_guesses_on_the_delete_form_are_rate_limited(free_reader, settings) -> None:  # noqa: ANN001
+def test_password_guesses_on_the_delete_form_are_rate_limited(free_reader, settings) -> None:
     settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "reauthenticate": "3/m/user"}
     client = client_for(free_reader)
     statuses = [client.post(URL, {"password": "guess"}).status_code for _ in range(3)]
@@ -91,7 +91,7 @@ def test_password_guesses_on_the_delete_form_are_rate_limited(free_reader, setti
         Subscription.Status.INCOMPLETE,
     ],
 )
-def test_a_subscription_still_open_in_stripe_refuses_deletion(status, db) -> None:  # noqa: ANN001
+def test_a_subscription_still_open_in_stripe_refuses_deletion(status, db) -> None:
     user = make_user()
     make_subscription(user, status)
     client = client_for(user)
@@ -103,7 +103,7 @@ def test_a_subscription_still_open_in_stripe_refuses_deletion(status, db) -> Non
     assert Subscription.objects.filter(user=user).count() == 1
 
 
-def test_the_refusal_points_to_the_billing_portal(subscriber, settings) -> None:  # noqa: ANN001
+def test_the_refusal_points_to_the_billing_portal(subscriber, settings) -> None:
     settings.STRIPE_SECRET_KEY = "sk_test_dummy"
     settings.STRIPE_PUBLISHABLE_KEY = "pk_test_dummy"
     StripeCustomer.objects.create(user=subscriber, customer_id="cus_portal_1")
@@ -112,7 +112,7 @@ def test_the_refusal_points_to_the_billing_portal(subscriber, settings) -> None:
     assert 'action="/account/billing/"' in page
 
 
-def test_a_cancelled_subscription_that_has_not_ended_yet_says_when_deletion_is_possible(db) -> None:  # noqa: ANN001
+def test_a_cancelled_subscription_that_has_not_ended_yet_says_when_deletion_is_possible(db) -> None:
     user = make_user()
     ends = timezone.now() + timedelta(days=5)
     make_subscription(user, Subscription.Status.ACTIVE, cancel_at_period_end=True, current_period_end=ends)
@@ -121,13 +121,13 @@ def test_a_cancelled_subscription_that_has_not_ended_yet_says_when_deletion_is_p
     assert exists(user)
 
 
-def test_the_service_refuses_too_when_called_directly(subscriber) -> None:  # noqa: ANN001
+def test_the_service_refuses_too_when_called_directly(subscriber) -> None:
     with pytest.raises(accounts.AccountDeletionRefused):
         accounts.account_delete(user=subscriber)
     assert exists(subscriber)
 
 
-def test_staff_cannot_delete_themselves_here(editor) -> None:  # noqa: ANN001
+def test_staff_cannot_delete_themselves_here(editor) -> None:
     client = client_for(editor)
     assert f'href="{URL}"' not in client.get("/account/").content.decode()
     page = client.get(URL).content.decode()
@@ -136,7 +136,7 @@ def test_staff_cannot_delete_themselves_here(editor) -> None:  # noqa: ANN001
     assert exists(editor)
 
 
-def test_an_ended_subscription_is_kept_without_its_reader(lapsed) -> None:  # noqa: ANN001
+def test_an_ended_subscription_is_kept_without_its_reader(lapsed) -> None:
     sub = Subscription.objects.get(user=lapsed)
     StripeCustomer.objects.create(user=lapsed, customer_id=sub.stripe_customer_id)
     assert client_for(lapsed).post(URL, {"password": PASSWORD}).status_code == 302
@@ -148,7 +148,7 @@ def test_an_ended_subscription_is_kept_without_its_reader(lapsed) -> None:  # no
     assert not StripeCustomer.objects.filter(customer_id=sub.stripe_customer_id).exists()
 
 
-def test_comments_stay_as_by_a_deleted_reader_and_replies_to_them_survive(lapsed, subscriber, article) -> None:  # noqa: ANN001
+def test_comments_stay_as_by_a_deleted_reader_and_replies_to_them_survive(lapsed, subscriber, article) -> None:
     mine = Comment.objects.create(article=article, user=lapsed, body="A thought from a reader who leaves.")
     reply = Comment.objects.create(article=article, user=subscriber, parent=mine, body="A reply that must survive.")
     page = client_for(lapsed).get(URL).content.decode()
@@ -169,7 +169,7 @@ def test_comments_stay_as_by_a_deleted_reader_and_replies_to_them_survive(lapsed
     assert lapsed.username not in thread
 
 
-def test_every_deleted_reader_shares_one_stand_in(article) -> None:  # noqa: ANN001
+def test_every_deleted_reader_shares_one_stand_in(article) -> None:
     for _ in range(2):
         user = make_user()
         Comment.objects.create(article=article, user=user, body="Bye.", submit_token="same-form-token")
@@ -178,14 +178,14 @@ def test_every_deleted_reader_shares_one_stand_in(article) -> None:  # noqa: ANN
     assert Comment.objects.filter(user__username=DELETED_READER_USERNAME).count() == 2
 
 
-def test_an_admin_deleting_a_user_also_keeps_their_comments(free_reader, article) -> None:  # noqa: ANN001
+def test_an_admin_deleting_a_user_also_keeps_their_comments(free_reader, article) -> None:
     comment = Comment.objects.create(article=article, user=free_reader, body="Still here.")
     free_reader.delete()
     comment.refresh_from_db()
     assert comment.user.username == DELETED_READER_USERNAME
 
 
-def test_the_readers_meter_rows_go_and_others_stay(free_reader, article) -> None:  # noqa: ANN001
+def test_the_readers_meter_rows_go_and_others_stay(free_reader, article) -> None:
     today = timezone.localdate()
     other = make_user()
     for reader in (f"u:{free_reader.pk}", f"u:{other.pk}"):

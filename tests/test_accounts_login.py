@@ -22,7 +22,7 @@ def logged_in_user_id(client: Client) -> str | None:
     return client.session.get("_auth_user_id")
 
 
-def test_logging_in_with_an_emailed_code(free_reader) -> None:  # noqa: ANN001
+def test_logging_in_with_an_emailed_code(free_reader) -> None:
     client = Client()
     response = client.post("/accounts/login/code/", {"email": free_reader.email})
     assert response.status_code == 302
@@ -39,7 +39,7 @@ def test_logging_in_with_an_emailed_code(free_reader) -> None:  # noqa: ANN001
     assert logged_in_user_id(client) == str(free_reader.pk)
 
 
-def test_a_wrong_login_code_does_not_log_in(free_reader) -> None:  # noqa: ANN001
+def test_a_wrong_login_code_does_not_log_in(free_reader) -> None:
     client = Client()
     client.post("/accounts/login/code/", {"email": free_reader.email})
     response = client.post("/accounts/login/code/confirm/", {"code": "NOPE-NOPE"})
@@ -47,7 +47,7 @@ def test_a_wrong_login_code_does_not_log_in(free_reader) -> None:  # noqa: ANN00
     assert logged_in_user_id(client) is None
 
 
-def test_resetting_a_forgotten_password_by_emailed_link(free_reader) -> None:  # noqa: ANN001
+def test_resetting_a_forgotten_password_by_emailed_link(free_reader) -> None:
     client = Client()
     response = client.post("/accounts/password/reset/", {"email": free_reader.email})
     assert response["Location"] == "/accounts/password/reset/done/"
@@ -67,7 +67,7 @@ def test_resetting_a_forgotten_password_by_emailed_link(free_reader) -> None:  #
     assert logged_in_user_id(fresh) == str(free_reader.pk)
 
 
-def test_a_used_reset_link_does_not_work_twice(free_reader) -> None:  # noqa: ANN001
+def test_a_used_reset_link_does_not_work_twice(free_reader) -> None:
     client = Client()
     client.post("/accounts/password/reset/", {"email": free_reader.email})
     link = RESET_LINK.search(mail.outbox[0].body).group(1)
@@ -78,7 +78,7 @@ def test_a_used_reset_link_does_not_work_twice(free_reader) -> None:  # noqa: AN
     assert "This link has expired" in page
 
 
-def test_changing_the_email_sends_a_verification_to_the_new_address(free_reader) -> None:  # noqa: ANN001
+def test_changing_the_email_sends_a_verification_to_the_new_address(free_reader) -> None:
     client = Client()
     client.force_login(free_reader)
     response = client.post("/accounts/email/", {"email": "moved@example.com", "action_add": ""})
@@ -124,14 +124,14 @@ def assert_is_our_page(html: str, heading: str) -> None:
 
 
 @pytest.mark.parametrize("url, heading", ANONYMOUS_PAGES.items())
-def test_account_pages_for_visitors_are_in_the_site_layout(url, heading, db) -> None:  # noqa: ANN001
+def test_account_pages_for_visitors_are_in_the_site_layout(url, heading, db) -> None:
     response = Client().get(url)
     assert response.status_code == 200
     assert_is_our_page(response.content.decode(), heading)
 
 
 @pytest.mark.parametrize("url, heading", MEMBER_PAGES.items())
-def test_account_pages_for_readers_are_in_the_site_layout(url, heading, free_reader) -> None:  # noqa: ANN001
+def test_account_pages_for_readers_are_in_the_site_layout(url, heading, free_reader) -> None:
     client = Client()
     client.force_login(free_reader)
     response = client.get(url)
@@ -139,7 +139,7 @@ def test_account_pages_for_readers_are_in_the_site_layout(url, heading, free_rea
     assert_is_our_page(response.content.decode(), heading)
 
 
-def test_the_login_page_offers_sign_up_reset_and_a_login_code(db) -> None:  # noqa: ANN001
+def test_the_login_page_offers_sign_up_reset_and_a_login_code(db) -> None:
     html = Client().get("/accounts/login/").content.decode()
     assert "<title>Log in · The Ledger</title>" in html
     assert 'href="/accounts/signup/"' in html
@@ -148,7 +148,7 @@ def test_the_login_page_offers_sign_up_reset_and_a_login_code(db) -> None:  # no
     assert 'class="auth-form form-narrow"' in html
 
 
-def test_account_emails_name_the_site_not_example_com(db) -> None:  # noqa: ANN001
+def test_account_emails_name_the_site_not_example_com(db) -> None:
     user = make_user("mailme@example.com")
     Client().post("/accounts/password/reset/", {"email": user.email})
     body = mail.outbox[0].body

@@ -31,7 +31,7 @@ def _clear_rate_limits():
 
 
 @pytest.fixture
-def limits(settings):  # noqa: ANN001, ANN201
+def limits(settings):
     """Lower one or more of allauth's rate limits for a test."""
 
     def lower(**overrides: str) -> None:
@@ -40,7 +40,7 @@ def limits(settings):  # noqa: ANN001, ANN201
     return lower
 
 
-def log_in(client: Client, email: str, password: str, **extra):  # noqa: ANN201
+def log_in(client: Client, email: str, password: str, **extra):
     return client.post("/accounts/login/", {"login": email, "password": password, **extra})
 
 
@@ -71,7 +71,7 @@ def test_the_cache_in_production_is_shared_between_processes() -> None:
     assert settings_in_a_fresh_process(backend, env) == "newsroom.cache.RedisCache"
 
 
-def test_repeated_failed_logins_lock_the_account_even_against_the_right_password(free_reader) -> None:  # noqa: ANN001
+def test_repeated_failed_logins_lock_the_account_even_against_the_right_password(free_reader) -> None:
     # Default "login_failed": 5 failures per 5 minutes per address.
     for _ in range(5):
         response = log_in(Client(), free_reader.email, "wrong-password")
@@ -83,7 +83,7 @@ def test_repeated_failed_logins_lock_the_account_even_against_the_right_password
     assert logged_in_user_id(client) is None
 
 
-def test_failed_logins_for_one_address_do_not_lock_another(free_reader, subscriber) -> None:  # noqa: ANN001
+def test_failed_logins_for_one_address_do_not_lock_another(free_reader, subscriber) -> None:
     for _ in range(5):
         log_in(Client(), free_reader.email, "wrong-password")
     client = Client()
@@ -91,7 +91,7 @@ def test_failed_logins_for_one_address_do_not_lock_another(free_reader, subscrib
     assert logged_in_user_id(client) == str(subscriber.pk)
 
 
-def test_too_many_login_attempts_from_one_address_get_429(free_reader, limits) -> None:  # noqa: ANN001
+def test_too_many_login_attempts_from_one_address_get_429(free_reader, limits) -> None:
     limits(login="3/m/ip")
     for _ in range(3):
         assert log_in(Client(), "nobody@example.com", "guess").status_code == 200
@@ -101,7 +101,7 @@ def test_too_many_login_attempts_from_one_address_get_429(free_reader, limits) -
     assert 'class="masthead"' in response.content.decode()
 
 
-def test_too_many_signups_from_one_address_get_429(limits) -> None:  # noqa: ANN001
+def test_too_many_signups_from_one_address_get_429(limits) -> None:
     limits(signup="2/m/ip")
     statuses = [
         Client()
@@ -113,14 +113,14 @@ def test_too_many_signups_from_one_address_get_429(limits) -> None:  # noqa: ANN
     assert get_user_model().objects.filter(email__startswith="bot").count() == 2
 
 
-def test_password_reset_requests_for_one_address_are_limited(free_reader) -> None:  # noqa: ANN001
+def test_password_reset_requests_for_one_address_are_limited(free_reader) -> None:
     # Default "reset_password": 5 a minute per address (and 20 per IP).
     statuses = [Client().post("/accounts/password/reset/", {"email": free_reader.email}).status_code for _ in range(6)]
     assert statuses == [302] * 5 + [429]
     assert len(mail.outbox) == 5
 
 
-def test_password_reset_requests_from_one_ip_are_limited(limits) -> None:  # noqa: ANN001
+def test_password_reset_requests_from_one_ip_are_limited(limits) -> None:
     limits(reset_password="2/m/ip")
     statuses = [
         Client().post("/accounts/password/reset/", {"email": f"someone{i}@example.com"}).status_code for i in range(3)
@@ -128,7 +128,7 @@ def test_password_reset_requests_from_one_ip_are_limited(limits) -> None:  # noq
     assert statuses == [302, 302, 429]
 
 
-def test_login_code_requests_for_one_address_are_limited(free_reader) -> None:  # noqa: ANN001
+def test_login_code_requests_for_one_address_are_limited(free_reader) -> None:
     # Default "request_login_code": 3 a minute per address.
     for _ in range(3):
         assert Client().post("/accounts/login/code/", {"email": free_reader.email}).status_code == 302
@@ -149,7 +149,7 @@ def test_the_admin_login_page_sends_you_to_the_site_login() -> None:
     assert target.query == "next=%2Fadmin%2F"
 
 
-def test_the_admin_login_form_does_not_accept_a_password_directly(editor) -> None:  # noqa: ANN001
+def test_the_admin_login_form_does_not_accept_a_password_directly(editor) -> None:
     client = Client()
     response = client.post("/admin/login/", {"username": editor.username, "password": PASSWORD, "next": "/admin/"})
     assert response.status_code == 302
@@ -158,7 +158,7 @@ def test_the_admin_login_form_does_not_accept_a_password_directly(editor) -> Non
     assert client.get("/admin/").status_code == 302
 
 
-def test_guessing_an_editors_password_via_the_admin_meets_allauths_limit(editor) -> None:  # noqa: ANN001
+def test_guessing_an_editors_password_via_the_admin_meets_allauths_limit(editor) -> None:
     login_url = Client().get("/admin/login/?next=/admin/")["Location"]
     for _ in range(5):
         Client().post(login_url, {"login": editor.email, "password": "guess"})
@@ -168,7 +168,7 @@ def test_guessing_an_editors_password_via_the_admin_meets_allauths_limit(editor)
     assert client.get("/admin/").status_code == 302
 
 
-def test_an_editor_reaches_the_admin_after_logging_in_on_the_site(editor) -> None:  # noqa: ANN001
+def test_an_editor_reaches_the_admin_after_logging_in_on_the_site(editor) -> None:
     client = Client()
     login_url = Client().get("/admin/login/?next=/admin/")["Location"]
     response = client.post(login_url, {"login": editor.email, "password": PASSWORD})
@@ -176,7 +176,7 @@ def test_an_editor_reaches_the_admin_after_logging_in_on_the_site(editor) -> Non
     assert client.get("/admin/").status_code == 200
 
 
-def test_a_logged_in_reader_is_not_let_into_the_admin(free_reader) -> None:  # noqa: ANN001
+def test_a_logged_in_reader_is_not_let_into_the_admin(free_reader) -> None:
     client = Client()
     client.force_login(free_reader)
     assert client.get("/admin/login/").status_code == 403
@@ -196,7 +196,7 @@ def assert_same_site(location: str) -> None:
 
 
 @pytest.mark.parametrize("target", OFF_SITE)
-def test_logging_in_never_redirects_off_site(target, free_reader) -> None:  # noqa: ANN001
+def test_logging_in_never_redirects_off_site(target, free_reader) -> None:
     response = log_in(Client(), free_reader.email, PASSWORD, next=target)
     assert response.status_code == 302
     assert_same_site(response["Location"])
@@ -204,7 +204,7 @@ def test_logging_in_never_redirects_off_site(target, free_reader) -> None:  # no
 
 
 @pytest.mark.parametrize("target", OFF_SITE)
-def test_logging_out_never_redirects_off_site(target, free_reader) -> None:  # noqa: ANN001
+def test_logging_out_never_redirects_off_site(target, free_reader) -> None:
     client = Client()
     client.force_login(free_reader)
     response = client.post("/accounts/logout/", {"next": target})
@@ -212,12 +212,12 @@ def test_logging_out_never_redirects_off_site(target, free_reader) -> None:  # n
     assert_same_site(response["Location"])
 
 
-def test_logging_in_honours_a_next_on_the_site(free_reader) -> None:  # noqa: ANN001
+def test_logging_in_honours_a_next_on_the_site(free_reader) -> None:
     response = log_in(Client(), free_reader.email, PASSWORD, next="/some-article/")
     assert response["Location"] == "/some-article/"
 
 
-def test_a_login_by_code_honours_only_a_next_on_the_site(free_reader) -> None:  # noqa: ANN001
+def test_a_login_by_code_honours_only_a_next_on_the_site(free_reader) -> None:
     from .test_accounts_login import LOGIN_CODE
 
     for target, expected in [("//evil.example", "/"), ("/some-article/", "/some-article/")]:
@@ -240,7 +240,7 @@ def test_a_login_by_code_honours_only_a_next_on_the_site(free_reader) -> None:  
         ({"EMAIL_HOST": "smtp.example.com"}, "django.core.mail.backends.smtp.EmailBackend"),
     ],
 )
-def test_email_goes_to_the_console_unless_smtp_is_configured(env, backend) -> None:  # noqa: ANN001
+def test_email_goes_to_the_console_unless_smtp_is_configured(env, backend) -> None:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("EMAIL_")}
     full_env.update(DEBUG="1", **env)
     assert settings_in_a_fresh_process("s.EMAIL_BACKEND", full_env) == backend

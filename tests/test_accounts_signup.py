@@ -22,7 +22,7 @@ def logged_in_user_id(client: Client) -> str | None:
     return client.session.get("_auth_user_id")
 
 
-def sign_up(client: Client, email: str = "newreader@example.com"):  # noqa: ANN201
+def sign_up(client: Client, email: str = "newreader@example.com"):
     return client.post("/accounts/signup/", {"email": email, "password1": PASSWORD, "password2": PASSWORD})
 
 
@@ -66,7 +66,7 @@ def test_a_bad_confirmation_link_says_it_expired() -> None:
     assert "expired or has already been used" in page.content.decode()
 
 
-def test_signing_up_needs_no_username_and_refuses_a_taken_email(free_reader) -> None:  # noqa: ANN001
+def test_signing_up_needs_no_username_and_refuses_a_taken_email(free_reader) -> None:
     form = Client().get("/accounts/signup/").content.decode()
     assert 'name="email"' in form and 'name="username"' not in form
     response = sign_up(Client(), free_reader.email)
@@ -86,7 +86,7 @@ def test_an_unverified_reader_cannot_log_in_and_is_sent_a_new_link() -> None:
     assert client.get("/account/")["Location"].startswith("/accounts/login/")
 
 
-def test_a_verified_reader_logs_in_with_email_and_password(free_reader) -> None:  # noqa: ANN001
+def test_a_verified_reader_logs_in_with_email_and_password(free_reader) -> None:
     client = Client()
     response = client.post("/accounts/login/", {"login": free_reader.email, "password": PASSWORD})
     assert response.status_code == 302
@@ -94,7 +94,7 @@ def test_a_verified_reader_logs_in_with_email_and_password(free_reader) -> None:
 
 
 @pytest.mark.parametrize("verified, allowed", [(False, False), (True, True)])
-def test_only_a_verified_subscriber_may_post_a_comment(verified, allowed, article) -> None:  # noqa: ANN001
+def test_only_a_verified_subscriber_may_post_a_comment(verified, allowed, article) -> None:
     user = make_user(verified=verified)
     make_subscription(user)
     client = Client()

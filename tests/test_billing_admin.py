@@ -16,11 +16,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def boss(db):  # noqa: ANN001, ANN201
+def boss(db):
     return make_user("boss@example.com", is_staff=True, is_superuser=True)
 
 
-def test_subscriptions_are_read_only_in_admin(client, boss, subscriber) -> None:  # noqa: ANN001
+def test_subscriptions_are_read_only_in_admin(client, boss, subscriber) -> None:
     client.force_login(boss)
     sub = Subscription.objects.get(user=subscriber)
     assert client.get("/admin/subscriptions/subscription/").status_code == 200
@@ -32,7 +32,7 @@ def test_subscriptions_are_read_only_in_admin(client, boss, subscriber) -> None:
     assert client.get("/admin/subscriptions/stripeevent/add/").status_code == 403
 
 
-def test_staff_grant_complimentary_access_until_a_date(client, boss, free_reader) -> None:  # noqa: ANN001
+def test_staff_grant_complimentary_access_until_a_date(client, boss, free_reader) -> None:
     client.force_login(boss)
     until = timezone.localtime() + timedelta(days=10)
     resp = client.post("/admin/subscriptions/complimentaryaccess/add/", {
@@ -46,7 +46,7 @@ def test_staff_grant_complimentary_access_until_a_date(client, boss, free_reader
     assert not access.user_is_entitled(free_reader)
 
 
-def test_editors_get_no_billing_rights(client, editor) -> None:  # noqa: ANN001
+def test_editors_get_no_billing_rights(client, editor) -> None:
     client.force_login(editor)
     for url in ("/admin/subscriptions/subscription/", "/admin/subscriptions/plan/",
                 "/admin/subscriptions/complimentaryaccess/", "/admin/subscriptions/plan/dashboard/"):
@@ -54,7 +54,7 @@ def test_editors_get_no_billing_rights(client, editor) -> None:  # noqa: ANN001
     assert "Subscriptions" not in client.get("/admin/").content.decode()
 
 
-def test_publisher_dashboard_numbers(client, boss, plans) -> None:  # noqa: ANN001
+def test_publisher_dashboard_numbers(client, boss, plans) -> None:
     weekly, annual = Plan.objects.get(code="weekly"), Plan.objects.get(code="annual")
     for _ in range(3):
         stats.bump("paywall_view")
@@ -76,7 +76,7 @@ def test_publisher_dashboard_numbers(client, boss, plans) -> None:  # noqa: ANN0
     assert "Publisher dashboard" in page and numbers["mrr"] in page
 
 
-def test_account_page_shows_plan_status_and_dates(client, stripe_env) -> None:  # noqa: ANN001
+def test_account_page_shows_plan_status_and_dates(client, stripe_env) -> None:
     from subscriptions import billing
 
     user = make_user()

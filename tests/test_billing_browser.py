@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.mark.django_db(transaction=True)
-def test_reader_subscribes_reads_and_cancels_in_a_browser(stripe_env, live_server) -> None:  # noqa: ANN001
+def test_reader_subscribes_reads_and_cancels_in_a_browser(stripe_env, live_server) -> None:
     from articles.models import Article
 
     stripe_env.webhook_url = live_server.url + "/stripe/webhook/"

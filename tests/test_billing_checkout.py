@@ -18,11 +18,11 @@ from tests.conftest import make_subscription, make_user
 pytestmark = pytest.mark.django_db
 
 
-def _checkout(client: Client, plan: str = "weekly"):  # noqa: ANN201
+def _checkout(client: Client, plan: str = "weekly"):
     return client.post("/subscribe/checkout/", {"plan": plan})
 
 
-def test_pricing_without_keys_says_not_configured(client, settings) -> None:  # noqa: ANN001
+def test_pricing_without_keys_says_not_configured(client, settings) -> None:
     settings.STRIPE_SECRET_KEY = ""
     body = client.get("/subscribe/").content.decode()
     assert "Payments are not configured" in body
@@ -30,7 +30,7 @@ def test_pricing_without_keys_says_not_configured(client, settings) -> None:  # 
     assert "/subscribe/checkout/" not in body
 
 
-def test_pricing_shows_plans_trial_terms_and_signup_with_way_back(client, stripe_env) -> None:  # noqa: ANN001
+def test_pricing_shows_plans_trial_terms_and_signup_with_way_back(client, stripe_env) -> None:
     body = client.get("/subscribe/?plan=weekly").content.decode()
     assert "$0.50" in body and "14 days are free" in body
     assert "No ads" in body and "comments" in body
@@ -38,7 +38,7 @@ def test_pricing_shows_plans_trial_terms_and_signup_with_way_back(client, stripe
     assert "Payments are not configured" not in body
 
 
-def test_checkout_without_keys_does_not_call_stripe(client, settings, stripe_fake) -> None:  # noqa: ANN001
+def test_checkout_without_keys_does_not_call_stripe(client, settings, stripe_fake) -> None:
     settings.STRIPE_SECRET_KEY = ""
     client.force_login(make_user())
     resp = _checkout(client)
@@ -46,7 +46,7 @@ def test_checkout_without_keys_does_not_call_stripe(client, settings, stripe_fak
     assert StripeCustomer.objects.count() == 0
 
 
-def test_checkout_needs_login_and_verified_email(client, stripe_env) -> None:  # noqa: ANN001
+def test_checkout_needs_login_and_verified_email(client, stripe_env) -> None:
     resp = _checkout(client)
     assert resp.status_code == 302 and "/accounts/login/" in resp["Location"]
     client.force_login(make_user(verified=False))
@@ -55,7 +55,9 @@ def test_checkout_needs_login_and_verified_email(client, stripe_env) -> None:  #
     assert stripe_env.sessions == {}
 
 
-def test_full_checkout_trial_then_success_page_grants_access(client, stripe_env, django_capture_on_commit_callbacks) -> None:  # noqa: ANN001, E501
+def test_full_checkout_trial_then_success_page_grants_access(
+    client, stripe_env, django_capture_on_commit_callbacks
+) -> None:
     user = make_user()
     client.force_login(user)
     resp = _checkout(client)
@@ -86,7 +88,7 @@ def test_full_checkout_trial_then_success_page_grants_access(client, stripe_env,
     assert [m.to for m in mail.outbox] == [[user.email]] and "Welcome" in mail.outbox[0].subject
 
 
-def test_success_page_ignores_someone_elses_or_unknown_session(client, stripe_env) -> None:  # noqa: ANN001
+def test_success_page_ignores_someone_elses_or_unknown_session(client, stripe_env) -> None:
     owner, other = make_user(), make_user()
     client.force_login(owner)
     _checkout(client)
@@ -100,7 +102,7 @@ def test_success_page_ignores_someone_elses_or_unknown_session(client, stripe_en
 
 
 @pytest.mark.django_db(transaction=True)
-def test_double_click_checkout_gives_one_session_and_one_customer(stripe_env) -> None:  # noqa: ANN001
+def test_double_click_checkout_gives_one_session_and_one_customer(stripe_env) -> None:
     user = make_user()
     locations: list[str] = []
     barrier = threading.Barrier(2)
@@ -126,14 +128,14 @@ def test_double_click_checkout_gives_one_session_and_one_customer(stripe_env) ->
     assert customers == {str(user.pk)}
 
 
-def test_customer_is_created_once_and_reused(client, stripe_env) -> None:  # noqa: ANN001
+def test_customer_is_created_once_and_reused(client, stripe_env) -> None:
     user = make_user()
     first = billing.customer_for(user)
     assert billing.customer_for(user) == first
     assert stripe_env.count("POST", "/v1/customers") == 1
 
 
-def test_active_subscriber_cannot_buy_twice(client, stripe_env) -> None:  # noqa: ANN001
+def test_active_subscriber_cannot_buy_twice(client, stripe_env) -> None:
     for status in ("active", "trialing", "past_due"):
         user = make_user()
         make_subscription(user, status)
@@ -143,7 +145,7 @@ def test_active_subscriber_cannot_buy_twice(client, stripe_env) -> None:  # noqa
     assert stripe_env.sessions == {}
 
 
-def test_resubscribe_after_cancel_works_without_a_second_trial(client, stripe_env) -> None:  # noqa: ANN001
+def test_resubscribe_after_cancel_works_without_a_second_trial(client, stripe_env) -> None:
     user = make_user()
     client.force_login(user)
     _checkout(client)
@@ -166,7 +168,7 @@ def test_resubscribe_after_cancel_works_without_a_second_trial(client, stripe_en
     assert access.user_is_entitled(user)
 
 
-def test_portal_redirects_to_stripe_for_own_customer(client, stripe_env) -> None:  # noqa: ANN001
+def test_portal_redirects_to_stripe_for_own_customer(client, stripe_env) -> None:
     user = make_user()
     client.force_login(user)
     resp = client.post("/account/billing/")
@@ -180,7 +182,7 @@ def test_portal_redirects_to_stripe_for_own_customer(client, stripe_env) -> None
     assert client.get("/account/billing/").status_code == 405
 
 
-def test_sync_plans_twice_creates_each_price_once(stripe_env) -> None:  # noqa: ANN001
+def test_sync_plans_twice_creates_each_price_once(stripe_env) -> None:
     from django.core.management import call_command
 
     before = dict(Plan.objects.values_list("code", "stripe_price_id"))
@@ -192,7 +194,7 @@ def test_sync_plans_twice_creates_each_price_once(stripe_env) -> None:  # noqa: 
     assert price["unit_amount"] == 50 and price["recurring"]["interval"] == "week"
 
 
-def test_success_page_survives_a_stripe_outage(client, stripe_env) -> None:  # noqa: ANN001
+def test_success_page_survives_a_stripe_outage(client, stripe_env) -> None:
     user = make_user()
     client.force_login(user)
     _checkout(client)
@@ -207,7 +209,7 @@ def test_success_page_survives_a_stripe_outage(client, stripe_env) -> None:  # n
     assert access.user_is_entitled(user)
 
 
-def test_management_commands_refuse_without_keys(settings) -> None:  # noqa: ANN001
+def test_management_commands_refuse_without_keys(settings) -> None:
     from django.core.management import CommandError, call_command
 
     settings.STRIPE_SECRET_KEY = ""
@@ -216,7 +218,7 @@ def test_management_commands_refuse_without_keys(settings) -> None:  # noqa: ANN
             call_command(name)
 
 
-def test_account_page_without_subscription_offers_to_subscribe(client, settings) -> None:  # noqa: ANN001
+def test_account_page_without_subscription_offers_to_subscribe(client, settings) -> None:
     settings.STRIPE_SECRET_KEY = ""
     client.force_login(make_user())
     page = client.get("/account/").content.decode()

@@ -20,12 +20,12 @@ GATE = "Subscribe or log in to view and post comments"
 
 
 @pytest.fixture
-def commented(article, subscriber) -> Article:  # noqa: ANN001
+def commented(article, subscriber) -> Article:
     Comment.objects.create(article=article, user=subscriber, body=SECRET_COMMENT)
     return article
 
 
-def client_for(user=None) -> Client:  # noqa: ANN001
+def client_for(user=None) -> Client:
     client = Client()
     if user is not None:
         client.force_login(user)
@@ -37,7 +37,7 @@ def post(client: Client, article: Article, body: str, **extra) -> object:
 
 
 @pytest.mark.parametrize("persona", [None, "free_reader", "lapsed", "unverified_subscriber"])
-def test_readers_who_may_not_comment_see_the_count_and_the_invitation_only(persona, commented, request) -> None:  # noqa: ANN001
+def test_readers_who_may_not_comment_see_the_count_and_the_invitation_only(persona, commented, request) -> None:
     user = None
     if persona == "unverified_subscriber":
         user = make_user(verified=False)
@@ -52,7 +52,7 @@ def test_readers_who_may_not_comment_see_the_count_and_the_invitation_only(perso
 
 
 @pytest.mark.parametrize("persona", ["subscriber", "trialing", "complimentary", "editor"])
-def test_subscribers_and_staff_see_comments_and_the_form(persona, commented, request) -> None:  # noqa: ANN001
+def test_subscribers_and_staff_see_comments_and_the_form(persona, commented, request) -> None:
     page = client_for(request.getfixturevalue(persona)).get(commented.get_absolute_url()).content.decode()
     assert SECRET_COMMENT in page
     assert GATE not in page
@@ -60,26 +60,26 @@ def test_subscribers_and_staff_see_comments_and_the_form(persona, commented, req
 
 
 @pytest.mark.parametrize("persona", ["free_reader", "lapsed"])
-def test_non_subscribers_cannot_post(persona, article, request) -> None:  # noqa: ANN001
+def test_non_subscribers_cannot_post(persona, article, request) -> None:
     response = post(client_for(request.getfixturevalue(persona)), article, "Let me in")
     assert response.status_code == 403
     assert not Comment.objects.exists()
 
 
-def test_unverified_subscribers_cannot_post(article) -> None:  # noqa: ANN001
+def test_unverified_subscribers_cannot_post(article) -> None:
     user = make_user(verified=False)
     make_subscription(user)
     assert post(client_for(user), article, "Hello").status_code == 403
     assert not Comment.objects.exists()
 
 
-def test_anonymous_readers_are_sent_to_log_in(article, client) -> None:  # noqa: ANN001
+def test_anonymous_readers_are_sent_to_log_in(article, client) -> None:
     response = post(client, article, "Hello")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     assert not Comment.objects.exists()
 
 
-def test_a_subscriber_posts_replies_edits_and_deletes(article, subscriber) -> None:  # noqa: ANN001
+def test_a_subscriber_posts_replies_edits_and_deletes(article, subscriber) -> None:
     client = client_for(subscriber)
     response = post(client, article, "First thoughts.", token="t1")
     comment = Comment.objects.get()
@@ -107,7 +107,7 @@ def test_a_subscriber_posts_replies_edits_and_deletes(article, subscriber) -> No
         "<svg onload=alert(1)>",
     ],
 )
-def test_script_payloads_come_out_inert(payload, article, subscriber) -> None:  # noqa: ANN001
+def test_script_payloads_come_out_inert(payload, article, subscriber) -> None:
     client = client_for(subscriber)
     post(client, article, payload)
     page = client.get(article.get_absolute_url()).content.decode()
@@ -118,14 +118,14 @@ def test_script_payloads_come_out_inert(payload, article, subscriber) -> None:  
     assert "&lt;" in comments_html
 
 
-def test_links_are_clickable_but_nofollow_ugc(article, subscriber) -> None:  # noqa: ANN001
+def test_links_are_clickable_but_nofollow_ugc(article, subscriber) -> None:
     client = client_for(subscriber)
     post(client, article, "Source: https://example.org/report")
     page = client.get(article.get_absolute_url()).content.decode()
     assert '<a href="https://example.org/report" rel="nofollow ugc">' in page
 
 
-def test_nobody_can_edit_or_delete_someone_elses_comment(commented, trialing) -> None:  # noqa: ANN001
+def test_nobody_can_edit_or_delete_someone_elses_comment(commented, trialing) -> None:
     comment = Comment.objects.get()
     client = client_for(trialing)
     assert client.get(f"/{commented.slug}/comments/{comment.pk}/edit/").status_code == 404
@@ -135,7 +135,7 @@ def test_nobody_can_edit_or_delete_someone_elses_comment(commented, trialing) ->
     assert comment.body == SECRET_COMMENT
 
 
-def test_editing_closes_after_fifteen_minutes(commented, subscriber) -> None:  # noqa: ANN001
+def test_editing_closes_after_fifteen_minutes(commented, subscriber) -> None:
     comment = Comment.objects.get()
     Comment.objects.filter(pk=comment.pk).update(created_at=timezone.now() - timedelta(minutes=16))
     response = client_for(subscriber).post(f"/{commented.slug}/comments/{comment.pk}/edit/", {"body": "late"})
@@ -146,7 +146,7 @@ def test_editing_closes_after_fifteen_minutes(commented, subscriber) -> None:  #
 
 
 @pytest.mark.parametrize(("body", "message"), [("   ", "empty"), ("x" * 3001, "at most 3000 characters")])
-def test_bad_comments_get_a_clear_error_and_keep_the_text(body, message, article, subscriber) -> None:  # noqa: ANN001
+def test_bad_comments_get_a_clear_error_and_keep_the_text(body, message, article, subscriber) -> None:
     client = client_for(subscriber)
     response = post(client, article, body)
     assert response.status_code == 302
@@ -157,14 +157,14 @@ def test_bad_comments_get_a_clear_error_and_keep_the_text(body, message, article
     assert not Comment.objects.exists()
 
 
-def test_a_double_submit_creates_one_comment(article, subscriber) -> None:  # noqa: ANN001
+def test_a_double_submit_creates_one_comment(article, subscriber) -> None:
     client = client_for(subscriber)
     post(client, article, "Once.", token="same-token")
     post(client, article, "Once.", token="same-token")
     assert Comment.objects.count() == 1
 
 
-def test_posting_too_fast_trips_the_rate_limit(article, subscriber, settings) -> None:  # noqa: ANN001
+def test_posting_too_fast_trips_the_rate_limit(article, subscriber, settings) -> None:
     settings.COMMENTS_PER_MINUTE = 3
     client = client_for(subscriber)
     for i in range(5):
@@ -173,7 +173,7 @@ def test_posting_too_fast_trips_the_rate_limit(article, subscriber, settings) ->
     assert "posting very quickly" in client.get(article.get_absolute_url()).content.decode()
 
 
-def test_closed_comments_refuse_posts(article, subscriber) -> None:  # noqa: ANN001
+def test_closed_comments_refuse_posts(article, subscriber) -> None:
     Article.objects.filter(pk=article.pk).update(comments_open=False)
     client = client_for(subscriber)
     post(client, article, "Anyone?")
@@ -181,14 +181,14 @@ def test_closed_comments_refuse_posts(article, subscriber) -> None:  # noqa: ANN
     assert "Comments are closed" in client.get(article.get_absolute_url()).content.decode()
 
 
-def test_hidden_comments_disappear_for_readers(commented, trialing) -> None:  # noqa: ANN001
+def test_hidden_comments_disappear_for_readers(commented, trialing) -> None:
     Comment.objects.update(is_hidden=True)
     page = client_for(trialing).get(commented.get_absolute_url()).content.decode()
     assert SECRET_COMMENT not in page
     assert "Comments (0)" in page
 
 
-def test_a_lapsed_subscription_loses_comments_at_once(commented, subscriber) -> None:  # noqa: ANN001
+def test_a_lapsed_subscription_loses_comments_at_once(commented, subscriber) -> None:
     client = client_for(subscriber)
     assert SECRET_COMMENT in client.get(commented.get_absolute_url()).content.decode()
     subscription = Subscription.objects.get(user=subscriber)
@@ -199,14 +199,14 @@ def test_a_lapsed_subscription_loses_comments_at_once(commented, subscriber) -> 
     assert post(client, commented, "Still here?").status_code == 403
 
 
-def test_reporting_a_comment_reaches_the_editors(commented, trialing) -> None:  # noqa: ANN001
+def test_reporting_a_comment_reaches_the_editors(commented, trialing) -> None:
     comment = Comment.objects.get()
     client_for(trialing).post(f"/{commented.slug}/comments/{comment.pk}/report/", {"reason": "rude"})
     client_for(trialing).post(f"/{commented.slug}/comments/{comment.pk}/report/", {"reason": "rude"})
     assert CommentReport.objects.get().reason == "rude"
 
 
-def test_editors_moderate_in_the_admin(commented, editor) -> None:  # noqa: ANN001
+def test_editors_moderate_in_the_admin(commented, editor) -> None:
     comment = Comment.objects.get()
     client = client_for(editor)
     assert client.get("/admin/articles/comment/").status_code == 200
@@ -215,7 +215,7 @@ def test_editors_moderate_in_the_admin(commented, editor) -> None:  # noqa: ANN0
     assert comment.is_hidden
 
 
-def test_newest_first_ordering(article, subscriber) -> None:  # noqa: ANN001
+def test_newest_first_ordering(article, subscriber) -> None:
     older = Comment.objects.create(article=article, user=subscriber, body="The older remark.")
     Comment.objects.filter(pk=older.pk).update(created_at=timezone.now() - timedelta(hours=1))
     Comment.objects.create(article=article, user=subscriber, body="The newer remark.")
@@ -227,7 +227,7 @@ def test_newest_first_ordering(article, subscriber) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("how_many", [3, 300])
-def test_the_comment_list_costs_the_same_queries_whatever_its_length(how_many, article, subscriber) -> None:  # noqa: ANN001
+def test_the_comment_list_costs_the_same_queries_whatever_its_length(how_many, article, subscriber) -> None:
     others = [make_user() for _ in range(3)]
     top = Comment.objects.bulk_create(
         [Comment(article=article, user=others[i % 3], body=f"Comment {i}") for i in range(how_many)]

@@ -18,16 +18,16 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("both_meter_paths")
 
 
 @pytest.fixture
-def stories(category, author) -> list[Article]:  # noqa: ANN001
+def stories(category, author) -> list[Article]:
     return [make_article(category=category, authors=[author]) for _ in range(5)]
 
 
-def is_full(response) -> bool:  # noqa: ANN001
+def is_full(response) -> bool:
     assert response.status_code == 200
     return MARKER in response.content.decode()
 
 
-def test_it_gives_three_full_articles_then_the_paywall(client, stories) -> None:  # noqa: ANN001
+def test_it_gives_three_full_articles_then_the_paywall(client, stories) -> None:
     seen = [is_full(client.get(s.get_absolute_url())) for s in stories[:4]]
     assert seen == [True, True, True, False]
     page = client.get(stories[3].get_absolute_url()).content.decode()
@@ -35,7 +35,7 @@ def test_it_gives_three_full_articles_then_the_paywall(client, stories) -> None:
     assert "Already a subscriber?" in page
 
 
-def test_reopening_an_article_read_today_is_free(client, stories) -> None:  # noqa: ANN001
+def test_reopening_an_article_read_today_is_free(client, stories) -> None:
     for s in stories[:3]:
         assert is_full(client.get(s.get_absolute_url()))
     assert is_full(client.get(stories[0].get_absolute_url()))
@@ -44,27 +44,27 @@ def test_reopening_an_article_read_today_is_free(client, stories) -> None:  # no
     assert MeterDay.objects.exclude(reader__startswith="ip:").get().count == 3
 
 
-def test_it_tells_readers_how_many_free_articles_are_left(client, stories) -> None:  # noqa: ANN001
+def test_it_tells_readers_how_many_free_articles_are_left(client, stories) -> None:
     page = client.get(stories[0].get_absolute_url()).content.decode()
     assert "2 free articles left today" in page
     page = client.get(stories[1].get_absolute_url()).content.decode()
     assert "1 free article left today" in page
 
 
-def test_the_limit_is_set_by_the_operator(client, stories, settings) -> None:  # noqa: ANN001
+def test_the_limit_is_set_by_the_operator(client, stories, settings) -> None:
     settings.FREE_ARTICLES_PER_DAY = 1
     assert is_full(client.get(stories[0].get_absolute_url()))
     assert not is_full(client.get(stories[1].get_absolute_url()))
 
 
-def test_free_articles_cost_nothing(client, category, author) -> None:  # noqa: ANN001
+def test_free_articles_cost_nothing(client, category, author) -> None:
     free = [make_article(category=category, authors=[author], access=Article.Access.FREE) for _ in range(5)]
     assert all(is_full(client.get(a.get_absolute_url())) for a in free)
     assert not MeterDay.objects.exists()
     assert "left today" not in client.get(free[0].get_absolute_url()).content.decode()
 
 
-def test_subscriber_only_articles_show_a_teaser_and_use_no_credit(client, category, author) -> None:  # noqa: ANN001
+def test_subscriber_only_articles_show_a_teaser_and_use_no_credit(client, category, author) -> None:
     locked = make_article(category=category, authors=[author], access=Article.Access.SUBSCRIBERS)
     page = client.get(locked.get_absolute_url()).content.decode()
     assert MARKER not in page
@@ -74,7 +74,7 @@ def test_subscriber_only_articles_show_a_teaser_and_use_no_credit(client, catego
 
 
 @pytest.mark.parametrize("persona", ["subscriber", "trialing", "complimentary", "editor"])
-def test_entitled_readers_read_everything_without_metering_or_ads(persona, request, stories, category) -> None:  # noqa: ANN001
+def test_entitled_readers_read_everything_without_metering_or_ads(persona, request, stories, category) -> None:
     user = request.getfixturevalue(persona)
     client = Client()
     client.force_login(user)
@@ -86,18 +86,18 @@ def test_entitled_readers_read_everything_without_metering_or_ads(persona, reque
     assert not MeterDay.objects.exists()
 
 
-def test_readers_without_a_subscription_see_ad_slots(client, stories) -> None:  # noqa: ANN001
+def test_readers_without_a_subscription_see_ad_slots(client, stories) -> None:
     assert 'class="ad-slot' in client.get(stories[0].get_absolute_url()).content.decode()
 
 
-def test_lapsed_subscribers_are_metered_again(lapsed, stories) -> None:  # noqa: ANN001
+def test_lapsed_subscribers_are_metered_again(lapsed, stories) -> None:
     client = Client()
     client.force_login(lapsed)
     seen = [is_full(client.get(s.get_absolute_url())) for s in stories[:4]]
     assert seen == [True, True, True, False]
 
 
-def test_a_tampered_cookie_is_ignored_and_replaced(client, stories) -> None:  # noqa: ANN001
+def test_a_tampered_cookie_is_ignored_and_replaced(client, stories) -> None:
     client.get(stories[0].get_absolute_url())
     good = client.cookies["reader"].value
     client.cookies["reader"] = good[:-3] + "xyz"
@@ -108,7 +108,7 @@ def test_a_tampered_cookie_is_ignored_and_replaced(client, stories) -> None:  # 
     assert MeterDay.objects.exclude(reader__startswith="ip:").count() == 2
 
 
-def test_the_cookie_is_signed_http_only_and_long_lived(client, stories) -> None:  # noqa: ANN001
+def test_the_cookie_is_signed_http_only_and_long_lived(client, stories) -> None:
     response = client.get(stories[0].get_absolute_url())
     cookie = response.cookies["reader"]
     assert cookie["httponly"]
@@ -116,7 +116,7 @@ def test_the_cookie_is_signed_http_only_and_long_lived(client, stories) -> None:
     assert ":" in cookie.value  # value:signature
 
 
-def test_the_day_is_the_sites_local_day(client, stories, settings, monkeypatch) -> None:  # noqa: ANN001
+def test_the_day_is_the_sites_local_day(client, stories, settings, monkeypatch) -> None:
     settings.TIME_ZONE = "America/New_York"
     # 23:30 in New York on Jan 10 is already Jan 11 in UTC.
     late_evening = datetime(2026, 1, 10, 23, 30, tzinfo=ZoneInfo("America/New_York"))
@@ -131,7 +131,7 @@ def test_the_day_is_the_sites_local_day(client, stories, settings, monkeypatch) 
     assert is_full(client.get(stories[3].get_absolute_url()))
 
 
-def test_logging_in_carries_the_days_reads_to_the_account(client, stories, free_reader) -> None:  # noqa: ANN001
+def test_logging_in_carries_the_days_reads_to_the_account(client, stories, free_reader) -> None:
     for s in stories[:3]:
         assert is_full(client.get(s.get_absolute_url()))
     response = client.post("/accounts/login/", {"login": free_reader.email, "password": PASSWORD})
@@ -146,7 +146,7 @@ def test_logging_in_carries_the_days_reads_to_the_account(client, stories, free_
     assert MeterRead.objects.filter(reader=f"u:{free_reader.pk}").count() == 3
 
 
-def test_the_ip_backstop_stops_cookie_clearing_from_resetting_the_limit(stories, settings) -> None:  # noqa: ANN001
+def test_the_ip_backstop_stops_cookie_clearing_from_resetting_the_limit(stories, settings) -> None:
     settings.FREE_ARTICLES_PER_IP_PER_DAY = 4
     full = 0
     for s in stories:
@@ -157,7 +157,7 @@ def test_the_ip_backstop_stops_cookie_clearing_from_resetting_the_limit(stories,
     assert is_full(other_ip.get(stories[4].get_absolute_url()))
 
 
-def test_a_read_refused_by_the_ip_backstop_costs_the_reader_nothing(stories, settings) -> None:  # noqa: ANN001
+def test_a_read_refused_by_the_ip_backstop_costs_the_reader_nothing(stories, settings) -> None:
     settings.FREE_ARTICLES_PER_IP_PER_DAY = 1
     assert is_full(Client(REMOTE_ADDR="203.0.113.9").get(stories[0].get_absolute_url()))  # the address's one
     reader = Client(REMOTE_ADDR="203.0.113.9")
@@ -171,12 +171,12 @@ def test_a_read_refused_by_the_ip_backstop_costs_the_reader_nothing(stories, set
     assert is_full(response) and "2 free articles left today" in response.content.decode()
 
 
-def test_the_ip_backstop_can_be_turned_off(stories, settings) -> None:  # noqa: ANN001
+def test_the_ip_backstop_can_be_turned_off(stories, settings) -> None:
     settings.FREE_ARTICLES_PER_IP_PER_DAY = 0
     assert all(is_full(Client(REMOTE_ADDR="203.0.113.9").get(s.get_absolute_url())) for s in stories)
 
 
-def test_a_client_sent_forwarded_for_header_is_not_believed(stories, settings) -> None:  # noqa: ANN001
+def test_a_client_sent_forwarded_for_header_is_not_believed(stories, settings) -> None:
     settings.FREE_ARTICLES_PER_IP_PER_DAY = 2
     results = [
         is_full(Client(REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR=f"198.51.100.{i}").get(s.get_absolute_url()))
@@ -185,7 +185,7 @@ def test_a_client_sent_forwarded_for_header_is_not_believed(stories, settings) -
     assert results == [True, True, False]
 
 
-def test_behind_a_configured_proxy_the_forwarded_address_counts(stories, settings) -> None:  # noqa: ANN001
+def test_behind_a_configured_proxy_the_forwarded_address_counts(stories, settings) -> None:
     settings.FREE_ARTICLES_PER_IP_PER_DAY = 2
     settings.TRUSTED_PROXY_COUNT = 1
     results = [
@@ -197,7 +197,7 @@ def test_behind_a_configured_proxy_the_forwarded_address_counts(stories, setting
     assert results == [True, True, True]
 
 
-def test_prune_meter_removes_old_rows_only(stories) -> None:  # noqa: ANN001
+def test_prune_meter_removes_old_rows_only(stories) -> None:
     today = meter.today()
     for age in (0, 3, 10, 30):
         day = today - timedelta(days=age)
@@ -208,7 +208,7 @@ def test_prune_meter_removes_old_rows_only(stories) -> None:  # noqa: ANN001
     assert MeterRead.objects.count() == 2
 
 
-def test_paywall_views_are_counted_for_the_dashboard(client, stories, settings) -> None:  # noqa: ANN001
+def test_paywall_views_are_counted_for_the_dashboard(client, stories, settings) -> None:
     from subscriptions.models import DailyStat
 
     settings.FREE_ARTICLES_PER_DAY = 0
@@ -218,7 +218,7 @@ def test_paywall_views_are_counted_for_the_dashboard(client, stories, settings) 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_paywall_views_outside_a_transaction_are_counted_without_changing_durability(stories, settings) -> None:  # noqa: ANN001
+def test_paywall_views_outside_a_transaction_are_counted_without_changing_durability(stories, settings) -> None:
     """The paywall-view counter commits without waiting for the flush (stats.count_page_view);
     that setting must end with its own one-statement transaction."""
     from django.db import connection, transaction
@@ -243,13 +243,13 @@ def test_paywall_views_outside_a_transaction_are_counted_without_changing_durabi
     assert DailyStat.objects.get(name="paywall_view").value == 4
 
 
-def test_a_paywall_login_link_returns_to_the_article(client, stories, settings) -> None:  # noqa: ANN001
+def test_a_paywall_login_link_returns_to_the_article(client, stories, settings) -> None:
     settings.FREE_ARTICLES_PER_DAY = 0
     page = client.get(stories[0].get_absolute_url()).content.decode()
     assert f"/accounts/login/?next={stories[0].get_absolute_url()}" in page.replace("%2F", "/")
 
 
-def test_other_sections_do_not_share_counters(client) -> None:  # noqa: ANN001
+def test_other_sections_do_not_share_counters(client) -> None:
     a = make_article(category=make_category())
     b = make_article(category=make_category())
     assert is_full(client.get(a.get_absolute_url()))

@@ -52,7 +52,7 @@ def reader_cookie() -> str:
     return response.cookies["reader"].value
 
 
-def test_one_credit_left_and_twenty_articles_at_once_gives_exactly_one(reader_cookie, settings) -> None:  # noqa: ANN001
+def test_one_credit_left_and_twenty_articles_at_once_gives_exactly_one(reader_cookie, settings) -> None:
     settings.FREE_ARTICLES_PER_DAY = 2  # the warm-up read used one; one is left
     category, author = make_category(), make_author()
     articles = [make_article(category=category, authors=[author]) for _ in range(20)]
@@ -63,7 +63,7 @@ def test_one_credit_left_and_twenty_articles_at_once_gives_exactly_one(reader_co
     assert MeterRead.objects.exclude(reader__startswith="ip:").count() == 2
 
 
-def test_the_same_article_twenty_times_at_once_costs_one_credit(reader_cookie, settings) -> None:  # noqa: ANN001
+def test_the_same_article_twenty_times_at_once_costs_one_credit(reader_cookie, settings) -> None:
     settings.FREE_ARTICLES_PER_DAY = 3
     article = make_article(category=make_category(), authors=[make_author()])
     results = race([article.get_absolute_url()] * 20, reader_cookie)
@@ -72,7 +72,7 @@ def test_the_same_article_twenty_times_at_once_costs_one_credit(reader_cookie, s
     assert MeterRead.objects.filter(article=article).exclude(reader__startswith="ip:").count() == 1
 
 
-def test_a_burst_never_exceeds_the_limit_or_loses_a_count(reader_cookie, settings) -> None:  # noqa: ANN001
+def test_a_burst_never_exceeds_the_limit_or_loses_a_count(reader_cookie, settings) -> None:
     settings.FREE_ARTICLES_PER_DAY = 6
     category, author = make_category(), make_author()
     articles = [make_article(category=category, authors=[author]) for _ in range(12)]

@@ -27,7 +27,7 @@ def html(client: Client, url: str) -> str:
 
 
 @pytest.fixture
-def stories(category, author) -> list[Article]:  # noqa: ANN001
+def stories(category, author) -> list[Article]:
     return [make_article(category=category, authors=[author]) for _ in range(5)]
 
 
@@ -38,7 +38,7 @@ def over_the_limit(stories: list[Article]) -> Client:
     return reader
 
 
-def test_a_cached_full_page_never_reaches_a_reader_over_the_limit(stories) -> None:  # noqa: ANN001
+def test_a_cached_full_page_never_reaches_a_reader_over_the_limit(stories) -> None:
     url = stories[0].get_absolute_url()
     page = html(Client(), url)  # a fresh reader: full page, now cached
     assert MARKER in page
@@ -49,7 +49,7 @@ def test_a_cached_full_page_never_reaches_a_reader_over_the_limit(stories) -> No
     assert 'class="paywall"' in page
 
 
-def test_a_cached_teaser_page_never_shortchanges_a_reader_with_credits(stories) -> None:  # noqa: ANN001
+def test_a_cached_teaser_page_never_shortchanges_a_reader_with_credits(stories) -> None:
     url = stories[0].get_absolute_url()
     assert MARKER not in html(over_the_limit(stories), url)
     page = html(Client(), url)
@@ -57,7 +57,7 @@ def test_a_cached_teaser_page_never_shortchanges_a_reader_with_credits(stories) 
     assert "2 free articles left today" in page
 
 
-def test_the_credits_note_is_each_readers_own(stories) -> None:  # noqa: ANN001
+def test_the_credits_note_is_each_readers_own(stories) -> None:
     url = stories[0].get_absolute_url()
     assert "2 free articles left today" in html(Client(), url)
     second = Client()
@@ -65,7 +65,7 @@ def test_the_credits_note_is_each_readers_own(stories) -> None:  # noqa: ANN001
     assert "1 free article left today" in html(second, url)
 
 
-def test_a_cache_hit_still_spends_the_credit(stories) -> None:  # noqa: ANN001
+def test_a_cache_hit_still_spends_the_credit(stories) -> None:
     url = stories[0].get_absolute_url()
     html(Client(), url)
     reader = Client()
@@ -74,7 +74,7 @@ def test_a_cache_hit_still_spends_the_credit(stories) -> None:  # noqa: ANN001
     assert MARKER not in html(reader, stories[3].get_absolute_url())
 
 
-def test_logged_in_readers_never_get_the_anonymous_page(stories, subscriber, free_reader) -> None:  # noqa: ANN001
+def test_logged_in_readers_never_get_the_anonymous_page(stories, subscriber, free_reader) -> None:
     url = stories[0].get_absolute_url()
     assert "ad-slot" in html(Client(), url)
     member = Client()
@@ -86,7 +86,7 @@ def test_logged_in_readers_never_get_the_anonymous_page(stories, subscriber, fre
     assert "Log out" in html(reader, url)
 
 
-def test_an_edit_shows_at_once(stories, author) -> None:  # noqa: ANN001
+def test_an_edit_shows_at_once(stories, author) -> None:
     story = stories[0]
     html(Client(), story.get_absolute_url())
     story.title = "A corrected headline"
@@ -98,7 +98,7 @@ def test_an_edit_shows_at_once(stories, author) -> None:  # noqa: ANN001
     assert "Renamed neighbour" in html(Client(), story.get_absolute_url())
 
 
-def test_subscribers_get_the_more_from_cards_from_the_cache_and_see_edits_at_once(stories, subscriber) -> None:  # noqa: ANN001
+def test_subscribers_get_the_more_from_cards_from_the_cache_and_see_edits_at_once(stories, subscriber) -> None:
     """Logged-in pages are rendered for each reader, but the "More from" cards are
     the same for all: they are cached under the row's generation."""
     member = Client()
@@ -117,14 +117,14 @@ def test_subscribers_get_the_more_from_cards_from_the_cache_and_see_edits_at_onc
     assert "Renamed for subscribers too" in html(member, url)
 
 
-def test_the_comment_count_is_current(stories) -> None:  # noqa: ANN001
+def test_the_comment_count_is_current(stories) -> None:
     story = stories[0]
     assert "Comments (0)" in html(Client(), story.get_absolute_url())
     Comment.objects.create(article=story, user=make_user(), body="First!")
     assert "Comments (1)" in html(Client(), story.get_absolute_url())
 
 
-def test_a_comment_leaves_other_articles_cached(stories) -> None:  # noqa: ANN001
+def test_a_comment_leaves_other_articles_cached(stories) -> None:
     """Comments retire only their own article's cached row and pages: a busy
     comment thread must not empty the whole site's cache."""
     url = stories[1].get_absolute_url()
@@ -136,14 +136,14 @@ def test_a_comment_leaves_other_articles_cached(stories) -> None:  # noqa: ANN00
     assert "Comments (1)" in html(Client(), stories[0].get_absolute_url())
 
 
-def test_the_login_link_returns_to_the_url_asked_for(stories) -> None:  # noqa: ANN001
+def test_the_login_link_returns_to_the_url_asked_for(stories) -> None:
     url = stories[0].get_absolute_url()
     html(Client(), url)
     page = html(Client(), url + "?utm_source=newsletter")
     assert "utm_source%3Dnewsletter" in page
 
 
-def test_a_hit_costs_fewer_queries_than_a_render(stories) -> None:  # noqa: ANN001
+def test_a_hit_costs_fewer_queries_than_a_render(stories) -> None:
     url = stories[0].get_absolute_url()
 
     def queries() -> int:
@@ -156,7 +156,7 @@ def test_a_hit_costs_fewer_queries_than_a_render(stories) -> None:  # noqa: ANN0
     assert cached == 1  # only the meter's call: the article row and the page both come from the cache
 
 
-def test_it_can_be_turned_off(stories, settings) -> None:  # noqa: ANN001
+def test_it_can_be_turned_off(stories, settings) -> None:
     settings.PAGE_CACHE_SECONDS = 0
     url = stories[0].get_absolute_url()
     html(Client(), url)
@@ -165,7 +165,7 @@ def test_it_can_be_turned_off(stories, settings) -> None:  # noqa: ANN001
     assert "Changed behind the cache" in html(Client(), url)
 
 
-def test_no_page_outlives_the_next_scheduled_publication(stories, category, author) -> None:  # noqa: ANN001
+def test_no_page_outlives_the_next_scheduled_publication(stories, category, author) -> None:
     """A scheduled story going live saves nothing; the cached pages of its
     section must not keep it out of their "More from" cards."""
     import time
@@ -184,7 +184,7 @@ def test_no_page_outlives_the_next_scheduled_publication(stories, category, auth
     assert "Goes live in a moment" in html(Client(), url)
 
 
-def test_losing_the_generation_key_never_revives_old_pages(stories) -> None:  # noqa: ANN001
+def test_losing_the_generation_key_never_revives_old_pages(stories) -> None:
     """If Redis loses the generation (restart, eviction), entries stored before
     must not count again: a missing generation is replaced by a new one, never
     read as some default that old entries could carry."""
@@ -201,7 +201,7 @@ def test_losing_the_generation_key_never_revives_old_pages(stories) -> None:  # 
     assert "Changed before the key was lost again" in html(Client(), story.get_absolute_url())
 
 
-def test_moving_an_article_back_to_draft_in_the_admin_takes_it_down_at_once(stories, editor) -> None:  # noqa: ANN001
+def test_moving_an_article_back_to_draft_in_the_admin_takes_it_down_at_once(stories, editor) -> None:
     story = stories[0]
     assert MARKER in html(Client(), story.get_absolute_url())
     admin = Client()
@@ -213,7 +213,7 @@ def test_moving_an_article_back_to_draft_in_the_admin_takes_it_down_at_once(stor
     assert Client().get(story.get_absolute_url()).status_code == 404
 
 
-def test_hiding_a_comment_in_the_admin_updates_the_count_at_once(stories, editor) -> None:  # noqa: ANN001
+def test_hiding_a_comment_in_the_admin_updates_the_count_at_once(stories, editor) -> None:
     story = stories[0]
     comment = Comment.objects.create(article=story, user=make_user(), body="Off topic")
     assert "Comments (1)" in html(Client(), story.get_absolute_url())
@@ -224,7 +224,7 @@ def test_hiding_a_comment_in_the_admin_updates_the_count_at_once(stories, editor
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_page_read_while_an_edit_is_uncommitted_is_not_kept_after_it(category, author) -> None:  # noqa: ANN001
+def test_a_page_read_while_an_edit_is_uncommitted_is_not_kept_after_it(category, author) -> None:
     """The edit bumps the generation when it saves, but other readers see the old
     row until it commits; what they cache in between must not outlive the commit."""
     import threading

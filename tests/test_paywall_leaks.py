@@ -33,7 +33,7 @@ HEADER_SETS = {
 
 
 @pytest.fixture
-def site(category, author, settings):  # noqa: ANN001, ANN201
+def site(category, author, settings):
     settings.FREE_ARTICLES_PER_DAY = 2
     metered = make_article(category=category, authors=[author], title="Harbor contracts under review")
     locked = make_article(
@@ -43,7 +43,7 @@ def site(category, author, settings):  # noqa: ANN001, ANN201
     return {"metered": metered, "locked": locked, "fillers": fillers}
 
 
-def persona_client(name: str, site: dict, request, headers: dict) -> Client:  # noqa: ANN001
+def persona_client(name: str, site: dict, request, headers: dict) -> Client:
     client = Client(**headers)
     if name in ("free_reader_over_limit",):
         client.force_login(make_user())
@@ -90,7 +90,7 @@ def may_read(persona: str, key: str) -> bool:
 
 @pytest.mark.parametrize("header_set", list(HEADER_SETS))
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_paid_text_reaches_only_readers_who_may_read_it(persona, header_set, site, request) -> None:  # noqa: ANN001
+def test_paid_text_reaches_only_readers_who_may_read_it(persona, header_set, site, request) -> None:
     client = persona_client(persona, site, request, HEADER_SETS[header_set])
     for url, (key, is_article_page) in article_urls(site).items():
         response = client.get(url)
@@ -116,7 +116,7 @@ def check_structured_data(html: str, full: bool) -> None:
     assert og and og.group(1).startswith("Summary of story")
 
 
-def test_the_teaser_is_shown_where_the_full_text_is_not(site, client, settings) -> None:  # noqa: ANN001
+def test_the_teaser_is_shown_where_the_full_text_is_not(site, client, settings) -> None:
     settings.FREE_ARTICLES_PER_DAY = 0
     body = client.get(site["metered"].get_absolute_url()).content.decode()
     assert "Opening paragraph number one" in body
@@ -125,7 +125,7 @@ def test_the_teaser_is_shown_where_the_full_text_is_not(site, client, settings) 
     assert "A closing paragraph." not in body
 
 
-def test_an_editors_paywall_break_ends_the_teaser_early(category, author, client, settings) -> None:  # noqa: ANN001
+def test_an_editors_paywall_break_ends_the_teaser_early(category, author, client, settings) -> None:
     settings.FREE_ARTICLES_PER_DAY = 0
     article = make_article(
         category=category, authors=[author], body="First, public.\n\n[paywall]\n\nSecond, paid only.\n\nThird."
@@ -136,7 +136,7 @@ def test_an_editors_paywall_break_ends_the_teaser_early(category, author, client
     assert "[paywall]" not in body
 
 
-def test_free_articles_are_whole_everywhere_and_indexable(category, author, client) -> None:  # noqa: ANN001
+def test_free_articles_are_whole_everywhere_and_indexable(category, author, client) -> None:
     free = make_article(category=category, authors=[author], access=Article.Access.FREE)
     response = client.get(free.get_absolute_url())
     assert MARKER in response.content.decode()
@@ -145,7 +145,7 @@ def test_free_articles_are_whole_everywhere_and_indexable(category, author, clie
 
 
 @pytest.mark.parametrize("url", ["/", "/search/?q=story"])
-def test_listings_are_shared_cacheable_only_without_a_session(url, article, client, subscriber) -> None:  # noqa: ANN001
+def test_listings_are_shared_cacheable_only_without_a_session(url, article, client, subscriber) -> None:
     response = client.get(url)
     assert "public" in response["Cache-Control"] and "s-maxage" in response["Cache-Control"]
     client.force_login(subscriber)
@@ -154,7 +154,7 @@ def test_listings_are_shared_cacheable_only_without_a_session(url, article, clie
     assert "Cookie" in response["Vary"]
 
 
-def test_pages_that_differ_by_reader_are_never_shared_cacheable(article, client) -> None:  # noqa: ANN001
+def test_pages_that_differ_by_reader_are_never_shared_cacheable(article, client) -> None:
     for url in ("/subscribe/", article.get_absolute_url()):  # a metered article: the meter decides per reader
         response = client.get(url)
         assert "private" in response["Cache-Control"], url

@@ -28,26 +28,26 @@ def count_queries(client: Client, url: str) -> int:
 
 
 @pytest.fixture
-def stories(category, author) -> list:  # noqa: ANN001
+def stories(category, author) -> list:
     return [make_article(category=category, authors=[author]) for _ in range(8)]
 
 
-def test_anonymous_reader_spending_a_credit(client, stories) -> None:  # noqa: ANN001
+def test_anonymous_reader_spending_a_credit(client, stories) -> None:
     assert count_queries(client, stories[0].get_absolute_url()) <= MAX_QUERIES
 
 
-def test_anonymous_reader_rereading(client, stories) -> None:  # noqa: ANN001
+def test_anonymous_reader_rereading(client, stories) -> None:
     client.get(stories[0].get_absolute_url())
     assert count_queries(client, stories[0].get_absolute_url()) <= MAX_QUERIES
 
 
-def test_anonymous_reader_over_the_limit(client, stories) -> None:  # noqa: ANN001
+def test_anonymous_reader_over_the_limit(client, stories) -> None:
     for s in stories[:3]:
         client.get(s.get_absolute_url())
     assert count_queries(client, stories[4].get_absolute_url()) <= MAX_QUERIES
 
 
-def test_subscriber_with_sessions_in_redis_as_in_production(client, stories, subscriber, settings) -> None:  # noqa: ANN001
+def test_subscriber_with_sessions_in_redis_as_in_production(client, stories, subscriber, settings) -> None:
     # With REDIS_URL set, sessions live in the cache (newsroom/settings.py), so
     # the page is: user, entitlement, article, authors, comments, related.
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
@@ -56,7 +56,7 @@ def test_subscriber_with_sessions_in_redis_as_in_production(client, stories, sub
 
 
 @pytest.mark.parametrize("related", [3, 30])
-def test_the_count_does_not_grow_with_related_articles(client, category, author, related) -> None:  # noqa: ANN001
+def test_the_count_does_not_grow_with_related_articles(client, category, author, related) -> None:
     stories = [make_article(category=category, authors=[author]) for _ in range(related + 1)]
     # A first, rendered view: the article, the meter (one call), its authors, the "More from" cards.
     assert count_queries(client, stories[0].get_absolute_url()) == 4

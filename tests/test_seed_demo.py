@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _media(settings, tmp_path) -> None:  # noqa: ANN001
+def _media(settings, tmp_path) -> None:
     settings.MEDIA_ROOT = tmp_path
 
 
@@ -33,7 +33,7 @@ def snapshot() -> dict[str, int]:
     }
 
 
-def test_seed_demo_is_idempotent_and_believable(client, capsys) -> None:  # noqa: ANN001
+def test_seed_demo_is_idempotent_and_believable(client, capsys) -> None:
     call_command("seed_demo")
     first = snapshot()
     updated = dict(Article.objects.values_list("slug", "updated_at"))

@@ -25,7 +25,7 @@ XSS_BODY = (
 
 
 @pytest.fixture(autouse=True)
-def _media(settings, tmp_path) -> None:  # noqa: ANN001
+def _media(settings, tmp_path) -> None:
     settings.MEDIA_ROOT = tmp_path
 
 
@@ -35,7 +35,7 @@ def upload(name: str = "hero.png") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
 
 
-def add_form(category, author, **overrides) -> dict:  # noqa: ANN001, ANN003
+def add_form(category, author, **overrides) -> dict:
     when = timezone.localtime(timezone.now() - timedelta(minutes=5))
     data = {
         "title": "Dockworkers ratify a new contract",
@@ -59,7 +59,7 @@ def add_form(category, author, **overrides) -> dict:  # noqa: ANN001, ANN003
     return data
 
 
-def test_editor_publishes_through_the_admin_and_it_reaches_the_home_page(client, editor, category, author) -> None:  # noqa: ANN001
+def test_editor_publishes_through_the_admin_and_it_reaches_the_home_page(client, editor, category, author) -> None:
     client.force_login(editor)
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/articles/article/add/").status_code == 200
@@ -82,7 +82,7 @@ def test_editor_publishes_through_the_admin_and_it_reaches_the_home_page(client,
     assert "<blockquote>" in page
 
 
-def test_editor_can_schedule_and_sees_it_in_the_change_form(client, editor, category, author) -> None:  # noqa: ANN001
+def test_editor_can_schedule_and_sees_it_in_the_change_form(client, editor, category, author) -> None:
     client.force_login(editor)
     later = timezone.localtime(timezone.now() + timedelta(days=2))
     data = add_form(
@@ -105,7 +105,7 @@ def test_editor_can_schedule_and_sees_it_in_the_change_form(client, editor, cate
     assert "Scheduled ·" in listing
 
 
-def test_editor_gets_403_on_users_and_groups(client, editor) -> None:  # noqa: ANN001
+def test_editor_gets_403_on_users_and_groups(client, editor) -> None:
     client.force_login(editor)
     assert client.get("/admin/auth/user/").status_code == 403
     assert client.get(f"/admin/auth/user/{editor.pk}/change/").status_code == 403
@@ -114,14 +114,14 @@ def test_editor_gets_403_on_users_and_groups(client, editor) -> None:  # noqa: A
         assert client.get(url).status_code == 200, url
 
 
-def test_readers_cannot_reach_the_admin(client, free_reader) -> None:  # noqa: ANN001
+def test_readers_cannot_reach_the_admin(client, free_reader) -> None:
     client.force_login(free_reader)
     response = client.get("/admin/articles/article/")
     assert response.status_code == 302
     assert "/login/" in response["Location"]
 
 
-def test_script_and_event_handlers_saved_through_the_admin_come_out_clean(client, editor, category, author) -> None:  # noqa: ANN001
+def test_script_and_event_handlers_saved_through_the_admin_come_out_clean(client, editor, category, author) -> None:
     client.force_login(editor)
     data = add_form(category, author, body=XSS_BODY, slug="clean-body-please", title="Clean body please")
     assert client.post("/admin/articles/article/add/", data).status_code == 302
@@ -143,7 +143,7 @@ def test_script_and_event_handlers_saved_through_the_admin_come_out_clean(client
     assert "javascript:" not in page
 
 
-def test_publish_now_action(client, editor, category, author) -> None:  # noqa: ANN001
+def test_publish_now_action(client, editor, category, author) -> None:
     from tests.conftest import make_article
 
     draft = make_article(category=category, authors=[author], status=Article.Status.DRAFT)
@@ -156,7 +156,7 @@ def test_publish_now_action(client, editor, category, author) -> None:  # noqa: 
     assert draft.status == Article.Status.PUBLISHED and draft.is_live
 
 
-def test_images_come_in_sizes_and_lazy_load_below_the_fold(client, editor, category, author) -> None:  # noqa: ANN001
+def test_images_come_in_sizes_and_lazy_load_below_the_fold(client, editor, category, author) -> None:
     client.force_login(editor)
     for n in range(3):
         data = add_form(category, author, slug=f"harbor-story-{n}", title=f"Harbor story {n}", hero_image=upload())

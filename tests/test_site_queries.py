@@ -15,7 +15,7 @@ from tests.conftest import make_article, make_author, make_category
 pytestmark = pytest.mark.django_db
 
 
-def count_queries(client, url: str) -> int:  # noqa: ANN001
+def count_queries(client, url: str) -> int:
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
@@ -24,7 +24,7 @@ def count_queries(client, url: str) -> int:  # noqa: ANN001
 
 def grow(
     add: Callable[[int], None], url: Callable[[], str], client, small: int = 3, large: int = 30
-) -> tuple[int, int]:  # noqa: ANN001
+) -> tuple[int, int]:
     """Queries for `url` with `small` related items, then with `large`."""
     for i in range(small):
         add(i)
@@ -46,14 +46,14 @@ def writers() -> list[Author]:
     return [make_author(), make_author()]
 
 
-def _adder(section: Category, writers: list[Author], **extra) -> Callable[[int], None]:  # noqa: ANN003
+def _adder(section: Category, writers: list[Author], **extra) -> Callable[[int], None]:
     def add(i: int) -> None:
         make_article(category=section, authors=writers, title=f"Shipyard report {i}", **extra)
 
     return add
 
 
-def test_home_page_query_count_is_flat(client, section, writers) -> None:  # noqa: ANN001
+def test_home_page_query_count_is_flat(client, section, writers) -> None:
     other = make_category("Politics")
 
     def add(i: int) -> None:
@@ -63,22 +63,22 @@ def test_home_page_query_count_is_flat(client, section, writers) -> None:  # noq
     assert few == many
 
 
-def test_category_page_query_count_is_flat(client, section, writers) -> None:  # noqa: ANN001
+def test_category_page_query_count_is_flat(client, section, writers) -> None:
     few, many = grow(_adder(section, writers), section.get_absolute_url, client)
     assert few == many
 
 
-def test_author_page_query_count_is_flat(client, section, writers) -> None:  # noqa: ANN001
+def test_author_page_query_count_is_flat(client, section, writers) -> None:
     few, many = grow(_adder(section, writers), writers[0].get_absolute_url, client)
     assert few == many
 
 
-def test_search_page_query_count_is_flat(client, section, writers) -> None:  # noqa: ANN001
+def test_search_page_query_count_is_flat(client, section, writers) -> None:
     few, many = grow(_adder(section, writers), lambda: "/search/?q=shipyard", client)
     assert few == many
 
 
-def test_article_page_query_count_is_flat(client, section, writers, settings) -> None:  # noqa: ANN001
+def test_article_page_query_count_is_flat(client, section, writers, settings) -> None:
     # A free article read anonymously: the meter is not involved, only the page itself.
     # The rendering path is measured; served from the page cache it costs less (tests/test_page_cache.py).
     settings.PAGE_CACHE_SECONDS = 0
@@ -87,7 +87,7 @@ def test_article_page_query_count_is_flat(client, section, writers, settings) ->
     assert few == many
 
 
-def test_paginated_lists_really_grew(client, section, writers) -> None:  # noqa: ANN001
+def test_paginated_lists_really_grew(client, section, writers) -> None:
     """Guard for the tests above: with 30 items the lists are paginated and full."""
     add = _adder(section, writers)
     for i in range(30):

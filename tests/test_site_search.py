@@ -14,13 +14,13 @@ from tests.conftest import make_article
 pytestmark = pytest.mark.django_db
 
 
-def results(client, query: str) -> list[Article]:  # noqa: ANN001
+def results(client, query: str) -> list[Article]:
     response = client.get("/search/", {"q": query})
     assert response.status_code == 200
     return list(response.context["articles"])
 
 
-def test_search_finds_words_that_are_only_in_the_body(client, category) -> None:  # noqa: ANN001
+def test_search_finds_words_that_are_only_in_the_body(client, category) -> None:
     story = make_article(
         category=category,
         title="Council meets on Tuesday",
@@ -34,7 +34,7 @@ def test_search_finds_words_that_are_only_in_the_body(client, category) -> None:
         assert results(client, "lighthouse") == [story]
 
 
-def test_title_hits_rank_above_body_only_hits(client, category) -> None:  # noqa: ANN001
+def test_title_hits_rank_above_body_only_hits(client, category) -> None:
     assert connection.vendor == "postgresql", "run the suite with DATABASE_URL pointing at PostgreSQL"
     title_hit = make_article(
         category=category,
@@ -51,27 +51,27 @@ def test_title_hits_rank_above_body_only_hits(client, category) -> None:  # noqa
     assert results(client, "icebreaker") == [title_hit, body_hit]
 
 
-def test_search_page_lists_results_with_a_count(client, category) -> None:  # noqa: ANN001
+def test_search_page_lists_results_with_a_count(client, category) -> None:
     make_article(category=category, title="Tugboat strike ends", body="Crews agreed.\n\nTugboat owners too.")
     page = client.get("/search/", {"q": "tugboat"}).content.decode()
     assert "1 result for “tugboat”" in page
     assert "Tugboat strike ends" in page
 
 
-def test_empty_and_unmatched_queries(client, article) -> None:  # noqa: ANN001
+def test_empty_and_unmatched_queries(client, article) -> None:
     assert results(client, "") == []
     page = client.get("/search/", {"q": "xylophonic"}).content.decode()
     assert "Nothing matched" in page
 
 
-def test_search_input_is_escaped(client, article) -> None:  # noqa: ANN001
+def test_search_input_is_escaped(client, article) -> None:
     page = client.get("/search/", {"q": "<script>alert(1)</script>"}).content.decode()
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;" in page
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="ranking window is PostgreSQL full-text search")
-def test_search_ranks_only_the_newest_matches_of_a_large_archive(client, category, monkeypatch) -> None:  # noqa: ANN001
+def test_search_ranks_only_the_newest_matches_of_a_large_archive(client, category, monkeypatch) -> None:
     from articles import search
 
     monkeypatch.setattr(search, "SEARCH_CANDIDATES", 2)

@@ -20,7 +20,7 @@ FUTURE = "Embargoed zeppelin announcement"
 
 
 @pytest.fixture
-def trio(category, author):  # noqa: ANN001, ANN201
+def trio(category, author):
     kwargs = {"category": category, "authors": [author], "access": Article.Access.FREE}
     live = make_article(title=LIVE, body="Zeppelin hangars reopen.\n\nMore text here.", **kwargs)
     draft = make_article(title=DRAFT, status=Article.Status.DRAFT, body="Zeppelin draft body.\n\nSecond.", **kwargs)
@@ -34,7 +34,7 @@ def trio(category, author):  # noqa: ANN001, ANN201
     return live, draft, future
 
 
-def reader_surfaces(client, article: Article) -> dict[str, str]:  # noqa: ANN001
+def reader_surfaces(client, article: Article) -> dict[str, str]:
     """Every list a reader (or crawler) can reach, as text."""
     urls = {
         "home": "/",
@@ -54,7 +54,7 @@ def reader_surfaces(client, article: Article) -> dict[str, str]:  # noqa: ANN001
     return pages
 
 
-def test_drafts_and_future_articles_are_invisible_to_readers(client, trio) -> None:  # noqa: ANN001
+def test_drafts_and_future_articles_are_invisible_to_readers(client, trio) -> None:
     live, draft, future = trio
     assert client.get(live.get_absolute_url()).status_code == 200
     for hidden in (draft, future):
@@ -66,14 +66,14 @@ def test_drafts_and_future_articles_are_invisible_to_readers(client, trio) -> No
             assert hidden.title not in text, f"{hidden.status} title leaked into {name}"
 
 
-def test_logged_in_non_staff_reader_cannot_preview(client, trio, free_reader) -> None:  # noqa: ANN001
+def test_logged_in_non_staff_reader_cannot_preview(client, trio, free_reader) -> None:
     client.force_login(free_reader)
     _live, draft, future = trio
     assert client.get(draft.get_absolute_url()).status_code == 404
     assert client.get(future.get_absolute_url()).status_code == 404
 
 
-def test_staff_preview_at_the_real_url(client, trio, editor) -> None:  # noqa: ANN001
+def test_staff_preview_at_the_real_url(client, trio, editor) -> None:
     _live, draft, future = trio
     client.force_login(editor)
     for article in (draft, future):
@@ -88,7 +88,7 @@ def test_staff_preview_at_the_real_url(client, trio, editor) -> None:  # noqa: A
     assert draft.title not in home and future.title not in home
 
 
-def test_scheduled_article_goes_live_by_itself(client, category, author) -> None:  # noqa: ANN001
+def test_scheduled_article_goes_live_by_itself(client, category, author) -> None:
     future = make_article(
         title=FUTURE, status=Article.Status.SCHEDULED, publish_at=timezone.now() + timedelta(seconds=2),
         category=category, authors=[author], access=Article.Access.FREE,
@@ -103,7 +103,7 @@ def test_scheduled_article_goes_live_by_itself(client, category, author) -> None
         assert future.slug in text, f"scheduled article did not appear on {name}"
 
 
-def test_feed_and_sitemap_list_only_published_articles(client, trio) -> None:  # noqa: ANN001
+def test_feed_and_sitemap_list_only_published_articles(client, trio) -> None:
     live, draft, future = trio
     feed = client.get("/feed/")
     assert feed["Content-Type"].startswith("application/rss+xml")
@@ -115,7 +115,7 @@ def test_feed_and_sitemap_list_only_published_articles(client, trio) -> None:  #
         assert f"/{future.slug}/" not in text
 
 
-def test_robots_txt_points_at_the_sitemap(client) -> None:  # noqa: ANN001
+def test_robots_txt_points_at_the_sitemap(client) -> None:
     response = client.get("/robots.txt")
     assert response.status_code == 200
     text = response.content.decode()
@@ -123,7 +123,7 @@ def test_robots_txt_points_at_the_sitemap(client) -> None:  # noqa: ANN001
     assert "Disallow: /admin/" in text
 
 
-def test_friendly_404_page(client, db) -> None:  # noqa: ANN001
+def test_friendly_404_page(client, db) -> None:
     response = client.get("/no-such-story-here/")
     assert response.status_code == 404
     page = response.content.decode()
@@ -132,7 +132,7 @@ def test_friendly_404_page(client, db) -> None:  # noqa: ANN001
     assert "<nav" in page  # the site's navigation is still there
 
 
-def test_article_page_has_open_graph_and_twitter_tags(client, trio) -> None:  # noqa: ANN001
+def test_article_page_has_open_graph_and_twitter_tags(client, trio) -> None:
     live, _draft, _future = trio
     page = client.get(live.get_absolute_url()).content.decode()
     assert f'<meta property="og:title" content="{live.title}">' in page

@@ -51,7 +51,7 @@ def urls(client: Client, path: str, schema: str = "sitemap.xsd") -> dict[str, et
 
 
 @pytest.fixture
-def archive(category, author) -> dict[str, Article]:  # noqa: ANN001
+def archive(category, author) -> dict[str, Article]:
     now = timezone.localtime()
     this_month = now.replace(day=1, hour=12)
     last_year = this_month.replace(year=this_month.year - 1)
@@ -71,7 +71,7 @@ def month_path(article: Article) -> str:
     return f"/sitemap-articles-{timezone.localtime(article.publish_at):%Y-%m}.xml"
 
 
-def test_the_index_lists_news_sections_authors_and_every_month_with_articles(client, archive) -> None:  # noqa: ANN001
+def test_the_index_lists_news_sections_authors_and_every_month_with_articles(client, archive) -> None:
     entries = index_entries(client)
     months = {month_path(archive[key]) for key in ("new", "old", "older")}
     assert months <= set(entries)
@@ -79,7 +79,7 @@ def test_the_index_lists_news_sections_authors_and_every_month_with_articles(cli
     assert len([path for path in entries if path.startswith("/sitemap-articles-")]) == len(months)
 
 
-def test_a_month_sitemap_holds_that_months_published_articles_with_their_edit_time(client, archive) -> None:  # noqa: ANN001
+def test_a_month_sitemap_holds_that_months_published_articles_with_their_edit_time(client, archive) -> None:
     old = archive["old"]
     listed = urls(client, month_path(old))
     assert set(listed) == {old.get_absolute_url()}  # not the draft of the same month, not other months
@@ -88,7 +88,7 @@ def test_a_month_sitemap_holds_that_months_published_articles_with_their_edit_ti
     )
 
 
-def test_an_edit_moves_the_months_lastmod_in_the_index(client, archive) -> None:  # noqa: ANN001
+def test_an_edit_moves_the_months_lastmod_in_the_index(client, archive) -> None:
     older = archive["older"]
     Article.objects.filter(pk=older.pk).update(updated_at=timezone.now() - timedelta(days=1))  # last edited yesterday
     before = index_entries(client)[month_path(older)]
@@ -100,7 +100,7 @@ def test_an_edit_moves_the_months_lastmod_in_the_index(client, archive) -> None:
     assert after == timezone.localtime(older.updated_at).replace(microsecond=0).isoformat()
 
 
-def test_the_news_sitemap_has_the_last_two_days_with_publication_and_title(client, archive, settings) -> None:  # noqa: ANN001
+def test_the_news_sitemap_has_the_last_two_days_with_publication_and_title(client, archive, settings) -> None:
     listed = urls(client, "/sitemap-news.xml", "sitemap-with-news.xsd")
     new = archive["new"]
     assert set(listed) == {new.get_absolute_url()}
@@ -113,17 +113,17 @@ def test_the_news_sitemap_has_the_last_two_days_with_publication_and_title(clien
     )
 
 
-def test_a_month_past_fifty_thousand_urls_continues_on_a_second_page(archive) -> None:  # noqa: ANN001
+def test_a_month_past_fifty_thousand_urls_continues_on_a_second_page(archive) -> None:
     month = timezone.localtime(archive["old"].publish_at).date().replace(day=1)
     assert ArticleMonthSitemap(month, count=50001).paginator.num_pages == 2
     assert ArticleMonthSitemap(month).paginator.count == 1
 
 
-def test_unknown_sections_are_not_found(client, db) -> None:  # noqa: ANN001
+def test_unknown_sections_are_not_found(client, db) -> None:
     assert client.get("/sitemap-articles-2026-13.xml").status_code == 404
     assert client.get("/sitemap-nothing.xml").status_code == 404
 
 
-def test_sitemaps_are_shareable_by_a_cache_in_front(client, archive) -> None:  # noqa: ANN001
+def test_sitemaps_are_shareable_by_a_cache_in_front(client, archive) -> None:
     for path in ("/sitemap.xml", "/sitemap-news.xml", month_path(archive["old"])):
         assert "public" in client.get(path)["Cache-Control"], path

@@ -27,7 +27,7 @@ def _price(code: str = "weekly") -> str:
     return Plan.objects.get(code=code).stripe_price_id
 
 
-def _new_subscriber(fake, status: str = "trialing", trial_days: int = 14):  # noqa: ANN001, ANN201
+def _new_subscriber(fake, status: str = "trialing", trial_days: int = 14):
     user = make_user()
     customer = billing.customer_for(user)
     days = trial_days if status == "trialing" else 0
@@ -46,7 +46,7 @@ def _invoice(sub: dict) -> dict:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_fifty_concurrent_deliveries_of_one_event_have_one_effect(stripe_env, live_server) -> None:  # noqa: ANN001
+def test_fifty_concurrent_deliveries_of_one_event_have_one_effect(stripe_env, live_server) -> None:
     user, sub = _new_subscriber(stripe_env)
     payload = event_json("customer.subscription.created", sub, event_id="evt_once")
     statuses: list[int] = []
@@ -58,7 +58,7 @@ def test_fifty_concurrent_deliveries_of_one_event_have_one_effect(stripe_env, li
         barrier.wait()
         for attempt in range(10):
             try:
-                with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310 - loopback
+                with urllib.request.urlopen(req, timeout=60) as resp:
                     statuses.append(resp.status)
                     return
             except urllib.error.HTTPError as exc:
@@ -81,7 +81,7 @@ def test_fifty_concurrent_deliveries_of_one_event_have_one_effect(stripe_env, li
     connection.close()
 
 
-def test_redelivery_is_a_no_op(client, stripe_env) -> None:  # noqa: ANN001
+def test_redelivery_is_a_no_op(client, stripe_env) -> None:
     user, sub = _new_subscriber(stripe_env)
     assert deliver(client, "customer.subscription.created", sub, "evt_dup").status_code == 200
     stripe_env.update_subscription(sub["id"], status="active")
@@ -90,7 +90,7 @@ def test_redelivery_is_a_no_op(client, stripe_env) -> None:  # noqa: ANN001
     assert StripeEvent.objects.count() == 1
 
 
-def test_stale_payload_cannot_undo_newer_state(client, stripe_env) -> None:  # noqa: ANN001
+def test_stale_payload_cannot_undo_newer_state(client, stripe_env) -> None:
     """updated(active) arrives before created(incomplete): the end state is active."""
     user, sub = _new_subscriber(stripe_env, status="incomplete")
     created_payload = dict(sub)
@@ -101,7 +101,7 @@ def test_stale_payload_cannot_undo_newer_state(client, stripe_env) -> None:  # n
     assert access.user_is_entitled(user)
 
 
-def test_shuffled_replay_of_a_whole_life_ends_canceled(client, stripe_env) -> None:  # noqa: ANN001
+def test_shuffled_replay_of_a_whole_life_ends_canceled(client, stripe_env) -> None:
     user, sub = _new_subscriber(stripe_env)
     snapshots = []
     events = []
@@ -127,7 +127,7 @@ def test_shuffled_replay_of_a_whole_life_ends_canceled(client, stripe_env) -> No
     assert StripeEvent.objects.count() == 9
 
 
-def test_processing_error_returns_500_then_retry_succeeds(client, stripe_env) -> None:  # noqa: ANN001
+def test_processing_error_returns_500_then_retry_succeeds(client, stripe_env) -> None:
     user, sub = _new_subscriber(stripe_env, status="active")
     stripe_env.fail_next = 10  # Stripe is down: the library's own retries fail too
     assert deliver(client, "customer.subscription.created", sub, "evt_retry").status_code == 500
@@ -138,7 +138,7 @@ def test_processing_error_returns_500_then_retry_succeeds(client, stripe_env) ->
     assert StripeEvent.objects.filter(event_id="evt_retry").count() == 1
 
 
-def test_checkout_completed_webhook_links_by_client_reference_and_customer(client, stripe_env) -> None:  # noqa: ANN001
+def test_checkout_completed_webhook_links_by_client_reference_and_customer(client, stripe_env) -> None:
     user = make_user("same@example.com")
     client.force_login(user)
     client.post("/subscribe/checkout/", {"plan": "weekly"})
@@ -155,7 +155,7 @@ def test_checkout_completed_webhook_links_by_client_reference_and_customer(clien
     assert Subscription.objects.count() == 1
 
 
-def test_subscriptions_to_prices_not_ours_or_unknown_customers_are_ignored(client, stripe_env) -> None:  # noqa: ANN001
+def test_subscriptions_to_prices_not_ours_or_unknown_customers_are_ignored(client, stripe_env) -> None:
     user = make_user()
     customer = billing.customer_for(user)
     foreign = stripe_env.make_subscription(customer, "price_someone_else")
@@ -166,7 +166,9 @@ def test_subscriptions_to_prices_not_ours_or_unknown_customers_are_ignored(clien
     assert not access.user_is_entitled(user)
 
 
-def test_trial_will_end_emails_and_trial_end_without_card_removes_access(client, stripe_env, django_capture_on_commit_callbacks) -> None:  # noqa: ANN001, E501
+def test_trial_will_end_emails_and_trial_end_without_card_removes_access(
+    client, stripe_env, django_capture_on_commit_callbacks
+) -> None:
     user, sub = _new_subscriber(stripe_env, trial_days=3)
     stripe_env.update_subscription(sub["id"], default_payment_method=None)
     with django_capture_on_commit_callbacks(execute=True):
@@ -185,7 +187,7 @@ def test_trial_will_end_emails_and_trial_end_without_card_removes_access(client,
     assert not access.user_is_entitled(user)
 
 
-def test_payment_failed_grace_then_no_access(client, stripe_env, settings, django_capture_on_commit_callbacks) -> None:  # noqa: ANN001, E501
+def test_payment_failed_grace_then_no_access(client, stripe_env, settings, django_capture_on_commit_callbacks) -> None:
     settings.PAST_DUE_GRACE_DAYS = 3
     user, sub = _new_subscriber(stripe_env, status="active")
     deliver(client, "customer.subscription.created", sub)
@@ -213,7 +215,7 @@ def test_payment_failed_grace_then_no_access(client, stripe_env, settings, djang
     assert access.user_is_entitled(user)
 
 
-def test_cancel_at_period_end_keeps_access_until_the_end(client, stripe_env) -> None:  # noqa: ANN001
+def test_cancel_at_period_end_keeps_access_until_the_end(client, stripe_env) -> None:
     user, sub = _new_subscriber(stripe_env, status="active")
     end = int(time.time()) + 5 * 86400
     stripe_env.update_subscription(sub["id"], cancel_at_period_end=True, current_period_end=end)
@@ -229,7 +231,7 @@ def test_cancel_at_period_end_keeps_access_until_the_end(client, stripe_env) -> 
     assert not access.user_is_entitled(user)
 
 
-def test_reconcile_fixes_missed_webhooks_and_is_safe_to_repeat(stripe_env) -> None:  # noqa: ANN001
+def test_reconcile_fixes_missed_webhooks_and_is_safe_to_repeat(stripe_env) -> None:
     missed_user, missed = _new_subscriber(stripe_env)  # no webhook ever arrived
     changed_user, changed = _new_subscriber(stripe_env, status="active")
     billing.sync_subscription(changed)
@@ -247,7 +249,7 @@ def test_reconcile_fixes_missed_webhooks_and_is_safe_to_repeat(stripe_env) -> No
     assert _stat("trial_started") == 1
 
 
-def test_subscription_living_in_localstripe_syncs_by_webhook_and_reconcile(client, stripe_env) -> None:  # noqa: ANN001
+def test_subscription_living_in_localstripe_syncs_by_webhook_and_reconcile(client, stripe_env) -> None:
     """A subscription created and paid inside localstripe (legacy plan shape, a real
     invoice and card charge there) is read the same way as a Checkout one."""
     import stripe
@@ -276,7 +278,7 @@ def test_subscription_living_in_localstripe_syncs_by_webhook_and_reconcile(clien
     assert not access.user_is_entitled(user)
 
 
-def test_invoice_events_in_the_older_api_shape_are_understood(client, stripe_env) -> None:  # noqa: ANN001
+def test_invoice_events_in_the_older_api_shape_are_understood(client, stripe_env) -> None:
     user, sub = _new_subscriber(stripe_env, status="past_due")
     old_shape = {"id": "in_old", "object": "invoice", "customer": sub["customer"], "subscription": sub["id"]}
     assert deliver(client, "invoice.payment_failed", old_shape).status_code == 200

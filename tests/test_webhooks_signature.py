@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 URL = "/stripe/webhook/"
 
 
-def _post(client: Client, payload: str, signature: str | None):  # noqa: ANN201
+def _post(client: Client, payload: str, signature: str | None):
     extra = {"HTTP_STRIPE_SIGNATURE": signature} if signature is not None else {}
     return client.post(URL, data=payload, content_type="application/json", **extra)
 
@@ -26,7 +26,7 @@ def _nothing_written() -> bool:
 
 
 @pytest.fixture
-def sub_event(stripe_env) -> str:  # noqa: ANN001
+def sub_event(stripe_env) -> str:
     """A real, processable event: a subscription of ours for a known customer."""
     from subscriptions import billing
     from subscriptions.models import Plan
@@ -37,7 +37,7 @@ def sub_event(stripe_env) -> str:  # noqa: ANN001
     return event_json("customer.subscription.created", sub)
 
 
-def test_valid_signature_is_processed(client, sub_event) -> None:  # noqa: ANN001
+def test_valid_signature_is_processed(client, sub_event) -> None:
     assert _post(client, sub_event, sign(sub_event)).status_code == 200
     assert StripeEvent.objects.count() == 1 and Subscription.objects.count() == 1
 
@@ -46,7 +46,7 @@ def test_valid_signature_is_processed(client, sub_event) -> None:  # noqa: ANN00
     "case",
     ["missing", "empty", "garbage", "wrong_secret", "altered_body", "stale", "no_v1", "v0_only"],
 )
-def test_bad_signatures_are_400_and_write_nothing(client, sub_event, case: str) -> None:  # noqa: ANN001
+def test_bad_signatures_are_400_and_write_nothing(client, sub_event, case: str) -> None:
     payload, signature = sub_event, sign(sub_event)
     if case == "missing":
         signature = None
@@ -71,24 +71,24 @@ def test_bad_signatures_are_400_and_write_nothing(client, sub_event, case: str) 
     assert _nothing_written()
 
 
-def test_not_json_with_valid_signature_is_400(client, stripe_env) -> None:  # noqa: ANN001
+def test_not_json_with_valid_signature_is_400(client, stripe_env) -> None:
     assert _post(client, "{not json", sign("{not json")).status_code == 400
     assert _nothing_written()
 
 
-def test_no_webhook_secret_configured_is_400(client, sub_event, settings) -> None:  # noqa: ANN001
+def test_no_webhook_secret_configured_is_400(client, sub_event, settings) -> None:
     settings.STRIPE_WEBHOOK_SECRET = ""
     assert _post(client, sub_event, sign(sub_event)).status_code == 400
     assert _nothing_written()
 
 
-def test_webhook_is_csrf_exempt_and_post_only(sub_event) -> None:  # noqa: ANN001
+def test_webhook_is_csrf_exempt_and_post_only(sub_event) -> None:
     client = Client(enforce_csrf_checks=True)
     assert _post(client, sub_event, sign(sub_event)).status_code == 200
     assert client.get(URL).status_code == 405
 
 
-def test_unknown_event_type_is_200_and_ignored(client, stripe_env) -> None:  # noqa: ANN001
+def test_unknown_event_type_is_200_and_ignored(client, stripe_env) -> None:
     resp = deliver(client, "charge.dispute.created", {"id": "dp_1", "object": "dispute"})
     assert resp.status_code == 200
     assert _nothing_written()

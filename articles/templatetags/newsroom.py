@@ -13,7 +13,7 @@ NAV_CACHE_KEY = "nav_categories"
 
 
 @register.simple_tag(takes_context=True)
-def nav_categories(context) -> list[Category]:  # noqa: ANN001
+def nav_categories(context) -> list[Category]:
     """Section names for the navigation (header and footer): from the shared
     cache, once per request; a section's save or delete clears it (articles/signals.py)."""
     request = context.get("request")
@@ -29,7 +29,7 @@ def nav_categories(context) -> list[Category]:  # noqa: ANN001
 
 
 @register.simple_tag
-def srcset(article) -> str:  # noqa: ANN001
+def srcset(article) -> str:
     """`srcset` from the renditions made on save (see articles/images.py)."""
     from django.core.files.storage import default_storage
 
@@ -48,11 +48,11 @@ def comment_text(value: str) -> str:
 
     html = urlize(normalize_newlines(value or ""), nofollow=True, autoescape=True)
     html = html.replace('rel="nofollow"', 'rel="nofollow ugc"')
-    return mark_safe(html.replace("\n", "<br>"))  # noqa: S308 - urlize escaped everything that is not a link
+    return mark_safe(html.replace("\n", "<br>"))
 
 
 @register.filter
-def display_name(user) -> str:  # noqa: ANN001
+def display_name(user) -> str:
     return user.get_full_name() or user.username
 
 

@@ -10,11 +10,11 @@ def sql_on_postgresql(create: str, drop: str) -> migrations.RunPython:
     that other databases (SQLite for a first local run) do without, because the
     calling code has a Python path for them."""
 
-    def forwards(apps, schema_editor) -> None:  # noqa: ANN001
+    def forwards(apps, schema_editor) -> None:
         if schema_editor.connection.vendor == "postgresql":
             schema_editor.execute(create)
 
-    def backwards(apps, schema_editor) -> None:  # noqa: ANN001
+    def backwards(apps, schema_editor) -> None:
         if schema_editor.connection.vendor == "postgresql":
             schema_editor.execute(drop)
 

@@ -36,7 +36,7 @@ VIEWPORTS = {
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     # Lets the page fixture know, at teardown, whether the test body failed.
     report = yield
     setattr(item, f"rep_{report.when}", report)
@@ -44,7 +44,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa
 
 
 @pytest.fixture(scope="module")
-def browser(django_db_setup) -> Iterator[Browser]:  # noqa: ANN001
+def browser(django_db_setup) -> Iterator[Browser]:
     """One Chromium per test module.
 
     Playwright's sync API keeps an asyncio loop registered on the main thread
@@ -88,7 +88,7 @@ def new_page(
     browser: Browser,
     viewport: str,
     journey: str,
-    live_server,  # noqa: ANN001
+    live_server,
     dialogs: list[str],
     request: pytest.FixtureRequest,
 ) -> Iterator[Callable[[], Page]]:
@@ -152,7 +152,7 @@ def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
 
 
 @pytest.fixture
-def editors_group(transactional_db) -> Group:  # noqa: ANN001
+def editors_group(transactional_db) -> Group:
     """The "Editors" group migration articles/0002 makes. Transactional tests flush
     the database afterwards, so a journey that runs after one makes it again."""
     group, _ = Group.objects.get_or_create(name="Editors")

@@ -42,7 +42,7 @@ EVENT_HANDLERS = (
 JAVASCRIPT_LINKS = "() => [...document.querySelectorAll('a[href]')].filter(a => a.protocol === 'javascript:').length"
 
 
-def subscriber(email: str):  # noqa: ANN201
+def subscriber(email: str):
     user = make_user(email)
     ComplimentaryAccess.objects.create(user=user, until=timezone.now() + timedelta(days=30), note="e2e")
     return user

@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
-def _media(settings, tmp_path: Path) -> None:  # noqa: ANN001
+def _media(settings, tmp_path: Path) -> None:
     # The live server serves MEDIA_URL from settings.MEDIA_ROOT, read per request.
     settings.MEDIA_ROOT = tmp_path / "media"
 

@@ -22,7 +22,7 @@ from tests.e2e.conftest import Screenshot
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def metered_story(n: int, *, category, author, explicit_break: bool) -> tuple[Article, str, str]:  # noqa: ANN001
+def metered_story(n: int, *, category, author, explicit_break: bool) -> tuple[Article, str, str]:
     """A metered article whose unique marker sentence sits just after the teaser.
 
     Half use the editor's `[paywall]` line, half the default break after

@@ -34,7 +34,7 @@ def test_reader_signs_up_confirms_email_and_is_offered_the_trial(
     screenshot: Screenshot,
     stripe_env,
     live_server,
-    viewport: str,  # noqa: ANN001
+    viewport: str,
 ) -> None:
     article = make_article(access=Article.Access.SUBSCRIBERS, title="Inside the shipyard audit")
     email = f"new.reader.{viewport}@example.com"

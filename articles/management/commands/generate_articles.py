@@ -90,7 +90,7 @@ def _copy_field(value: object) -> str:
 class Command(BaseCommand):
     help = "Generate N published benchmark articles (slug prefix gen-); run seed_demo first."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser) -> None:
         parser.add_argument("count", type=int)
         parser.add_argument("--batch", type=int, default=20000)
         parser.add_argument("--seed", type=int, default=1)

@@ -380,7 +380,7 @@ class Command(BaseCommand):
     help = "Load a demo newsroom (sections, authors, articles, comments) and demo logins. Safe to run twice."
 
     @transaction.atomic
-    def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args, **options) -> None:
         now = timezone.now()
         created = {"articles": 0, "authors": 0, "categories": 0, "users": 0, "comments": 0}
 
@@ -469,7 +469,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  Subscriber (comp, 1 yr): {SUBSCRIBER[0]:<26} password: {SUBSCRIBER[1]}")
         self.stdout.write("  Admin site: http://127.0.0.1:8000/admin/  ·  Site: http://127.0.0.1:8000/\n")
 
-    def _user(self, email: str, password: str, created: dict, **extra):  # noqa: ANN003, ANN202
+    def _user(self, email: str, password: str, created: dict, **extra):
         User = get_user_model()
         user = User.objects.filter(email__iexact=email).first()
         if user is None:
@@ -480,7 +480,7 @@ class Command(BaseCommand):
         EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
         return user
 
-    def _users(self, now, created: dict) -> list:  # noqa: ANN001
+    def _users(self, now, created: dict) -> list:
         self._user(ADMIN[0], ADMIN[1], created, is_staff=True, is_superuser=True, first_name="Demo", last_name="Admin")
         editor = self._user(EDITOR[0], EDITOR[1], created, is_staff=True, first_name="Demo", last_name="Editor")
         editor.groups.add(Group.objects.get(name="Editors"))
@@ -492,7 +492,7 @@ class Command(BaseCommand):
             readers.append(reader)
         return readers
 
-    def _comments(self, articles: list[Article], readers: list, now, created: dict) -> None:  # noqa: ANN001
+    def _comments(self, articles: list[Article], readers: list, now, created: dict) -> None:
         live = [a for a in articles if a.is_live]
         threads = [
             (0, "This matches what I heard from people at the yard last month. Thanks for spelling out the "

@@ -10,10 +10,10 @@ class Command(BaseCommand):
         "Schedule it daily, e.g. cron: `15 4 * * * cd /srv/newsroom && .venv/bin/python manage.py prune_meter`."
     )
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser) -> None:
         parser.add_argument("--keep-days", type=int, default=settings.METER_RETENTION_DAYS)
 
-    def handle(self, *args, keep_days: int, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args, keep_days: int, **options) -> None:
         if keep_days < 1:
             self.stderr.write("--keep-days must be at least 1 (today's rows are in use).")
             raise SystemExit(2)

@@ -9,7 +9,7 @@ class Command(BaseCommand):
         "Safe to run any time, e.g. hourly from cron."
     )
 
-    def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args, **options) -> None:
         if not billing.is_configured():
             raise CommandError("STRIPE_SECRET_KEY is not set; see README 'Subscriptions and Stripe'.")
         seen = synced = 0

@@ -6,7 +6,7 @@ from subscriptions import billing
 class Command(BaseCommand):
     help = "Create the Stripe product and price of every active plan that lacks them. Safe to run twice."
 
-    def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args, **options) -> None:
         if not billing.is_configured():
             raise CommandError("STRIPE_SECRET_KEY is not set; see README 'Subscriptions and Stripe'.")
         done = billing.sync_plans()
