@@ -6,7 +6,7 @@ from django.db.models.functions import Coalesce, Now
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.generic import ListView
 
 from newsroom import shared_cache
@@ -21,7 +21,7 @@ from .structured_data import PAYWALL_CSS_CLASS, news_article
 PAGE_SIZE = 12
 
 
-@require_GET
+@require_safe
 @shared_cache.shareable_view
 def home(request: HttpRequest) -> HttpResponse:
     latest = list(Article.objects.published().for_listing()[:13])
@@ -64,12 +64,15 @@ def _article_page() -> QuerySet[Article]:
     )
 
 
-@require_GET
+@require_safe
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     article, generation = page_cache.find_article(_article_page(), slug)
     preview = not article.is_live
     if preview and not request.user.is_staff:
         raise Http404("No article here.")
+    if request.method == "HEAD":
+        # A link checker's HEAD learns the page exists; it must not spend the reader's credit.
+        return shared_cache.private(_robots_headers(HttpResponse(), article))
     decision = access.decide(request, article)
     if decision.paywalled:
         stats.count_page_view("paywall_view")
@@ -79,11 +82,16 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
         html = _render_article(request, article, decision, preview, generation)
         if entry:
             page_cache.put(entry, html, article)
-    response = HttpResponse(html)
+    response = _robots_headers(HttpResponse(html), article)
+    if article.is_free and not preview:
+        return shared_cache.shareable(response)  # the same for every anonymous reader
+    return shared_cache.private(response)  # the meter decides per reader
+
+
+def _robots_headers(response: HttpResponse, article: Article) -> HttpResponse:
     if not article.is_free:
         response["X-Robots-Tag"] = "noarchive"
-        return shared_cache.private(response)  # the meter decides per reader
-    return shared_cache.private(response) if preview else shared_cache.shareable(response)
+    return response
 
 
 def _render_article(

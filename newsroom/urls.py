@@ -21,6 +21,7 @@ urlpatterns = [
     path("sitemap-<slug:section>.xml", shareable_view(sitemap_section), name="sitemap_section"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("healthz", views.healthz, name="healthz"),
+    path("", include("newsletter.urls")),
     path("", include("subscriptions.urls")),
     path("", include("articles.urls")),
 ]
