@@ -60,11 +60,6 @@ def body(rng: random.Random, paragraphs: int = 7) -> str:
 
 
 POOL = 2000
-COLUMNS = (
-    "title", "slug", "standfirst", "body", "body_html", "teaser_html", "hero_image", "hero_alt", "hero_caption",
-    "hero_credit", "hero_renditions", "category_id", "status", "publish_at", "updated_at", "created_at", "access",
-    "comments_open", "search_vector",
-)  # fmt: skip
 SEARCH_VECTOR_SQL = """
     SELECT (setweight(to_tsvector('english', t), 'A') || setweight(to_tsvector('english', s), 'B')
             || setweight(to_tsvector('english', b), 'C'))::text
@@ -134,15 +129,19 @@ class Command(BaseCommand):
             for entry, (vector,) in zip(pool, cursor.fetchall(), strict=True):
                 entry["search_vector"] = vector
         through = Article.authors.through._meta.db_table
+        # Every column but the id: what a row sets, else the field's own default (new fields need no change here).
+        fields = [f for f in Article._meta.concrete_fields if not f.primary_key]
+        defaults = {f.attname: f.get_default() for f in fields}
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         done = 0
         while done < count:
             chunk = list(itertools.islice(rows, batch))
             data = io.StringIO()
             for row in chunk:
-                data.write("\t".join(_copy_field(row[c]) for c in COLUMNS) + "\n")
+                data.write("\t".join(_copy_field(row.get(f.attname, defaults[f.attname])) for f in fields) + "\n")
             data.seek(0)
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.copy_expert(f"COPY {Article._meta.db_table} ({', '.join(COLUMNS)}) FROM STDIN", data)
+                cursor.copy_expert(f"COPY {Article._meta.db_table} ({columns}) FROM STDIN", data)
                 # The authors by slug, in one statement (COPY returns no ids).
                 cursor.execute(
                     f"INSERT INTO {through} (article_id, author_id) SELECT a.id, u.author_id "
