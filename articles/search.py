@@ -16,24 +16,28 @@ from .models import Article, Category
 SEARCH_CANDIDATES = 1000
 
 
-def search(queryset: QuerySet[Article], query: str) -> QuerySet[Article]:
+def ranked_ids(queryset: QuerySet[Article], query: str) -> list[int]:
+    """Ids of the articles matching `query`, best first: at most SEARCH_CANDIDATES, in one query."""
     if not query:
-        return queryset.none()
+        return []
     if connection.vendor == "postgresql":
         q = SearchQuery(query, config="english", search_type="websearch")
         # Rank the newest matches only: ranking reads every candidate's vector, and a
-        # common word can match most of a large archive (see bench/RESULTS.md).
+        # common word can match most of a large archive. PostgreSQL walks the publish_at
+        # index newest first and stops at SEARCH_CANDIDATES matches for a broad term, or
+        # takes the GIN index for a rare one (see bench/RESULTS.md).
         newest = queryset.filter(search_vector=q).order_by("-publish_at", "-id").values("pk")[:SEARCH_CANDIDATES]
-        return (
-            queryset.filter(pk__in=newest)
+        return list(
+            Article.objects.filter(pk__in=newest)
             .annotate(rank=SearchRank(F("search_vector"), q))
             .order_by("-rank", "-publish_at", "-id")
+            .values_list("pk", flat=True)
         )
     words = query.split()[:8]
     match = Q()
     for word in words:
         match &= Q(title__icontains=word) | Q(standfirst__icontains=word) | Q(body__icontains=word)
-    return (
+    return list(
         queryset.filter(match)
         .annotate(
             title_hit=Case(
@@ -41,6 +45,7 @@ def search(queryset: QuerySet[Article], query: str) -> QuerySet[Article]:
             )
         )
         .order_by("-title_hit", "-publish_at", "-id")
+        .values_list("pk", flat=True)[:SEARCH_CANDIDATES]
     )
 
 

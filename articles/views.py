@@ -14,11 +14,9 @@ from newsroom.versioned_cache import Version
 from subscriptions import access, stats
 from subscriptions.models import default_plan
 
-from . import comments, page_cache, search
+from . import archive, comments, page_cache, search
 from .models import Article, Author, Category, Comment
 from .structured_data import PAYWALL_CSS_CLASS, news_article
-
-PAGE_SIZE = 12
 
 
 @require_safe
@@ -130,43 +128,57 @@ def _render_article(
     return render_to_string("articles/article_detail.html", context, request)
 
 
-class PublishedListView(ListView):
-    paginate_by = PAGE_SIZE
+class ArchiveView(ListView):
+    """Newest first, "older stories" by keyset (articles/archive.py): no OFFSET, no COUNT."""
+
     context_object_name = "articles"
 
-    def base_queryset(self):
+    def base_queryset(self) -> QuerySet[Article]:
         return Article.objects.published().for_listing()
 
+    def get_context_data(self, **kwargs) -> dict:
+        page = archive.archive_page(self.object_list, self.request)
+        return {**super().get_context_data(page=page, **kwargs), "articles": page.articles}
 
-class CategoryView(PublishedListView):
+
+class CategoryView(ArchiveView):
     template_name = "articles/category.html"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Article]:
         self.category = get_object_or_404(Category, slug=self.kwargs["slug"])
         return self.base_queryset().filter(category=self.category)
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(category=self.category, **kwargs)
 
 
-class AuthorView(PublishedListView):
+class AuthorView(ArchiveView):
     template_name = "articles/author.html"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Article]:
         self.author = get_object_or_404(Author, slug=self.kwargs["slug"])
         return self.base_queryset().filter(authors=self.author)
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(author=self.author, **kwargs)
 
 
-class SearchView(PublishedListView):
+class SearchView(ListView):
+    """Ranked results: the ids in rank order come from one query (at most
+    search.SEARCH_CANDIDATES of them), the page's cards from a second."""
+
     template_name = "articles/search.html"
+    paginate_by = archive.PAGE_SIZE
+    context_object_name = "articles"
 
-    def get_queryset(self):
+    def get_queryset(self) -> list[int]:
         self.query = self.request.GET.get("q", "").strip()[:200]
-        return search.search(self.base_queryset(), self.query)
+        return search.ranked_ids(Article.objects.published(), self.query)
 
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(query=self.query, **kwargs)
-
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(query=self.query, **kwargs)
+        ids = list(context["page_obj"].object_list) if context["page_obj"] else []
+        cards = {a.pk: a for a in Article.objects.filter(pk__in=ids).for_listing()}
+        context["articles"] = [cards[pk] for pk in ids if pk in cards]
+        context["capped"] = len(self.object_list) >= search.SEARCH_CANDIDATES
+        return context
