@@ -11,7 +11,8 @@ save — and a month's lastmod in the index is its newest edit.
 The index needs every month's count and newest edit: one aggregate over the
 archive, kept in the shared cache under the page cache's site-wide generation
 (retired by any article, section or author save) for MONTHS_CACHE_SECONDS, so
-a story going live by schedule appears within that time.
+a story going live by schedule appears within that time. A month's rendered
+XML is kept too, keyed on that month's count and newest edit (_month_sitemap).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import re
 
 from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps.views import index, sitemap
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Max
 from django.db.models.functions import TruncMonth
@@ -119,6 +121,8 @@ class AuthorSitemap(Sitemap):
 # The fixed sections; the article months are added per request (all_sections()).
 sitemaps = {"news": NewsSitemap, "categories": CategorySitemap, "authors": AuthorSitemap}
 TEMPLATES = {"news": "sitemaps/news.xml"}
+DEFAULT_TEMPLATE = "sitemaps/sitemap.xml"
+MONTH_PAGE_CACHE_SECONDS = 24 * 3600
 
 
 def article_months() -> list[tuple[datetime.date, int, datetime.datetime]]:
@@ -156,11 +160,31 @@ def sitemap_section(request: HttpRequest, section: str) -> HttpResponse:
         year, month = int(match[1]), int(match[2])
         if not 1 <= month <= 12:
             raise Http404("No such sitemap.")
-        site: Sitemap | type[Sitemap] = ArticleMonthSitemap(datetime.date(year, month, 1))
-    elif section in sitemaps:
-        site = sitemaps[section]
-    else:
+        return _month_sitemap(request, section, datetime.date(year, month, 1))
+    if section not in sitemaps:
         raise Http404("No such sitemap.")
     return sitemap(
-        request, {section: site}, section=section, template_name=TEMPLATES.get(section, "sitemaps/sitemap.xml")
+        request, {section: sitemaps[section]}, section=section, template_name=TEMPLATES.get(section, DEFAULT_TEMPLATE)
     )
+
+
+def _month_sitemap(request: HttpRequest, section: str, month: datetime.date) -> HttpResponse:
+    """A month of up to 50,000 URLs takes a while to render, and an old month
+    rarely changes: its XML is kept under what it is made of — the month's count
+    and newest edit, from the index's aggregate — so any publication, edit or
+    removal in that month (and only that month) makes a new key."""
+    known = {m: (n, latest) for m, n, latest in article_months()}
+    if month not in known:
+        raise Http404("No articles that month.")
+    count, latest = known[month]
+    page = request.GET.get("p", "1")
+    key = f"sitemap:{month:%Y-%m}:{count}:{latest.timestamp()}:{page}:{request.scheme}://{request.get_host()}"
+    content = cache.get(key)
+    if content is None:
+        response = sitemap(
+            request, {section: ArticleMonthSitemap(month, count=count, lastmod=latest)}, section=section,
+            template_name=DEFAULT_TEMPLATE,
+        )  # fmt: skip
+        content = response.render().content
+        cache.set(key, content, MONTH_PAGE_CACHE_SECONDS)
+    return HttpResponse(content, content_type="application/xml", headers={"X-Robots-Tag": "noindex, noodp, noarchive"})

@@ -127,3 +127,12 @@ def test_unknown_sections_are_not_found(client, db) -> None:
 def test_sitemaps_are_shareable_by_a_cache_in_front(client, archive) -> None:
     for path in ("/sitemap.xml", "/sitemap-news.xml", month_path(archive["old"])):
         assert "public" in client.get(path)["Cache-Control"], path
+
+
+def test_a_month_sitemap_shows_an_edit_made_after_it_was_cached(client, archive) -> None:
+    old = archive["old"]
+    assert set(urls(client, month_path(old))) == {old.get_absolute_url()}
+    old.slug = "renamed-story"
+    old.save()
+    assert set(urls(client, month_path(old))) == {"/renamed-story/"}
+    assert client.get("/sitemap-articles-1999-01.xml").status_code == 404  # a month without articles
