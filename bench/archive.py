@@ -41,6 +41,7 @@ def deep(qs):  # the article the deepest page continues from: 13th oldest
     return qs.order_by("publish_at", "id").values_list("pk", flat=True)[12]
 newest = timezone.localtime(live.order_by("-publish_at").values_list("publish_at", flat=True).first())
 print(json.dumps([
+    ["reference: minimal Django view, 20 kB (the machine's noise)", "/_bench/minimal/20000/"],
     ["home", "/"],
     ["section, first page", f"/category/{category.slug}/"],
     ["section, deepest page", f"/category/{category.slug}/?older={deep(live.filter(category=category))}"],
