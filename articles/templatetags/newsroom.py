@@ -1,4 +1,3 @@
-import datetime
 
 from django import template
 from django.core.cache import cache
@@ -29,11 +28,12 @@ def nav_categories(context) -> list[Category]:
 
 
 @register.simple_tag
-def srcset(article) -> str:
-    """`srcset` from the renditions made on save (see articles/images.py)."""
+def srcset(article, kind: str = "sizes") -> str:
+    """`srcset` from the renditions made on save (see articles/images.py):
+    kind "sizes" for the JPEGs, "webp" for the WebP copies."""
     from django.core.files.storage import default_storage
 
-    sizes = (article.hero_renditions or {}).get("sizes", {})
+    sizes = (article.hero_renditions or {}).get(kind, {})
     ordered = sorted(sizes.items(), key=lambda kv: int(kv[0]))
     return ", ".join(f"{default_storage.url(path)} {width}w" for width, path in ordered)
 
@@ -57,9 +57,10 @@ def display_name(user) -> str:
 
 
 @register.filter
-def w3c_datetime(value: datetime.datetime | None) -> str:
-    """W3C date-time in whole seconds, local time ("2026-11-25T15:20:00-05:00"): the
-    sitemap schemas allow at most 25 characters, so no microseconds."""
+def machine_time(value) -> str:
+    """A datetime for `<time datetime>` and meta tags: local time to the second
+    with its offset. (`date:'c'` keeps microseconds, which HTML does not allow.)"""
+
     if not value:
         return ""
     return timezone.localtime(value).replace(microsecond=0).isoformat()
