@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, manage, request, running_site
+from common import git_commit, load_average, manage, publish, request, running_site
 
 LUA = """
 done = function(summary, latency, requests)
@@ -122,21 +122,15 @@ def main() -> int:
              "CACHE_KEY_PREFIX": db}  # fmt: skip
     with running_site(db, production_conf=True, keep=bool(args.keep_db), **extra) as (port, env):
         rows, notes = measure(env, port, [int(n) for n in args.scale.split(",") if n], seconds=args.seconds)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    load = Path("/proc/loadavg").read_text().split()[:3]
     lines = [
         f"## Archive benchmark — {time.strftime('%Y-%m-%d %H:%M %Z')}", "",
         f"Command: `.venv/bin/python bench/archive.py --scale {args.scale} --seconds {args.seconds:.0f}"
         f"{' --keep-db ' + args.keep_db if args.keep_db else ''}{' --record' if args.record else ''}`  ",
-        f"Commit: `{commit.stdout.strip()}`; load average at the end: {' '.join(load)} "
+        f"Commit: `{git_commit()}`; load average at the end: {load_average()} "
         f"({os.cpu_count()} CPUs, shared with other developers' test runs)", "",
         *table(rows, notes),
     ]  # fmt: skip
-    report = "\n".join(lines) + "\n"
-    print(report)
-    if args.record:
-        with open(ROOT / "bench" / "RESULTS.md", "a") as fh:
-            fh.write("\n" + report)
+    publish("\n".join(lines) + "\n", record=args.record)
     return 0 if all(r["errors"] == 0 for _, _, r in rows) else 1
 
 

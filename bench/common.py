@@ -140,3 +140,21 @@ def running_site(
             time.sleep(0.2)
         if not keep:
             psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+
+
+def git_commit() -> str:
+    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages: how busy the shared machine was."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def publish(report: str, *, record: bool) -> None:
+    """Print a report; with record, append it to bench/RESULTS.md."""
+    print(report)
+    if record:
+        with open(ROOT / "bench" / "RESULTS.md", "a") as fh:
+            fh.write("\n" + report)

@@ -17,13 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, manage, running_site
+from common import git_commit, load_average, manage, publish, running_site
 
 SCRIPT = """
 import json, statistics, threading, time
@@ -92,13 +91,11 @@ def main() -> int:
         out = json.loads(manage(env, "shell", "-c", SCRIPT % {"reads": args.reads}).strip().splitlines()[-1])
     mb = 1024 * 1024
     per_day = (out["reads_bytes"] + out["days_bytes"]) / mb
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    load = Path("/proc/loadavg").read_text().split()[:3]
     b, d = out["before"], out["during"]
     lines = [
         f"## Meter tables at {args.reads:,} reads a day — {time.strftime('%Y-%m-%d %H:%M %Z')}", "",
         f"Command: `.venv/bin/python bench/meter_tables.py --reads {args.reads}{' --record' if args.record else ''}`  ",
-        f"Commit: `{commit.stdout.strip()}`; load average at the end {' '.join(load)} "
+        f"Commit: `{git_commit()}`; load average at the end {load_average()} "
         f"({os.cpu_count()} CPUs shared with other developers).", "",
         f"- One day: meter reads {out['reads_bytes'] / mb:.0f} MB + day counters {out['days_bytes'] / mb:.0f} MB "
         f"(tables with indexes) = {per_day:.0f} MB; kept {out['keep']} days (+ today) ≈ "
@@ -109,11 +106,7 @@ def main() -> int:
         f"{b['n']} calls, p50 {b['p50']:.1f} ms, p99 {b['p99']:.1f} ms, max {b['max']:.1f} ms; during it: "
         f"{d['n']} calls, p50 {d['p50']:.1f} ms, p99 {d['p99']:.1f} ms, max {d['max']:.1f} ms.",
     ]  # fmt: skip
-    report = "\n".join(lines) + "\n"
-    print(report)
-    if args.record:
-        with open(ROOT / "bench" / "RESULTS.md", "a") as fh:
-            fh.write("\n" + report)
+    publish("\n".join(lines) + "\n", record=args.record)
     return 0
 
 

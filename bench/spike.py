@@ -14,48 +14,16 @@ Reports req/s, p50/p99 and non-2xx for each, and 1 ÷ 2 (target ≥ 0.5×, 0 non
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, manage, request, running_site
+from common import git_commit, load_average, manage, publish, request, running_site
 from nginx import nginx_in_front
-
-LUA = """
-paths = {%s}
-counter = 0
-request = function()
-  counter = counter + 1
-  return wrk.format("GET", paths[(counter %% #paths) + 1])
-end
-"""
-
-
-def wrk(port: int, paths: list[str], *, seconds: float, connections: int) -> dict:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-        fh.write(LUA % ", ".join(json.dumps(p) for p in paths))
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:.0f}s", "--latency", "-s", fh.name,
-               f"http://127.0.0.1:{port}"]  # fmt: skip
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    os.unlink(fh.name)
-
-    def ms(label: str) -> float:
-        value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", output, re.M).groups()
-        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
-
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    socket_errors = re.search(r"Socket errors: (.*)", output)
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        "p50": ms("50%"), "p99": ms("99%"), "errors": int(bad.group(1)) if bad else 0,
-        "socket_errors": socket_errors.group(1) if socket_errors else "none",
-    }  # fmt: skip
+from run import wrk
 
 
 def main() -> int:
@@ -88,15 +56,13 @@ def main() -> int:
             uncached = wrk(origin, paths, seconds=args.seconds, connections=args.connections)
     ok = cached["errors"] == 0 and static_file["errors"] == 0
     ratio = cached["rps"] / static_file["rps"]
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    load = Path("/proc/loadavg").read_text().split()[:3]
     lines = [
         f"## Front-page spike through the shared cache — {time.strftime('%Y-%m-%d %H:%M %Z')}", "",
         f"Command: `.venv/bin/python bench/spike.py --seconds {args.seconds:.0f} --connections {args.connections}"
         f"{' --record' if args.record else ''}`  ",
-        f"Commit: `{commit.stdout.strip()}`; nginx (worker_processes auto) with deploy/nginx/newsroom-cache.conf in "
+        f"Commit: `{git_commit()}`; nginx (worker_processes auto) with deploy/nginx/newsroom-cache.conf in "
         f"front of gunicorn (gunicorn.conf.py) on loopback; wrk -t2 -c{args.connections} on the same "
-        f"{os.cpu_count()}-CPU machine, load average at the end {' '.join(load)} (shared with other developers).", "",
+        f"{os.cpu_count()}-CPU machine, load average at the end {load_average()} (shared with other developers).", "",
         "| What | Paths | Bytes | req/s | p50 / p99 ms | Non-2xx | Socket errors |", "|---|---|---|---|---|---|---|",
         f"| home + section through the shared cache | {', '.join(paths)} | {size} | {cached['rps']:.0f} "
         f"| {cached['p50']:.1f} / {cached['p99']:.1f} | {cached['errors']} | {cached['socket_errors']} |",
@@ -111,11 +77,7 @@ def main() -> int:
         f"{'met' if ratio >= 0.5 and ok else 'NOT met'}); the cache serves "
         f"{cached['rps'] / max(uncached['rps'], 1):.0f}× what gunicorn alone does.",
     ]  # fmt: skip
-    report = "\n".join(lines) + "\n"
-    print(report)
-    if args.record:
-        with open(ROOT / "bench" / "RESULTS.md", "a") as fh:
-            fh.write("\n" + report)
+    publish("\n".join(lines) + "\n", record=args.record)
     return 0 if ok else 1
 
 

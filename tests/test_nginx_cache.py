@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import os
-import secrets
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +20,7 @@ from django.conf import settings
 from django.db import connection
 
 from articles.models import Article
-from bench.common import LOGIN_SESSION, free_port
+from bench.common import LOGIN_SESSION, free_port, site_env
 from bench.nginx import nginx_in_front
 
 from .conftest import make_article, make_author, make_category, make_user
@@ -35,30 +32,22 @@ STALE_SECONDS = 2
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def site_env() -> dict[str, str]:
+def front_env() -> dict[str, str]:
+    """The site as bench/common.py serves it (DEBUG off, its own SECRET_KEY and cache), on the test database."""
     db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "newsroom.settings",
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(64),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "SECURE_COOKIES": "0",
-        "SECURE_HSTS_SECONDS": "0",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "SHARED_CACHE_SECONDS": str(CACHE_SECONDS),
-        "SHARED_CACHE_STALE_SECONDS": str(STALE_SECONDS),
-        "TRUSTED_PROXY_COUNT": "1",
-    }
-    if not os.environ.get("REDIS_URL"):
-        env["CACHE_DIR"] = tempfile.mkdtemp(prefix="newsroom-nginx-test-cache-")  # the site's own page cache
-    return env
+    return site_env(
+        db["NAME"],
+        DJANGO_SETTINGS_MODULE="newsroom.settings",
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        SHARED_CACHE_SECONDS=str(CACHE_SECONDS),
+        SHARED_CACHE_STALE_SECONDS=str(STALE_SECONDS),
+        TRUSTED_PROXY_COUNT="1",
+    )
 
 
 @pytest.fixture(scope="module")
 def front(django_db_setup) -> Iterator[tuple[int, dict]]:
-    env = site_env()
+    env = front_env()
     port = free_port()
     # DEBUG off serves the hashed static files' manifest, as in production.
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
