@@ -11,8 +11,9 @@ save — and a month's lastmod in the index is its newest edit.
 The index needs every month's count and newest edit: one aggregate over the
 archive, kept in the shared cache under the page cache's site-wide generation
 (retired by any article, section or author save) for MONTHS_CACHE_SECONDS, so
-a story going live by schedule appears within that time. A month's rendered
-XML is kept too, keyed on that month's count and newest edit (_month_sitemap).
+a story going live by schedule appears within that time; the index's XML is
+kept the same way. A month's rendered XML is kept too, keyed on that month's
+count and newest edit (_month_sitemap).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from .models import Article, Author, Category
 NEWS_DAYS = 2
 NEWS_MAX_URLS = 1000  # Google News reads at most 1,000 URLs per news sitemap
 MONTHS_CACHE_KEY = "sitemap:months"
+INDEX_CACHE_KEY = "sitemap:index"
 MONTHS_CACHE_SECONDS = 300
 _MONTH_SECTION = re.compile(r"^articles-(\d{4})-(\d{2})$")
 
@@ -152,7 +154,15 @@ def all_sections() -> dict[str, Sitemap | type[Sitemap]]:
 
 
 def sitemap_index(request: HttpRequest) -> HttpResponse:
-    return index(request, all_sections(), sitemap_url_name="sitemap_section")
+    """The index, rendered once per site-wide generation (any article, section or
+    author save starts a new one) and at most MONTHS_CACHE_SECONDS old: it lists
+    every month, and building a sitemap object per month costs more than the query."""
+    key = f"{INDEX_CACHE_KEY}:{request.scheme}://{request.get_host()}"
+    found, version = versioned_cache.read([key], page_cache.GENERATION_KEY)
+    if (content := found.get(key)) is None:
+        content = index(request, all_sections(), sitemap_url_name="sitemap_section").render().content
+        versioned_cache.store(key, version, content, MONTHS_CACHE_SECONDS)
+    return HttpResponse(content, content_type="application/xml", headers={"X-Robots-Tag": "noindex, noodp, noarchive"})
 
 
 def sitemap_section(request: HttpRequest, section: str) -> HttpResponse:
