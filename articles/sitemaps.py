@@ -20,14 +20,18 @@ from __future__ import annotations
 
 import datetime
 import re
+from urllib.parse import urlsplit
 
-from django.contrib.sitemaps import Sitemap
-from django.contrib.sitemaps.views import index, sitemap
+from django.conf import settings
+from django.contrib.sitemaps import Sitemap as DjangoSitemap
+from django.contrib.sitemaps.views import SitemapIndexItem, sitemap
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Max
 from django.db.models.functions import TruncMonth
 from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 
 from newsroom import versioned_cache
@@ -41,6 +45,16 @@ MONTHS_CACHE_KEY = "sitemap:months"
 INDEX_CACHE_KEY = "sitemap:index"
 MONTHS_CACHE_SECONDS = 300
 _MONTH_SECTION = re.compile(r"^articles-(\d{4})-(\d{2})$")
+
+
+class Sitemap(DjangoSitemap):
+    """Locations on SITE_URL's scheme and host, not the Sites framework's row (example.com)."""
+
+    def get_protocol(self, protocol: str | None = None) -> str:
+        return urlsplit(settings.SITE_URL).scheme
+
+    def get_domain(self, site=None) -> str:
+        return urlsplit(settings.SITE_URL).netloc
 
 
 def _w3c(moment: datetime.datetime | None) -> datetime.datetime | None:
@@ -156,13 +170,27 @@ def all_sections() -> dict[str, Sitemap | type[Sitemap]]:
 def sitemap_index(request: HttpRequest) -> HttpResponse:
     """The index, rendered once per site-wide generation (any article, section or
     author save starts a new one) and at most MONTHS_CACHE_SECONDS old: it lists
-    every month, and building a sitemap object per month costs more than the query."""
-    key = f"{INDEX_CACHE_KEY}:{request.scheme}://{request.get_host()}"
-    found, version = versioned_cache.read([key], page_cache.GENERATION_KEY)
-    if (content := found.get(key)) is None:
-        content = index(request, all_sections(), sitemap_url_name="sitemap_section").render().content
-        versioned_cache.store(key, version, content, MONTHS_CACHE_SECONDS)
+    every month, and building a sitemap object per month costs more than the query.
+    Like the sitemaps, it names SITE_URL's host (Django's index view would take the
+    Sites framework's row)."""
+    found, version = versioned_cache.read([INDEX_CACHE_KEY], page_cache.GENERATION_KEY)
+    if (content := found.get(INDEX_CACHE_KEY)) is None:
+        content = TemplateResponse(
+            request, "sitemap_index.xml", {"sitemaps": _index_items()}, content_type="application/xml"
+        ).render().content
+        versioned_cache.store(INDEX_CACHE_KEY, version, content, MONTHS_CACHE_SECONDS)
     return HttpResponse(content, content_type="application/xml", headers={"X-Robots-Tag": "noindex, noodp, noarchive"})
+
+
+def _index_items() -> list[SitemapIndexItem]:
+    items = []
+    for section, site in all_sections().items():
+        site = site() if callable(site) else site
+        location = settings.SITE_URL + reverse("sitemap_section", kwargs={"section": section})
+        lastmod = site.get_latest_lastmod()
+        items.append(SitemapIndexItem(location, lastmod))
+        items += [SitemapIndexItem(f"{location}?p={page}", lastmod) for page in range(2, site.paginator.num_pages + 1)]
+    return items
 
 
 def sitemap_section(request: HttpRequest, section: str) -> HttpResponse:
@@ -188,7 +216,7 @@ def _month_sitemap(request: HttpRequest, section: str, month: datetime.date) -> 
         raise Http404("No articles that month.")
     count, latest = known[month]
     page = request.GET.get("p", "1")
-    key = f"sitemap:{month:%Y-%m}:{count}:{latest.timestamp()}:{page}:{request.scheme}://{request.get_host()}"
+    key = f"sitemap:{settings.SITE_URL}:{month:%Y-%m}:{count}:{latest.timestamp()}:{page}"
     content = cache.get(key)
     if content is None:
         response = sitemap(

@@ -9,9 +9,9 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_safe
 from django.views.generic import ListView
 
-from newsroom import shared_cache
+from newsroom import ratelimit, shared_cache
 from newsroom.versioned_cache import Version
-from subscriptions import access, stats
+from subscriptions import access, meter, stats
 from subscriptions.models import default_plan
 
 from . import archive, comments, page_cache, search
@@ -61,7 +61,7 @@ def _article_page() -> QuerySet[Article]:
     )
     return (
         Article.objects.select_related("category")
-        .defer("body", "search_vector")
+        .defer("body", "search_vector", "public_search_vector")
         .annotate(comment_count=visible_comment_count, next_scheduled_at=next_scheduled_at)
     )
 
@@ -195,12 +195,21 @@ class SearchView(ListView):
     paginate_by = archive.PAGE_SIZE
     context_object_name = "articles"
 
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        # Per client, so one scraper cannot hammer the full-text index for everyone.
+        if not ratelimit.hit("search", meter.client_ip(request), settings.RATE_LIMIT_SEARCH):
+            response = render(request, "articles/search_limited.html", status=429)
+            response["Retry-After"] = "60"
+            return response
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self) -> list[int]:
         self.query = self.request.GET.get("q", "").strip()[:200]
-        return search.ranked_ids(Article.objects.published(), self.query)
+        self.full_text = access.full_text_filter(self.request, Article)
+        return search.ranked_ids(Article.objects.published(), self.query, full_text=self.full_text)
 
     def get_context_data(self, **kwargs) -> dict:
-        context = super().get_context_data(query=self.query, **kwargs)
+        context = super().get_context_data(query=self.query, searches_everything=not self.full_text, **kwargs)
         ids = list(context["page_obj"].object_list) if context["page_obj"] else []
         cards = {a.pk: a for a in Article.objects.filter(pk__in=ids).for_listing()}
         context["articles"] = [cards[pk] for pk in ids if pk in cards]

@@ -60,10 +60,13 @@ def body(rng: random.Random, paragraphs: int = 7) -> str:
 
 
 POOL = 2000
+# Both vectors as models.UPDATE_SEARCH_VECTORS makes them: the whole text, and the public text (teaser).
 SEARCH_VECTOR_SQL = """
     SELECT (setweight(to_tsvector('english', t), 'A') || setweight(to_tsvector('english', s), 'B')
-            || setweight(to_tsvector('english', b), 'C'))::text
-    FROM unnest(%s::text[], %s::text[], %s::text[]) WITH ORDINALITY AS u(t, s, b, n) ORDER BY n
+            || setweight(to_tsvector('english', b), 'C'))::text,
+           (setweight(to_tsvector('english', t), 'A') || setweight(to_tsvector('english', s), 'B')
+            || setweight(to_tsvector('english', p), 'C'))::text
+    FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) WITH ORDINALITY AS u(t, s, b, p, n) ORDER BY n
 """
 
 
@@ -125,9 +128,10 @@ class Command(BaseCommand):
 
     def _copy(self, rows: Iterator[dict], pool: list[dict], count: int, batch: int) -> None:
         with connection.cursor() as cursor:
-            cursor.execute(SEARCH_VECTOR_SQL, [[p[k] for p in pool] for k in ("title", "standfirst", "body")])
-            for entry, (vector,) in zip(pool, cursor.fetchall(), strict=True):
-                entry["search_vector"] = vector
+            columns = ("title", "standfirst", "body", "teaser_html")
+            cursor.execute(SEARCH_VECTOR_SQL, [[p[k] for p in pool] for k in columns])
+            for entry, (vector, public_vector) in zip(pool, cursor.fetchall(), strict=True):
+                entry["search_vector"], entry["public_search_vector"] = vector, public_vector
         through = Article.authors.through._meta.db_table
         # Every column but the id: what a row sets, else the field's own default (new fields need no change here).
         fields = [f for f in Article._meta.concrete_fields if not f.primary_key]
