@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -225,3 +225,23 @@ def test_two_senders_at_once_split_the_work_and_send_each_email_once(smtp) -> No
 
     assert smtp.recipients() == Counter({address: 1 for address in emails})
     assert all(result["sent"] > 0 for result in results) and sum(r["sent"] for r in results) == 30
+
+
+@pytest.mark.django_db
+def test_an_unreachable_mail_server_stops_the_run_and_loses_nothing(settings) -> None:
+    from .smtp_server import free_port
+
+    use_smtp(settings, free_port())  # nothing listens there
+    _seed_breaking(2)
+    with pytest.raises(CommandError, match="Mail server unavailable"):
+        call_command("send_newsletter", "--no-progress")
+    assert set(Delivery.objects.values_list("status", "attempts")) == {(Delivery.Status.PENDING, 0)}
+
+
+@pytest.mark.django_db
+def test_run_by_hand_it_shows_a_progress_bar(smtp, monkeypatch, capsys) -> None:
+    _seed_breaking(3)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    call_command("send_newsletter")
+    err = capsys.readouterr().err
+    assert "[" + "#" * 30 + "] 3/3 · 3 sent" in err
