@@ -208,11 +208,14 @@ def test_a_sender_killed_mid_send_is_resumed_without_duplicates_or_gaps(smtp, tm
 @pytest.mark.django_db(transaction=True)
 def test_two_senders_at_once_split_the_work_and_send_each_email_once(smtp) -> None:
     emails = _seed_breaking(30)
-    smtp.delay = 0.01
+    smtp.delay = 0.02
     results: list[Counter] = []
+    both_connected = threading.Barrier(2, timeout=30)
 
     def sender() -> None:
         try:
+            connection.ensure_connection()
+            both_connected.wait()  # start together, however slow the machine is to open connections
             results.append(sending.Sender().run())
         finally:
             connection.close()
