@@ -25,7 +25,8 @@ def _secret(settings) -> None:
 
 
 def post(payload: str | bytes, signature: str) -> int:
-    return Client().post(URL, data=payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature).status_code
+    response = Client().post(URL, data=payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature)
+    return response.status_code
 
 
 UNKNOWN = event_json("charge.dispute.created", {"id": "dp_1", "object": "dispute"})
