@@ -1,6 +1,5 @@
 """Sign-up does not tell who has an account by how long it takes to answer."""
 
-import statistics
 import time
 
 import pytest
@@ -10,7 +9,7 @@ from .conftest import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 
-TRIES = 5
+TRIES = 6
 
 
 def timed_sign_up(email: str, n: int) -> float:
@@ -31,5 +30,6 @@ def test_signing_up_with_a_known_or_a_new_address_takes_the_same_time(settings) 
     for n in range(TRIES):  # interleaved, so load on the machine hits both alike
         existing.append(timed_sign_up(known.email, n))
         new.append(timed_sign_up(f"new{n}@example.com", 100 + n))
-    fast, slow = sorted([statistics.median(existing), statistics.median(new)])
+    # The fastest of each: load on a shared machine only ever adds time, so the minimum is the cost itself.
+    fast, slow = sorted([min(existing), min(new)])
     assert slow <= fast * 1.2, f"existing {existing}, new {new}"
