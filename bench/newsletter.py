@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import PY, ROOT, manage, psql, site_env
+from bench.common import PY, ROOT, manage, psql, publish, site_env
 from tests.smtp_server import smtp_server
 
 SEED = """
@@ -157,11 +157,7 @@ def main() -> int:
     ok = all(r["received"] == r["recipients"] for r in rows)
     if not ok:
         lines += ["", "**Not every recipient received the email.**"]
-    report = "\n".join(lines) + "\n"
-    print(report)
-    if args.record:
-        with open(ROOT / "bench" / "RESULTS.md", "a") as fh:
-            fh.write("\n" + report)
+    publish("\n".join(lines) + "\n", record=args.record)
     return 0 if ok else 1
 
 
