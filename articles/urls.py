@@ -1,17 +1,19 @@
 from django.urls import path
 
+from newsroom.shared_cache import shareable_view
+
 from . import comment_views, feeds, gift_views, views
 
 app_name = "articles"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("search/", views.SearchView.as_view(), name="search"),
-    path("feed/", feeds.LatestFeed(), name="feed"),
-    path("category/<slug:slug>/", views.CategoryView.as_view(), name="category"),
-    path("category/<slug:slug>/feed/", feeds.CategoryFeed(), name="category_feed"),
+    path("search/", shareable_view(views.SearchView.as_view()), name="search"),
+    path("feed/", shareable_view(feeds.LatestFeed()), name="feed"),
+    path("category/<slug:slug>/", shareable_view(views.CategoryView.as_view()), name="category"),
+    path("category/<slug:slug>/feed/", shareable_view(feeds.CategoryFeed()), name="category_feed"),
+    path("author/<slug:slug>/", shareable_view(views.AuthorView.as_view()), name="author"),
     path("feed/private/<str:token>/", feeds.PrivateFeed(), name="private_feed"),
-    path("author/<slug:slug>/", views.AuthorView.as_view(), name="author"),
     path("gifts/<int:pk>/revoke/", gift_views.gift_revoke, name="gift_revoke"),
     path("<slug:slug>/gift/", gift_views.gift_create, name="gift"),
     path("<slug:slug>/comments/", comment_views.comment_post, name="comment_post"),

@@ -76,8 +76,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "newsroom.middleware.SharedCacheMiddleware",  # first: sees every cookie the others set
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "newsroom.middleware.RejectNulBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -87,7 +89,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "subscriptions.middleware.MeterCookieMiddleware",
-    "newsroom.middleware.PrivateByDefaultMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -196,6 +197,8 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 # Any provider through django-anymail (pip install it, then e.g. EMAIL_BACKEND=anymail.backends.postmark.EmailBackend).
 EMAIL_BACKEND = os.getenv("EMAIL_BACKEND", EMAIL_BACKEND)
+# Seconds before a silent mail server counts as gone (a newsletter sender holds its row meanwhile).
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "30")
 DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "The Ledger <newsroom@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -252,6 +255,8 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Sign-up answers in the same time for a known and a new address (see the form).
+ACCOUNT_FORMS = {"signup": "subscriptions.forms.SignupForm"}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 ACCOUNT_RATE_LIMITS = {
@@ -274,6 +279,11 @@ RATE_LIMIT_SEARCH = os.getenv("RATE_LIMIT_SEARCH", "60/m,1000/h")
 COMMENTS_PER_MINUTE = envint("COMMENTS_PER_MINUTE", "5")
 # Seconds an anonymous reader's rendered article page is reused (articles/page_cache.py); 0 = off.
 PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", "300")
+# A shared cache in front (nginx, a CDN) keeps pages that are the same for every anonymous reader
+# this long (s-maxage; 0 = never), then may serve them stale this much longer while it refreshes
+# (stale-while-revalidate). See newsroom/shared_cache.py.
+SHARED_CACHE_SECONDS = envint("SHARED_CACHE_SECONDS", "60")
+SHARED_CACHE_STALE_SECONDS = envint("SHARED_CACHE_STALE_SECONDS", "30")
 
 # --- The paywall (see subscriptions/access.py and subscriptions/meter.py) ---
 FREE_ARTICLES_PER_DAY = envint("FREE_ARTICLES_PER_DAY", "3")
