@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from allauth.account.models import EmailAddress
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Case, Exists, IntegerField, OuterRef, Subquery, Value, When
 from django.db.models.functions import Now
@@ -74,7 +73,6 @@ class Decision:
 
 
 NONE = Entitlement()
-_ENTITLING = [Subscription.Status.TRIALING, Subscription.Status.ACTIVE, Subscription.Status.PAST_DUE]
 
 
 @functools.cache
@@ -82,7 +80,7 @@ def _entitlement_query():
     """Users annotated with their best live subscription, complimentary access and
     verified email. Built once (resolving the subqueries is costly); filtered per user."""
     best = (
-        Subscription.objects.filter(user=OuterRef("pk"), status__in=_ENTITLING)
+        Subscription.objects.live().filter(user=OuterRef("pk"))
         .annotate(
             rank=Case(
                 When(status=Subscription.Status.ACTIVE, then=Value(0)),
@@ -151,8 +149,7 @@ def _user_entitlement(user) -> Entitlement:
     if status == Subscription.Status.TRIALING:
         return Entitlement(Reason.TRIAL, status, until=row["sub_end"], email_verified=verified)
     if status == Subscription.Status.PAST_DUE:
-        since = row["sub_since"] or now
-        if now < since + timezone.timedelta(days=settings.PAST_DUE_GRACE_DAYS):
+        if Subscription(status=status, past_due_since=row["sub_since"]).in_grace(now):
             return Entitlement(Reason.GRACE, status, payment_failed=True, email_verified=verified)
     if row["comp_until"] and row["comp_until"] > now:  # the row may be older than the clock
         return Entitlement(Reason.COMPLIMENTARY, until=row["comp_until"], email_verified=verified)
@@ -195,11 +192,6 @@ def decide(request: HttpRequest, article) -> Decision:
         return Decision(full=False, reason=Reason.METER_EXHAUSTED, entitlement=ent, credits_left=0)
     reason = Reason.METER_ALREADY_READ if result.already_read else Reason.METER_CREDIT
     return Decision(full=True, reason=reason, entitlement=ent, credits_left=result.remaining)
-
-
-def may_read_without_metering(request: HttpRequest, article) -> bool:
-    """For listings and feeds: full text only where no credit is involved."""
-    return article.access == article.Access.FREE or entitlement(request).entitled
 
 
 def visible_html(article, decision: Decision) -> str:

@@ -25,9 +25,6 @@ from .models import Plan, StripeCustomer, Subscription
 
 log = logging.getLogger(__name__)
 
-# Statuses in which a reader already has (or is about to have) a subscription,
-# so a second Checkout would double-bill.
-LIVE_STATUSES = {Subscription.Status.TRIALING, Subscription.Status.ACTIVE, Subscription.Status.PAST_DUE}
 # A double click within this many seconds reuses the same Checkout Session.
 CHECKOUT_BUCKET_SECONDS = 600
 
@@ -111,7 +108,7 @@ def customer_for(user) -> str:
 
 
 def has_live_subscription(user) -> bool:
-    return Subscription.objects.filter(user=user, status__in=LIVE_STATUSES).exists()
+    return Subscription.objects.live().filter(user=user).exists()
 
 
 def create_checkout_session(user, plan: Plan, *, success_url: str, cancel_url: str) -> Any:
@@ -241,7 +238,6 @@ def sync_subscription(stripe_sub: Any, *, user=None, refetch: bool = True) -> Su
             local.past_due_since = local.past_due_since or timezone.now()
         else:
             local.past_due_since = None
-        local.stripe_synced_at = timezone.now()
         local.save()
         _record_transition(local, old_status, new_status)
     return local

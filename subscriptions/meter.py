@@ -43,7 +43,6 @@ class MeterResult:
     granted: bool
     already_read: bool = False
     remaining: int = 0
-    by_ip_backstop: bool = False
 
 
 def today() -> date:
@@ -122,7 +121,7 @@ def _take_credit(cursor, reader: str, day: date, limit: int) -> int | None:
 
 
 _CONSUME = (
-    "SELECT granted, already_read, used, by_ip_backstop FROM subscriptions_meter_consume(%s, %s, %s, %s, %s, %s)"
+    "SELECT granted, already_read, used FROM subscriptions_meter_consume(%s, %s, %s, %s, %s, %s)"
 )
 
 
@@ -140,9 +139,9 @@ def consume(request: HttpRequest, article_id: int) -> MeterResult:
     if _in_database():
         with connection.cursor() as cursor:
             cursor.execute(_CONSUME, [reader, f"ip:{client_ip(request)}", day, article_id, limit, ip_limit])
-            granted, already_read, used, by_ip = cursor.fetchone()
+            granted, already_read, used = cursor.fetchone()
         if not granted:
-            return MeterResult(granted=False, by_ip_backstop=by_ip)
+            return MeterResult(granted=False)
         return MeterResult(granted=True, already_read=already_read, remaining=max(0, limit - used))
     return _consume_in_python(request, article_id, reader, day, limit, ip_limit)
 
@@ -161,13 +160,8 @@ def _consume_in_python(
             return MeterResult(granted=False)
         if ip_limit > 0 and _take_credit(cursor, f"ip:{client_ip(request)}", day, ip_limit) is None:
             transaction.set_rollback(True)
-            return MeterResult(granted=False, by_ip_backstop=True)
+            return MeterResult(granted=False)
         return MeterResult(granted=True, remaining=max(0, limit - used))
-
-
-def remaining(request: HttpRequest) -> int:
-    used = MeterDay.objects.filter(reader=reader_key(request), day=today()).values_list("count", flat=True).first()
-    return max(0, settings.FREE_ARTICLES_PER_DAY - (used or 0))
 
 
 def merge_anonymous_reads(request: HttpRequest, user) -> None:

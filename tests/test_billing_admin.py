@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from subscriptions import access, stats
-from subscriptions.admin import dashboard_numbers
 from subscriptions.models import ComplimentaryAccess, Plan, Subscription
+from subscriptions.stats import dashboard_numbers
 from tests.conftest import make_subscription, make_user
 
 pytestmark = pytest.mark.django_db
