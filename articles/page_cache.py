@@ -132,7 +132,7 @@ def put(entry: Entry, html: str, article: Article) -> None:
     versioned_cache.store(entry.key, entry.generation, html, seconds_to_keep(article))
 
 
-def invalidate(**kwargs) -> None:
+def invalidate() -> None:
     """Every cached article row, page and fragment is stale: something they show has changed."""
     versioned_cache.retire(GENERATION_KEY)
 

@@ -7,7 +7,7 @@ from django.views.static import serve
 
 from articles.sitemaps import sitemaps
 
-from . import views
+from . import account_deletion, views
 
 # The admin's own login form has no rate limit: send it through allauth's
 # login (rate-limited, email verification) and let staff back in from there.
@@ -19,6 +19,7 @@ urlpatterns = [
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="django.contrib.sitemaps.views.sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("healthz", views.healthz, name="healthz"),
+    path("account/delete/", account_deletion.delete_account, name="delete_account"),
     path("", include("subscriptions.urls")),
     path("", include("articles.urls")),
 ]

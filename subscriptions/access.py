@@ -125,7 +125,7 @@ def forget_entitlement(user_id: int | None) -> None:
 def _entitlement_row(user_id: int) -> dict | None:
     """The user's best live subscription, complimentary access and verified email:
     one query (compiling it costs more than running it), then kept in the shared
-    cache until any of them changes (signals.py calls forget_entitlement)."""
+    cache until any of them changes (receivers.py calls forget_entitlement)."""
     key = f"entitlement:row:{user_id}"
     found, version = versioned_cache.read([key], _version_key(user_id))
     if key in found:

@@ -190,6 +190,12 @@ def merge_anonymous_reads(request: HttpRequest, user) -> None:
             row.save(update_fields=["count"])
 
 
+def forget_user(user) -> None:
+    """The account is going: its meter rows go with it."""
+    MeterRead.objects.filter(reader=f"u:{user.pk}").delete()
+    MeterDay.objects.filter(reader=f"u:{user.pk}").delete()
+
+
 def prune(*, keep_days: int) -> int:
     """Delete meter rows older than keep_days; returns how many rows went."""
     cutoff = today() - timedelta(days=keep_days)

@@ -56,7 +56,7 @@ DEFAULT_PLAN_CACHE_KEY = "subscriptions:default_plan"
 
 def default_plan() -> Plan | None:
     """The plan the paywall advertises. Cached (it is on every paywalled page);
-    saving or deleting any Plan clears the cache (see signals.py)."""
+    saving or deleting any Plan clears the cache (see receivers.py)."""
     plan = cache.get(DEFAULT_PLAN_CACHE_KEY)
     if plan is None:
         plan = Plan.objects.active().filter(is_default=True).first() or Plan.objects.active().first()
@@ -97,6 +97,8 @@ class Subscription(models.Model):
         CANCELED = "canceled", "Canceled"
 
     LIVE_STATUSES = (Status.TRIALING, Status.ACTIVE, Status.PAST_DUE)
+    # After these a subscription can never bill again.
+    ENDED_STATUSES = (Status.CANCELED, Status.INCOMPLETE_EXPIRED)
 
     # NULL once the reader deleted their account: the billing record stays for
     # the publisher's figures and for finding it in Stripe by its ids.

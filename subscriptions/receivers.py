@@ -1,4 +1,4 @@
-"""Signal receivers: carry an anonymous reader's meter over when they log in;
+"""Signal receivers (imported by SubscriptionsConfig.ready): carry an anonymous reader's meter over when they log in;
 forget cached entitlements and the advertised plan when what they come from changes."""
 
 from allauth.account.models import EmailAddress
