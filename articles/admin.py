@@ -52,8 +52,17 @@ class StatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _add_class(widget, name: str) -> str:
+    """The widget's classes plus one (the admin's own, such as vTextField, stay)."""
+    return " ".join(filter(None, [widget.attrs.get("class", ""), name]))
+
+
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
+    class Media:
+        # Styles live in a stylesheet: the Content-Security-Policy refuses style="" attributes.
+        css = {"all": ["css/admin.css"]}
+
     list_display = ("title", "category", "author_names", "status_badge", "publish_at", "access")
     list_display_links = ("title",)
     list_filter = (StatusFilter, "status", "access", "category", "authors", "comments_open")
@@ -100,9 +109,9 @@ class ArticleAdmin(admin.ModelAdmin):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name == "body" and field is not None:
             field.help_text = MARKDOWN_HELP
-            field.widget.attrs.update({"rows": 28, "style": "width: 100%; font-family: ui-monospace, monospace"})
+            field.widget.attrs.update({"rows": 28, "class": _add_class(field.widget, "ledger-body-input")})
         if db_field.name in ("title", "slug", "hero_alt", "hero_caption", "hero_credit") and field is not None:
-            field.widget.attrs.update({"style": "width: min(100%, 48rem)"})
+            field.widget.attrs["class"] = _add_class(field.widget, "ledger-wide-input")
         if db_field.name == "standfirst" and field is not None:
             field.widget.attrs.update({"rows": 3})
         return field
@@ -114,13 +123,13 @@ class ArticleAdmin(admin.ModelAdmin):
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj: Article) -> SafeString:
         if obj.status == Article.Status.DRAFT:
-            return format_html('<span style="color:#8a6d00">{}</span>', "Draft")
+            return format_html('<span class="ledger-status ledger-status--draft">{}</span>', "Draft")
         if obj.publish_at > timezone.now():
             return format_html(
-                '<span style="color:#1f5fa8">Scheduled · {}</span>',
+                '<span class="ledger-status ledger-status--scheduled">Scheduled · {}</span>',
                 timezone.localtime(obj.publish_at).strftime("%b %d, %H:%M"),
             )
-        return format_html('<span style="color:#1d7a35">{}</span>', "Live")
+        return format_html('<span class="ledger-status ledger-status--live">{}</span>', "Live")
 
     @admin.display(description="Readers see it?")
     def live_state(self, obj: Article) -> str:
@@ -141,11 +150,10 @@ class ArticleAdmin(admin.ModelAdmin):
 
         ordered = sorted(sizes.items(), key=lambda kv: int(kv[0]))
         return format_html(
-            '<div style="display:flex;gap:12px;align-items:flex-end;flex-wrap:wrap">{}</div>',
+            '<div class="ledger-renditions">{}</div>',
             format_html_join(
                 "",
-                '<figure style="margin:0"><img src="{}" alt="" style="max-width:240px;height:auto;display:block">'
-                "<figcaption>{} px wide</figcaption></figure>",
+                '<figure><img src="{}" alt=""><figcaption>{} px wide</figcaption></figure>',
                 ((default_storage.url(path), width) for width, path in ordered),
             ),
         )
@@ -189,6 +197,10 @@ class CategoryAdmin(admin.ModelAdmin):
 
 @admin.register(Author)
 class AuthorAdmin(admin.ModelAdmin):
+    class Media:
+        # Styles live in a stylesheet: the Content-Security-Policy refuses style="" attributes.
+        css = {"all": ["css/admin.css"]}
+
     view_on_site = ArticleAdmin.view_on_site
     list_display = ("name", "role", "user", "article_count")
     search_fields = ("name", "role", "bio")
@@ -208,7 +220,7 @@ class AuthorAdmin(admin.ModelAdmin):
     def photo_preview(self, obj: Author) -> SafeString | str:
         if not obj.photo:
             return "No photo."
-        return format_html('<img src="{}" alt="" style="width:96px;height:96px;object-fit:cover">', obj.photo.url)
+        return format_html('<img src="{}" alt="" class="ledger-author-photo">', obj.photo.url)
 
 
 from . import admin_comments  # noqa: E402,F401  (comment moderation, see that module)

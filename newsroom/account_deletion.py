@@ -103,7 +103,7 @@ class DeleteAccountForm(forms.Form):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def delete_account(request: HttpRequest) -> HttpResponse:
     """Ask for the password, then delete the account."""
     user = request.user

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from . import access, billing
 from .models import Plan, Subscription
@@ -17,7 +17,7 @@ from .webhooks import fulfil_checkout_session
 log = logging.getLogger(__name__)
 
 
-@require_GET
+@require_safe
 def pricing(request: HttpRequest) -> HttpResponse:
     plans = list(Plan.objects.active())
     chosen = request.GET.get("plan", "")
@@ -67,7 +67,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def success(request: HttpRequest) -> HttpResponse:
     """Back from Checkout: ask Stripe what happened; never trust the URL alone."""
     sub = None
