@@ -1,9 +1,12 @@
-"""RSS feeds. A non-free article's item carries its teaser only, whoever asks:
-feed readers are shared caches as far as we are concerned."""
+"""RSS feeds. Each item shows what subscriptions.access decides for anyone
+(no reader, no credit): a non-free article's item carries its teaser only,
+whoever asks — feed readers are shared caches as far as we are concerned."""
 
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.utils.feedgenerator import Rss201rev2Feed
+
+from subscriptions import access
 
 from .models import Article, Category
 
@@ -27,10 +30,10 @@ class LatestFeed(Feed):
         return item.title
 
     def item_description(self, item: Article) -> str:
-        # Free articles in full; everything else: the summary and the public teaser.
-        if item.is_free:
+        decision = access.decide_for_user(None, item)
+        if decision.full:
             return item.body_html
-        return f"<p>{item.standfirst}</p>{item.teaser_html}"
+        return f"<p>{item.standfirst}</p>{access.visible_html(item, decision)}"
 
     def item_pubdate(self, item: Article):
         return item.publish_at

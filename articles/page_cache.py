@@ -34,7 +34,7 @@ be missing the new story from its "More from" cards); otherwise entries live
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db.models import QuerySet, prefetch_related_objects
@@ -92,7 +92,7 @@ def find_article(queryset: QuerySet[Article], slug: str) -> tuple[Article, Versi
     return article, generation
 
 
-def applies(request: HttpRequest, preview: bool) -> bool:
+def _applies(request: HttpRequest, preview: bool) -> bool:
     return (
         settings.PAGE_CACHE_SECONDS > 0
         and not preview
@@ -111,25 +111,25 @@ def _key(request: HttpRequest, article: Article, decision: Decision) -> str:
     return "page-cache:article:" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
 
 
-@dataclass(frozen=True)
-class Entry:
-    """A page's place in the cache: its key, the generation current when it was
-    looked up (a page rendered now belongs to it), and the page if it was there."""
-
-    key: str
-    generation: Version
-    html: str | None
-
-
-def get(request: HttpRequest, article: Article, decision: Decision, generation: Version) -> Entry:
-    """The page for this decision, if it was rendered in `generation` (the one
-    find_article() read the article with)."""
+def page(
+    request: HttpRequest,
+    article: Article,
+    decision: Decision,
+    version: Version,
+    preview: bool,
+    render: Callable[[], str],
+) -> str:
+    """The article page for this reader's decision: from the cache if it was
+    rendered under `version` (the one find_article() read the article with),
+    else render() — and keep it, where pages are shared."""
+    if not _applies(request, preview):
+        return render()
     key = _key(request, article, decision)
-    return Entry(key, generation, versioned_cache.get(key, generation))
-
-
-def put(entry: Entry, html: str, article: Article) -> None:
-    versioned_cache.store(entry.key, entry.generation, html, seconds_to_keep(article))
+    html = versioned_cache.get(key, version)
+    if html is None:
+        html = render()
+        versioned_cache.store(key, version, html, seconds_to_keep(article))
+    return html
 
 
 def invalidate() -> None:

@@ -72,7 +72,7 @@ def _article_page() -> QuerySet[Article]:
 
 @require_safe
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    article, generation = page_cache.find_article(_article_page(), slug)
+    article, version = page_cache.find_article(_article_page(), slug)
     preview = not article.is_live
     if preview and not request.user.is_staff:
         raise Http404("No article here.")
@@ -80,14 +80,18 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
         # A link checker's HEAD learns the page exists; it must not spend the reader's credit.
         return _private(_robots_headers(HttpResponse(), article))
     decision = access.decide(request, article)
+    if decision.needs_credit:
+        decision = access.spend_credit(request, article)
     if decision.paywalled:
         stats.count_page_view("paywall_view")
-    entry = page_cache.get(request, article, decision, generation) if page_cache.applies(request, preview) else None
-    html = entry.html if entry else None
-    if html is None:
-        html = _render_article(request, article, decision, preview, generation)
-        if entry:
-            page_cache.put(entry, html, article)
+    html = page_cache.page(
+        request,
+        article,
+        decision,
+        version,
+        preview,
+        lambda: _render_article(request, article, decision, preview, version),
+    )
     return _private(_robots_headers(HttpResponse(html), article))
 
 
@@ -111,8 +115,16 @@ def _render_article(
         .exclude(pk=article.pk)
         .select_related("category")
         .only(
-            "title", "slug", "standfirst", "hero_image", "hero_alt", "hero_renditions",
-            "publish_at", "access", "category__name", "category__slug",
+            "title",
+            "slug",
+            "standfirst",
+            "hero_image",
+            "hero_alt",
+            "hero_renditions",
+            "publish_at",
+            "access",
+            "category__name",
+            "category__slug",
         )  # fmt: skip
         .order_by("-publish_at", "-id")[:4]
     )
@@ -172,4 +184,3 @@ class SearchView(PublishedListView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(query=self.query, **kwargs)
-

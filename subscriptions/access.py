@@ -1,8 +1,17 @@
 """May this reader read this article in full? The only place that decides.
 
 Every view and output that can show article text (page, feeds, structured
-data, search snippets, comments) asks `decide()` or `entitlement()` and shows
-what the answer allows. Templates never decide.
+data, search snippets, comments, newsletters) asks `decide()` (or
+`decide_for_user()` where there is no request) and shows what the answer
+allows. Templates never decide. Deciding never writes.
+
+A metered article for a reader without a subscription is "teaser, unless a
+credit opens it" (`decision.needs_credit`). Only the article page spends one,
+visibly, at its call site:
+
+    decision = access.decide(request, article)
+    if decision.needs_credit:
+        decision = access.spend_credit(request, article)
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ class Reason(enum.StrEnum):
     METER_CREDIT = "metered credit used"
     METER_ALREADY_READ = "already read today"
     METER_EXHAUSTED = "meter exhausted"
+    CREDIT_NEEDED = "a free-article credit would open it"
     SUBSCRIBERS_ONLY = "subscribers only"
 
 
@@ -71,6 +81,11 @@ class Decision:
     def paywalled(self) -> bool:
         return not self.full
 
+    @property
+    def needs_credit(self) -> bool:
+        """Teaser now; spend_credit() may open it in full."""
+        return self.reason == Reason.CREDIT_NEEDED
+
 
 NONE = Entitlement()
 
@@ -80,7 +95,8 @@ def _entitlement_query():
     """Users annotated with their best live subscription, complimentary access and
     verified email. Built once (resolving the subqueries is costly); filtered per user."""
     best = (
-        Subscription.objects.live().filter(user=OuterRef("pk"))
+        Subscription.objects.live()
+        .filter(user=OuterRef("pk"))
         .annotate(
             rank=Case(
                 When(status=Subscription.Status.ACTIVE, then=Value(0)),
@@ -174,19 +190,35 @@ def user_is_entitled(user) -> bool:
     return user.is_authenticated and _user_entitlement(user).entitled
 
 
-def decide(request: HttpRequest, article) -> Decision:
-    """Full text or teaser for this reader and article, and why.
-
-    Opening a metered article in full uses one of the day's credits; call this
-    once per page view of the article, and only for views that show it.
-    """
-    ent = entitlement(request)
+def _decide(ent: Entitlement, article) -> Decision:
     if article.access == article.Access.FREE:
         return Decision(full=True, reason=Reason.FREE_ARTICLE, entitlement=ent)
     if ent.entitled:
         return Decision(full=True, reason=ent.reason, entitlement=ent)  # type: ignore[arg-type]
     if article.access == article.Access.SUBSCRIBERS:
         return Decision(full=False, reason=Reason.SUBSCRIBERS_ONLY, entitlement=ent)
+    return Decision(full=False, reason=Reason.CREDIT_NEEDED, entitlement=ent)
+
+
+def decide(request: HttpRequest, article) -> Decision:
+    """What this reader may see of this article, and why. Writes nothing: a
+    metered article the reader has no subscription for comes back as a teaser
+    that `needs_credit`."""
+    return _decide(entitlement(request), article)
+
+
+def decide_for_user(user, article) -> Decision:
+    """decide() without a request (newsletters, jobs); None or an anonymous user is anyone."""
+    ent = _user_entitlement(user) if user is not None and user.is_authenticated else NONE
+    return _decide(ent, article)
+
+
+def spend_credit(request: HttpRequest, article) -> Decision:
+    """WRITES: opens a metered article with one of the reader's free articles
+    for today, if any is left (re-reading one already opened today is free).
+    Call it once per page view that shows the article, after decide() said
+    `needs_credit`; the meter keeps it exact under concurrency."""
+    ent = entitlement(request)
     result = meter.consume(request, article.pk)
     if not result.granted:
         return Decision(full=False, reason=Reason.METER_EXHAUSTED, entitlement=ent, credits_left=0)
