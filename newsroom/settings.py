@@ -278,6 +278,8 @@ ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 METER_COOKIE_NAME = "reader"
 METER_COOKIE_MAX_AGE = 60 * 60 * 24 * 365 * 2
 METER_RETENTION_DAYS = envint("METER_RETENTION_DAYS", "7")
+# The meter's credits commit without waiting for PostgreSQL's disk flush (docs/paywall.md).
+METER_ASYNC_COMMIT = envbool("METER_ASYNC_COMMIT", "True")
 TEASER_PARAGRAPHS = envint("TEASER_PARAGRAPHS", "3")
 
 # --- Stripe (see subscriptions/billing.py) ---
