@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "articles",
     "subscriptions",
+    "newsletter",
 ]
 
 MIDDLEWARE = [
@@ -193,6 +194,8 @@ if EMAIL_HOST:
     EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "True")
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Any provider through django-anymail (pip install it, then e.g. EMAIL_BACKEND=anymail.backends.postmark.EmailBackend).
+EMAIL_BACKEND = os.getenv("EMAIL_BACKEND", EMAIL_BACKEND)
 DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "The Ledger <newsroom@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -239,6 +242,8 @@ LOGIN_REDIRECT_URL = "/"
 # --- django-allauth (65.x setting names) ---
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# Adds the newsletter tick boxes to allauth's sign-up form (its signup() hook saves them).
+ACCOUNT_SIGNUP_FORM_CLASS = "newsletter.forms.SignupNewsletterForm"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
@@ -287,7 +292,20 @@ STRIPE_SECRET_KEY = os.getenv("STRIPE_SECRET_KEY", "")
 STRIPE_PUBLISHABLE_KEY = os.getenv("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.getenv("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.getenv("STRIPE_API_BASE", "")
+# Pinned, not the account's default: the code reads objects in this version's
+# shape (period on the item, invoice.parent). The webhook endpoint must be
+# created on the same version (README "Subscriptions and Stripe"). It is the
+# pinned stripe library's own version; upgrade both together.
+STRIPE_API_VERSION = "2026-10-28.endive"
 PAST_DUE_GRACE_DAYS = envint("PAST_DUE_GRACE_DAYS", "3")
+
+# Newsletters (newsletter/): the daily digest's local hour, who it comes from,
+# and when an address that keeps rejecting mail stops getting it.
+NEWSLETTER_DAILY_HOUR = envint("NEWSLETTER_DAILY_HOUR", "6")
+NEWSLETTER_FROM_EMAIL = os.getenv("NEWSLETTER_FROM_EMAIL", DEFAULT_FROM_EMAIL)
+NEWSLETTER_BOUNCE_LIMIT = envint("NEWSLETTER_BOUNCE_LIMIT", "2")
+NEWSLETTER_MAX_ATTEMPTS = envint("NEWSLETTER_MAX_ATTEMPTS", "5")
+NEWSLETTER_DIGEST_STORIES = envint("NEWSLETTER_DIGEST_STORIES", "12")
 
 # Logs go to stderr, one line per record. LOG_FORMAT=json gives one JSON
 # object per line (python-json-logger) for a log shipper; "plain" is for people.

@@ -20,6 +20,7 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("healthz", views.healthz, name="healthz"),
     path("account/delete/", account_deletion.delete_account, name="delete_account"),
+    path("", include("newsletter.urls")),
     path("", include("subscriptions.urls")),
     path("", include("articles.urls")),
 ]

@@ -209,8 +209,7 @@ def decide(request: HttpRequest, article) -> Decision:
 
 def decide_for_user(user, article) -> Decision:
     """decide() without a request (newsletters, jobs); None or an anonymous user is anyone."""
-    ent = _user_entitlement(user) if user is not None and user.is_authenticated else NONE
-    return _decide(ent, article)
+    return _decide(user_entitlement(user), article)
 
 
 def spend_credit(request: HttpRequest, article) -> Decision:
@@ -242,3 +241,14 @@ def can_comment(request: HttpRequest) -> bool:
     """Comments are for logged-in subscribers (and staff) with a verified email."""
     ent = entitlement(request)
     return ent.entitled and ent.email_verified
+
+
+def user_entitlement(user) -> Entitlement:
+    """The account's entitlement without a request (emails, jobs)."""
+    return _user_entitlement(user) if user is not None and user.is_authenticated else NONE
+
+
+def may_read_in_full(ent: Entitlement, article) -> bool:
+    """Pure: the full text without spending a meter credit — free articles, or an
+    entitled reader. What an email or any other channel without a page view may show."""
+    return _decide(ent, article).full
