@@ -10,7 +10,6 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_safe
 from django.views.generic import ListView
 
-from newsroom.versioned_cache import Version
 from subscriptions import access, stats
 from subscriptions.models import default_plan
 
@@ -84,14 +83,8 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
         decision = access.spend_credit(request, article)
     if decision.paywalled:
         stats.count_page_view("paywall_view")
-    html = page_cache.page(
-        request,
-        article,
-        decision,
-        version,
-        preview,
-        lambda: _render_article(request, article, decision, preview, version),
-    )
+    render = functools.partial(_render_article, request, article, decision, preview)
+    html = page_cache.page(request, article, decision, version, preview, render)
     return _private(_robots_headers(HttpResponse(html), article))
 
 
@@ -101,14 +94,10 @@ def _robots_headers(response: HttpResponse, article: Article) -> HttpResponse:
     return response
 
 
-def _render_article(
-    request: HttpRequest, article: Article, decision: access.Decision, preview: bool, generation: Version
-) -> str:
+def _render_article(request: HttpRequest, article: Article, decision: access.Decision, preview: bool) -> str:
     prefetch_related_objects([article], "authors")  # already there when the row came from the page cache
     visible_html = access.visible_html(article, decision)
     access.redact(article, decision)
-    # Lazy: the template caches the cards it renders from it (same generation as the row),
-    # so for every reader but the first this query never runs.
     related = (
         Article.objects.published()
         .filter(category_id=article.category_id)
@@ -129,8 +118,6 @@ def _render_article(
         .order_by("-publish_at", "-id")[:4]
     )
     context = {
-        "fragment_generation": generation,
-        "fragment_seconds": page_cache.seconds_to_keep(article),
         "article": article,
         "decision": decision,
         "body_html": visible_html,
@@ -141,6 +128,7 @@ def _render_article(
         "paywall_class": PAYWALL_CSS_CLASS,
         "free_per_day": settings.FREE_ARTICLES_PER_DAY,
         **comments.context_for(request, article),
+        **page_cache.PLACEHOLDERS,  # the reader's own parts: page_cache.fill()
     }
     return render_to_string("articles/article_detail.html", context, request)
 
