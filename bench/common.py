@@ -90,6 +90,31 @@ def manage(env: dict[str, str], *args: str) -> str:
 
 
 @contextlib.contextmanager
+def serving(env: dict[str, str], *, workers: int = 3, threads: int = 1, production_conf: bool = False
+            ) -> Iterator[tuple[int, subprocess.Popen]]:  # fmt: skip
+    """gunicorn serving the site described by `env` on a free loopback port, until the block ends."""
+    port = free_port()
+    env = {k: v for k, v in env.items() if k != "GUNICORN_PID"}  # gunicorn reads it as "re-executed by a master"
+    if production_conf:
+        command = [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "newsroom.wsgi"]
+        env["BIND"] = f"127.0.0.1:{port}"
+    else:
+        command = [str(ROOT / ".venv/bin/gunicorn"), "newsroom.wsgi", "-b", f"127.0.0.1:{port}",
+                   "-w", str(workers), "-k", "gthread", "--threads", str(threads), "--timeout", "60",
+                   "--log-level", "warning"]  # fmt: skip
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    try:
+        for _ in range(150):
+            if request(port, "GET", "/healthz", timeout=2)[0] == 200:
+                break
+            time.sleep(0.1)
+        yield port, server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@contextlib.contextmanager
 def running_site(
     db: str, *, workers: int = 3, threads: int = 1, production_conf: bool = False, **extra: str
 ) -> Iterator[tuple[int, dict]]:
@@ -98,30 +123,14 @@ def running_site(
     production_conf=True serves with gunicorn.conf.py (the production settings:
     worker count from the CPUs unless WEB_CONCURRENCY is in `extra`)."""
     env = site_env(db, **extra)
-    port = free_port()
     psql(f"CREATE DATABASE {db}")
-    server = None
     try:
         manage(env, "migrate", "--noinput", "-v0")
         manage(env, "collectstatic", "--noinput", "-v0")
         manage(env, "seed_demo")
-        if production_conf:
-            command = [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "newsroom.wsgi"]
-            env["BIND"] = f"127.0.0.1:{port}"
-        else:
-            command = [str(ROOT / ".venv/bin/gunicorn"), "newsroom.wsgi", "-b", f"127.0.0.1:{port}",
-                       "-w", str(workers), "-k", "gthread", "--threads", str(threads), "--timeout", "60",
-                       "--log-level", "warning"]  # fmt: skip
-        server = subprocess.Popen(command, cwd=ROOT, env=env)
-        for _ in range(150):
-            if request(port, "GET", "/healthz", timeout=2)[0] == 200:
-                break
-            time.sleep(0.1)
-        yield port, env | {"GUNICORN_PID": str(server.pid)}
+        with serving(env, workers=workers, threads=threads, production_conf=production_conf) as (port, server):
+            yield port, env | {"GUNICORN_PID": str(server.pid)}
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
         for _ in range(50):
             if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"]).returncode == 0:
                 break

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Case, Exists, IntegerField, OuterRef, Subquery, Value, When
 from django.db.models.functions import Now
@@ -142,6 +143,8 @@ def _entitlement_row(user_id: int) -> dict | None:
     """The user's best live subscription, complimentary access and verified email:
     one query (compiling it costs more than running it), then kept in the shared
     cache until any of them changes (receivers.py calls forget_entitlement)."""
+    if not settings.ENTITLEMENT_CACHE:
+        return _entitlement_query().filter(pk=user_id).first()
     key = f"entitlement:row:{user_id}"
     found, version = versioned_cache.read([key], _version_key(user_id))
     if key in found:

@@ -131,7 +131,7 @@ _CONSUME_ASYNC = _CONSUME + ", set_config('synchronous_commit', 'off', true)"
 
 def _in_database() -> bool:
     """Whether the database counts in one call (PostgreSQL's function) or Python does."""
-    return connection.vendor == "postgresql"
+    return connection.vendor == "postgresql" and settings.METER_IN_DATABASE
 
 
 def consume(request: HttpRequest, article_id: int) -> MeterResult:

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -27,7 +28,7 @@ def count_page_view(name: str) -> None:
     without waiting for the disk flush (migration 0005 says why and what that
     costs); inside one it must not change how the caller's transaction commits,
     so it is a plain bump()."""
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+    if connection.vendor == "postgresql" and settings.PAYWALL_COUNTER_WITHOUT_FLUSH and not connection.in_atomic_block:
         with connection.cursor() as cursor:
             cursor.execute(_BUMP_WITHOUT_FLUSH, [timezone.localdate(), name, 1])
     else:
