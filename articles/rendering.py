@@ -69,3 +69,19 @@ def split_body(html: str, default_paragraphs: int) -> tuple[str, str]:
 
 def plain_text(html: str) -> str:
     return re.sub(r"\s+", " ", nh3.clean(html, tags=set())).strip()
+
+
+def split_for_ad(html: str, *, min_before: int = 3, min_after: int = 2) -> tuple[str, str]:
+    """Where an in-story ad may go: (before, after), or (html, "") when the story is too short.
+
+    Never above the first paragraphs: at least `min_before` blocks come first
+    and `min_after` follow. A break before a subheading (between sections) is
+    preferred; otherwise the ad follows the `min_before`-th block.
+    """
+    matches = list(_BLOCK.finditer(html))
+    if len(matches) < min_before + min_after:
+        return html, ""
+    candidates = range(min_before, len(matches) - min_after + 1)
+    at = next((i for i in candidates if matches[i].group(2) in ("h2", "h3")), min_before)
+    cut = matches[at - 1].end()
+    return html[:cut].strip(), html[cut:].strip()

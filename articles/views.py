@@ -10,14 +10,17 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_safe
 from django.views.generic import ListView
 
-from subscriptions import access, stats
+from newsroom import ratelimit
+from subscriptions import access, meter, stats
 from subscriptions.models import default_plan
 
 from . import comments, page_cache, search
 from .models import Article, Author, Category, Comment
+from .rendering import split_for_ad
 from .structured_data import PAYWALL_CSS_CLASS, news_article
 
 PAGE_SIZE = 12
+HOME_LATEST = 6  # stories under the lead, before the section rails
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -29,10 +32,11 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    latest = list(Article.objects.published().for_listing()[:13])
+    latest = list(Article.objects.published().for_listing()[: 1 + HOME_LATEST])
     lead, rest = (latest[0], latest[1:]) if latest else (None, [])
     categories = list(Category.objects.all())
-    rails = search.category_rails(categories, per_category=4)
+    # One of each story: a section's rail shows what the top of the page has not.
+    rails = search.category_rails(categories, per_category=4, exclude=[a.pk for a in latest])
     return render(
         request,
         "articles/home.html",
@@ -64,7 +68,7 @@ def _article_page() -> QuerySet[Article]:
     )
     return (
         Article.objects.select_related("category")
-        .defer("body", "search_vector")
+        .defer("body", "search_vector", "public_search_vector")
         .annotate(comment_count=visible_comment_count, next_scheduled_at=next_scheduled_at)
     )
 
@@ -98,29 +102,23 @@ def _render_article(request: HttpRequest, article: Article, decision: access.Dec
     prefetch_related_objects([article], "authors")  # already there when the row came from the page cache
     visible_html = access.visible_html(article, decision)
     access.redact(article, decision)
+    # Non-subscribers reading in full get one ad between sections of the story, never above its opening.
+    body_html, body_after_ad = split_for_ad(visible_html) if decision.full and decision.show_ads else (visible_html, "")
     related = (
         Article.objects.published()
         .filter(category_id=article.category_id)
         .exclude(pk=article.pk)
         .select_related("category")
-        .only(
-            "title",
-            "slug",
-            "standfirst",
-            "hero_image",
-            "hero_alt",
-            "hero_renditions",
-            "publish_at",
-            "access",
-            "category__name",
-            "category__slug",
-        )  # fmt: skip
+        .only("title", "slug", "standfirst", "hero_image", "hero_alt", "hero_renditions", "publish_at", "access",
+              "category__name", "category__slug")  # fmt: skip
         .order_by("-publish_at", "-id")[:4]
     )
     context = {
         "article": article,
         "decision": decision,
-        "body_html": visible_html,
+        "body_html": body_html,
+        "body_after_ad": body_after_ad,
+        "meter": _meter(decision),
         "related": related,
         "preview": preview,
         "plan": default_plan() if decision.show_ads else None,
@@ -131,6 +129,14 @@ def _render_article(request: HttpRequest, article: Article, decision: access.Dec
         **page_cache.PLACEHOLDERS,  # the reader's own parts: page_cache.fill()
     }
     return render_to_string("articles/article_detail.html", context, request)
+
+
+def _meter(decision: access.Decision) -> list[bool] | None:
+    """The meter bar's pips, one per free article of the day: True for those used (this one included)."""
+    if decision.credits_left is None or not decision.full:  # past the limit the paywall box says it
+        return None
+    limit = max(settings.FREE_ARTICLES_PER_DAY, decision.credits_left)
+    return [n < limit - decision.credits_left for n in range(limit)]
 
 
 class PublishedListView(ListView):
@@ -166,9 +172,19 @@ class AuthorView(PublishedListView):
 class SearchView(PublishedListView):
     template_name = "articles/search.html"
 
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        # Per client, so one scraper cannot hammer the full-text index for everyone.
+        if not ratelimit.hit("search", meter.client_ip(request), settings.RATE_LIMIT_SEARCH):
+            response = render(request, "articles/search_limited.html", status=429)
+            response["Retry-After"] = "60"
+            return response
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
         self.query = self.request.GET.get("q", "").strip()[:200]
-        return search.search(self.base_queryset(), self.query)
+        self.full_text = access.full_text_filter(self.request, Article)
+        return search.search(self.base_queryset(), self.query, full_text=self.full_text)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(query=self.query, **kwargs)
+        return super().get_context_data(query=self.query, searches_everything=not self.full_text, **kwargs)
+

@@ -1,9 +1,10 @@
 """May this reader read this article in full? The only place that decides.
 
 Every view and output that can show article text (page, feeds, structured
-data, search snippets, comments, newsletters) asks `decide()` (or
-`decide_for_user()` where there is no request) and shows what the answer
-allows. Templates never decide. Deciding never writes.
+data, search results, comments, newsletters) asks `decide()` (or
+`decide_for_user()` where there is no request, `full_text_filter()` for
+search) and shows what the answer allows. Templates never decide. Deciding
+never writes.
 
 A metered article for a reader without a subscription is "teaser, unless a
 credit opens it" (`decision.needs_credit`). Only the article page spends one,
@@ -24,7 +25,7 @@ from datetime import datetime
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Exists, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Now
 from django.http import HttpRequest
 from django.utils import timezone
@@ -46,6 +47,7 @@ class Reason(enum.StrEnum):
     METER_ALREADY_READ = "already read today"
     METER_EXHAUSTED = "meter exhausted"
     CREDIT_NEEDED = "a free-article credit would open it"
+    ADDRESS_LIMIT = "shared address limit"
     SUBSCRIBERS_ONLY = "subscribers only"
 
 
@@ -223,9 +225,26 @@ def spend_credit(request: HttpRequest, article) -> Decision:
     ent = entitlement(request)
     result = meter.consume(request, article.pk)
     if not result.granted:
-        return Decision(full=False, reason=Reason.METER_EXHAUSTED, entitlement=ent, credits_left=0)
+        # The reader may have credits of their own: it is their address's backstop that refused.
+        reason = Reason.ADDRESS_LIMIT if result.by_ip_backstop else Reason.METER_EXHAUSTED
+        return Decision(full=False, reason=reason, entitlement=ent, credits_left=0)
     reason = Reason.METER_ALREADY_READ if result.already_read else Reason.METER_CREDIT
     return Decision(full=True, reason=reason, entitlement=ent, credits_left=result.remaining)
+
+
+def full_text_filter(request: HttpRequest, model) -> Q:
+    """Which articles' full text this reader may search, as a filter on `model` (Article).
+
+    A search result is a yes/no answer about the text it matched, so a reader may
+    match an article by its full text only where they may read that text without
+    spending anything: every article for readers entitled to everything (staff,
+    subscribers), only free articles for everyone else. A metered article costs a
+    credit to read, a subscribers-only one is not theirs: those match by their
+    public text (headline, summary, teaser) alone. An empty Q() means "all".
+    """
+    if entitlement(request).entitled:
+        return Q()
+    return Q(access=model.Access.FREE)
 
 
 def visible_html(article, decision: Decision) -> str:
