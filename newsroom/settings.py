@@ -110,8 +110,6 @@ TEMPLATES = [
 
 # --- Speed mechanisms on the article path. Each can be turned off, so bench/run.py
 # measures what it buys (bench/RESULTS.md, "What each mechanism buys"); all on by default.
-# The database health check that polls the idle socket instead of sending SELECT 1 (newsroom/db/base.py).
-DB_HEALTH_CHECK_BY_POLL = envbool("DB_HEALTH_CHECK_BY_POLL", "True")
 # One redis-py client per connection pool instead of one per cache call (newsroom/cache.py).
 REDIS_CLIENT_PER_POOL = envbool("REDIS_CLIENT_PER_POOL", "True")
 # The article row (with authors, comment count, next scheduled time) kept in the cache (articles/page_cache.py).
@@ -132,9 +130,6 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_HEALTH_CHECK_BY_POLL:
-    # Django's backend with a health check that needs no round trip (newsroom/db/base.py).
-    DATABASES["default"]["ENGINE"] = "newsroom.db"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite: a plain per-request connection is simplest and avoids "database is locked".
     DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -184,15 +184,9 @@ def entitlement(request: HttpRequest) -> Entitlement:
     cached = getattr(request, "_entitlement", None)
     if cached is not None:
         return cached
-    user = getattr(request, "user", None)
-    result = _user_entitlement(user) if user is not None and user.is_authenticated else NONE
+    result = user_entitlement(getattr(request, "user", None))
     request._entitlement = result  # type: ignore[attr-defined]
     return result
-
-
-def user_is_entitled(user) -> bool:
-    """For code without a request (emails, comment permissions in jobs)."""
-    return user.is_authenticated and _user_entitlement(user).entitled
 
 
 def _decide(ent: Entitlement, article) -> Decision:

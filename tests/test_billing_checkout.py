@@ -75,7 +75,7 @@ def test_full_checkout_trial_then_success_page_grants_access(
 
     # Before paying, the success URL grants nothing even with a session id.
     client.get(session["success_url"].replace("http://testserver", ""))
-    assert not access.user_is_entitled(user)
+    assert not access.user_entitlement(user).entitled
 
     stripe_env.complete_checkout(session["id"])
     with django_capture_on_commit_callbacks(execute=True):
@@ -84,7 +84,7 @@ def test_full_checkout_trial_then_success_page_grants_access(
     sub = Subscription.objects.get(user=user)
     assert sub.status == "trialing" and sub.plan == plan
     assert sub.trial_end > timezone.now() + timedelta(days=13)
-    assert access.user_is_entitled(user)
+    assert access.user_entitlement(user).entitled
     assert [m.to for m in mail.outbox] == [[user.email]] and "Welcome" in mail.outbox[0].subject
 
 
@@ -98,7 +98,7 @@ def test_success_page_ignores_someone_elses_or_unknown_session(client, stripe_en
     client.get(f"/subscribe/success/?session_id={session['id']}")
     client.get("/subscribe/success/?session_id=cs_test_forged")
     assert not Subscription.objects.exists()
-    assert not access.user_is_entitled(other)
+    assert not access.user_entitlement(other).entitled
 
 
 @pytest.mark.django_db(transaction=True)
@@ -154,7 +154,7 @@ def test_resubscribe_after_cancel_works_without_a_second_trial(client, stripe_en
     client.get(f"/subscribe/success/?session_id={first['id']}")
     stripe_env.update_subscription(sub["id"], status="canceled", canceled_at=int(timezone.now().timestamp()))
     billing.sync_subscription({"id": sub["id"], **sub})
-    assert not access.user_is_entitled(user)
+    assert not access.user_entitlement(user).entitled
 
     resp = _checkout(client, "annual")
     assert resp.status_code == 303
@@ -165,7 +165,7 @@ def test_resubscribe_after_cancel_works_without_a_second_trial(client, stripe_en
     client.get(f"/subscribe/success/?session_id={second['id']}")
     assert Subscription.objects.filter(user=user).count() == 2
     assert Subscription.objects.get(user=user, status="active").plan.code == "annual"
-    assert access.user_is_entitled(user)
+    assert access.user_entitlement(user).entitled
 
 
 def test_portal_redirects_to_stripe_for_own_customer(client, stripe_env) -> None:
@@ -203,10 +203,10 @@ def test_success_page_survives_a_stripe_outage(client, stripe_env) -> None:
     stripe_env.fail_next = 10
     page = client.get(f"/subscribe/success/?session_id={session['id']}")
     assert page.status_code == 200 and "Almost there" in page.content.decode()
-    assert not access.user_is_entitled(user)
+    assert not access.user_entitlement(user).entitled
     stripe_env.fail_next = 0
     client.get(f"/subscribe/success/?session_id={session['id']}")
-    assert access.user_is_entitled(user)
+    assert access.user_entitlement(user).entitled
 
 
 def test_management_commands_refuse_without_keys(settings) -> None:
