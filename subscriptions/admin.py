@@ -9,28 +9,74 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import stripe
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from .models import ComplimentaryAccess, Plan, StripeEvent, Subscription
+from . import billing
+from .models import ComplimentaryAccess, Plan, StripeEvent, Subscription, money
 from .stats import dashboard_numbers
+
+
+class PlanForm(forms.ModelForm):
+    """Changing a plan's price changes it in Stripe first (billing.plan_change_price);
+    if Stripe refuses or cannot be reached, the form says so and nothing changes."""
+
+    class Meta:
+        model = Plan
+        fields = ["code", "name", "amount_cents", "currency", "interval", "interval_count", "trial_days",
+                  "is_default", "is_active", "position"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        plan = self.instance
+        terms = ("amount_cents", "currency", "interval", "interval_count")
+        if self.errors or not plan.pk or not plan.stripe_price_id or not any(t in self.changed_data for t in terms):
+            return data
+        if not billing.is_configured():
+            raise forms.ValidationError(
+                "This plan is sold through Stripe, and Stripe is not configured here, so its price cannot change."
+            )
+        try:
+            billing.plan_change_price(plan, **{t: data[t] for t in terms})
+        except stripe.StripeError as exc:
+            raise forms.ValidationError(
+                f"Stripe did not take the new price, so nothing changed: {exc.user_message or exc}"
+            ) from exc
+        return data
 
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "price", "interval", "trial_days", "is_default", "is_active", "stripe_price_id"]
+    form = PlanForm
+    list_display = ["name", "code", "price", "trial_days", "is_default", "is_active", "stripe_price_id"]
     list_editable = ["is_active"]
-    readonly_fields = ["stripe_product_id", "stripe_price_id"]
+    readonly_fields = ["stripe_product_id", "stripe_price_id", "price_history"]
     change_list_template = "admin/subscriptions/plan_change_list.html"
 
     @admin.display(description="Price")
     def price(self, obj: Plan) -> str:
-        return obj.price_display
+        return obj.price_label()
+
+    @admin.display(description="Stripe prices this plan has had")
+    def price_history(self, obj: Plan) -> str:
+        return format_html_join(
+            "", "<p>{} — {} every {} {}(s){}</p>",
+            ((p.stripe_price_id, money(p.amount_cents, p.currency), p.interval_count, p.interval,
+              f" (archived {p.archived_at:%Y-%m-%d})" if p.archived_at else " (current)") for p in obj.prices.all()),
+        ) or "—"
+
+    def has_delete_permission(self, request: HttpRequest, obj: Plan | None = None) -> bool:
+        # A plan Stripe has sold or anyone subscribed to is deactivated, never deleted.
+        if obj is not None and (obj.prices.exists() or obj.subscriptions.exists()):
+            return False
+        return super().has_delete_permission(request, obj)
 
     def get_urls(self):
         return [

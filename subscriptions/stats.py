@@ -1,13 +1,17 @@
 """Daily counters for the publisher dashboard, raised atomically in SQL."""
 
+import logging
 from datetime import datetime
 
+import stripe
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from .models import DailyStat, Subscription
+from .models import DailyStat, Subscription, money
+
+log = logging.getLogger(__name__)
 
 _BUMP = (
     "INSERT INTO subscriptions_dailystat (day, name, value) VALUES (%s, %s, %s) "
@@ -46,7 +50,7 @@ def dashboard_numbers(now: datetime | None = None) -> dict:
         .values_list("name", "total")
     )
     active_rows = Subscription.objects.filter(status=Subscription.Status.ACTIVE).select_related("plan")
-    mrr_cents = sum(s.plan.monthly_cents for s in active_rows if s.plan)
+    mrr_cents = sum(round(s.plan.yearly_cents() / 12) for s in active_rows if s.plan)
     counts = Subscription.objects.aggregate(
         active=Count("user", distinct=True, filter=Q(status=Subscription.Status.ACTIVE)),
         trialing=Count("user", distinct=True, filter=Q(status=Subscription.Status.TRIALING)),
@@ -66,4 +70,20 @@ def dashboard_numbers(now: datetime | None = None) -> dict:
         "mrr": f"${mrr_cents / 100:,.2f}",
         "churned": counts["churned"],
         "churn_rate": f"{100 * counts['churned'] / base:.1f}%" if base else "—",
+        "revenue": _revenue(month_start),
     }
+
+
+def _revenue(since: datetime) -> dict[str, str] | None:
+    """This month's money as Stripe's balance transactions report it (net of
+    Stripe's fees); None when Stripe is not configured or cannot be reached."""
+    from . import billing  # billing raises these counters: imported here, not at the top
+
+    if not billing.is_configured():
+        return None
+    try:
+        totals = billing.balance_summary(since)
+    except stripe.StripeError:
+        log.warning("publisher dashboard: balance transactions unavailable", exc_info=True)
+        return None
+    return {name: money(cents) for name, cents in totals.items()}
