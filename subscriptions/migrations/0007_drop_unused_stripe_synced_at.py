@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('subscriptions', '0005_stat_bump_without_flush'),
+        ('subscriptions', '0006_plan_interval_count_and_price_history'),
     ]
 
     operations = [
