@@ -8,7 +8,8 @@ import stripe
 from django.core import mail
 from django.test import Client
 
-from subscriptions import access, accounts, billing
+from newsroom import account_deletion as accounts
+from subscriptions import access, billing
 from subscriptions.models import Subscription
 from tests.conftest import make_subscription, make_user
 from tests.conftest_billing import deliver
@@ -49,7 +50,7 @@ def test_two_tabs_paid_together_leave_one_subscription_and_one_charge(stripe_env
     assert sum(c["amount"] - c["refunded"] for c in stripe_env.charges.values()) == 200  # one charge stands
     assert dict(Subscription.objects.filter(user=user).exclude(stripe_subscription_id__startswith="sub_test")
                 .values_list("stripe_subscription_id", "status")) == {kept["id"]: "active", dropped["id"]: "canceled"}
-    assert access.user_is_entitled(user)
+    assert access.user_entitlement(user).entitled
     assert any("duplicate subscription" in m.subject for m in mail.outbox if m.to == [user.email])
 
 
@@ -105,22 +106,22 @@ def test_a_subscription_life_on_stripes_clock(client, stripe_env, settings, djan
         stripe_env.events.clear()
         return Subscription.objects.get(user=user)
 
-    assert step(0).status == "trialing" and access.user_is_entitled(user)
+    assert step(0).status == "trialing" and access.user_entitlement(user).entitled
     sub = step(14.1)
-    assert sub.status == "active" and access.user_is_entitled(user)  # trial over, first $2.00 charged
+    assert sub.status == "active" and access.user_entitlement(user).entitled  # trial over, first $2.00 charged
     sub = step(28)
     assert sub.status == "active"  # renewed
     assert [c["amount"] for c in stripe_env.charges.values()] == [200, 200]
     stripe_env.declining.add(sub.stripe_customer_id)
     sub = step(28)
-    assert sub.status == "past_due" and access.user_is_entitled(user)  # in grace
+    assert sub.status == "past_due" and access.user_entitlement(user).entitled  # in grace
     assert any("payment failed" in m.subject.lower() for m in mail.outbox)
     assert "Payment failed — update your card" in client.get("/account/").content.decode()
     sub = step(3)
     assert sub.status == "past_due"  # first retry failed too
     sub = step(13)
-    assert sub.status == "unpaid" and not access.user_is_entitled(user)
+    assert sub.status == "unpaid" and not access.user_entitlement(user).entitled
     stripe.Subscription.cancel(sub.stripe_subscription_id)  # the operator gives up
     sub = step(0)
-    assert sub.status == "canceled" and not access.user_is_entitled(user)
+    assert sub.status == "canceled" and not access.user_entitlement(user).entitled
     assert len(stripe_env.charges) == 2  # no charge was made after the card started failing
