@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "newsroom.middleware.SharedCacheMiddleware",  # first: sees every cookie the others set
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "newsroom.middleware.RejectNulBytesMiddleware",
@@ -87,7 +88,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "subscriptions.middleware.MeterCookieMiddleware",
-    "newsroom.middleware.PrivateByDefaultMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -292,6 +292,11 @@ COMMENTS_PER_MINUTE = envint("COMMENTS_PER_MINUTE", "5")
 PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", "300")
 # Logged-in readers share rendered pages too, their own parts filled in per request.
 PAGE_CACHE_LOGGED_IN = envbool("PAGE_CACHE_LOGGED_IN", "True")
+# A shared cache in front (nginx, a CDN) keeps pages that are the same for every anonymous reader
+# this long (s-maxage; 0 = never), then may serve them stale this much longer while it refreshes
+# (stale-while-revalidate). See newsroom/shared_cache.py.
+SHARED_CACHE_SECONDS = envint("SHARED_CACHE_SECONDS", "60")
+SHARED_CACHE_STALE_SECONDS = envint("SHARED_CACHE_STALE_SECONDS", "30")
 
 # --- The paywall (see subscriptions/access.py and subscriptions/meter.py) ---
 FREE_ARTICLES_PER_DAY = envint("FREE_ARTICLES_PER_DAY", "3")

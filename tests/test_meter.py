@@ -274,3 +274,14 @@ def test_a_callers_transaction_keeps_its_durable_commit(stories, settings) -> No
         with connection.cursor() as cursor:
             cursor.execute("SHOW synchronous_commit")
             assert cursor.fetchone()[0] == "on"
+
+
+def test_prune_works_in_batches_until_every_old_row_is_gone(stories) -> None:
+    today = meter.today()
+    for n in range(7):
+        MeterDay.objects.create(reader=f"a:{n}", day=today - timedelta(days=9), count=1)
+        MeterRead.objects.create(reader=f"a:{n}", day=today - timedelta(days=9), article=stories[0])
+    MeterRead.objects.create(reader="a:today", day=today, article=stories[0])
+    assert meter.prune(keep_days=7, batch=3) == 14
+    assert list(MeterRead.objects.values_list("reader", flat=True)) == ["a:today"]
+    assert not MeterDay.objects.exists()
