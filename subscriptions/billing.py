@@ -244,7 +244,9 @@ def create_checkout_session(user, plan: Plan, *, success_url: str, cancel_url: s
         get_user_model().objects.select_for_update().only("pk").get(pk=user.pk)
         # Customer ids are unique across Stripe, so this key cannot collide between sites.
         purpose = f"checkout-{customer}-{plan.stripe_price_id}-{int(first_time)}"
-        expires_at = int(time.time()) + CHECKOUT_LIFETIME_SECONDS
+        # Stripe refuses less than 30 minutes from its own clock: a minute's
+        # margin for the request's way there and for clock skew.
+        expires_at = int(time.time()) + CHECKOUT_LIFETIME_SECONDS + 60
         with _attempt(purpose, seconds=CHECKOUT_REUSE_SECONDS, expires_at=expires_at) as attempt:
             session = stripe.checkout.Session.create(
                 mode="subscription",
@@ -429,13 +431,8 @@ def _refuse_duplicate(local: Subscription, stripe_sub: Any) -> Any | None:
     sub_id = stripe_sub["id"]
     log.warning("user %s has subscription %s; cancelling duplicate %s", local.user_id, first.stripe_subscription_id,
                 sub_id)
-    try:
-        canceled = stripe.Subscription.cancel(sub_id).to_dict()
-    except stripe.InvalidRequestError:
-        # Already cancelled by an earlier attempt whose transaction rolled back.
-        canceled = retrieve_subscription(sub_id)
-        if canceled["status"] != Subscription.Status.CANCELED:
-            raise
+    # Money first, then the cancellation: a retry after a failure in between
+    # still finds the subscription live and finishes the job.
     invoice_id = _id(stripe_sub.get("latest_invoice"))
     if invoice_id:
         invoice = stripe.Invoice.retrieve(invoice_id, expand=["payments"]).to_dict()
@@ -445,10 +442,25 @@ def _refuse_duplicate(local: Subscription, stripe_sub: Any) -> Any | None:
             for payment in (invoice.get("payments") or {}).get("data", []):
                 intent = _id((payment.get("payment") or {}).get("payment_intent"))
                 if intent:
-                    with _idempotency_key(f"refund-{intent}") as key:
-                        stripe.Refund.create(payment_intent=intent, idempotency_key=key)
+                    _refund(intent)
+    try:
+        canceled = stripe.Subscription.cancel(sub_id).to_dict()
+    except stripe.InvalidRequestError:
+        # Already cancelled by an earlier attempt whose transaction rolled back.
+        canceled = retrieve_subscription(sub_id)
+        if canceled["status"] != Subscription.Status.CANCELED:
+            raise
     transaction.on_commit(lambda: emails.duplicate_canceled(local))
     return canceled
+
+
+def _refund(payment_intent: str) -> None:
+    try:
+        with _idempotency_key(f"refund-{payment_intent}") as key:
+            stripe.Refund.create(payment_intent=payment_intent, idempotency_key=key)
+    except stripe.InvalidRequestError:
+        # Refunded by an earlier attempt (whose key we no longer have): nothing left to give back.
+        log.warning("refund of %s refused; already refunded?", payment_intent, exc_info=True)
 
 
 def _digest(value: str) -> str:
