@@ -6,32 +6,24 @@ from django.db.models.functions import Coalesce, Now
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
-from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_safe
 from django.views.generic import ListView
 
-from newsroom import ratelimit
+from newsroom import ratelimit, shared_cache
 from newsroom.versioned_cache import Version
 from subscriptions import access, meter, stats
 from subscriptions.models import default_plan
 
-from . import comments, page_cache, search
+from . import archive, comments, page_cache, search
 from .models import Article, Author, Category, Comment
 from .rendering import split_for_ad
 from .structured_data import PAYWALL_CSS_CLASS, news_article
 
-PAGE_SIZE = 12
 HOME_LATEST = 6  # stories under the lead, before the section rails
 
 
-def _private(response: HttpResponse) -> HttpResponse:
-    """Pages that differ by reader must never sit in a shared cache."""
-    patch_cache_control(response, private=True, no_cache=True)
-    patch_vary_headers(response, ["Cookie"])
-    return response
-
-
 @require_safe
+@shared_cache.shareable_view
 def home(request: HttpRequest) -> HttpResponse:
     latest = list(Article.objects.published().for_listing()[: 1 + HOME_LATEST])
     lead, rest = (latest[0], latest[1:]) if latest else (None, [])
@@ -82,7 +74,7 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404("No article here.")
     if request.method == "HEAD":
         # A link checker's HEAD learns the page exists; it must not spend the reader's credit.
-        return _private(_robots_headers(HttpResponse(), article))
+        return shared_cache.private(_robots_headers(HttpResponse(), article))
     decision = access.decide(request, article)
     if decision.paywalled:
         stats.count_page_view("paywall_view")
@@ -92,7 +84,10 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
         html = _render_article(request, article, decision, preview, generation)
         if entry:
             page_cache.put(entry, html, article)
-    return _private(_robots_headers(HttpResponse(html), article))
+    response = _robots_headers(HttpResponse(html), article)
+    if article.is_free and not preview:
+        return shared_cache.shareable(response)  # the same for every anonymous reader
+    return shared_cache.private(response)  # the meter decides per reader
 
 
 def _robots_headers(response: HttpResponse, article: Article) -> HttpResponse:
@@ -157,38 +152,48 @@ def _meter(decision: access.Decision) -> list[bool] | None:
     return [n < limit - decision.credits_left for n in range(limit)]
 
 
-class PublishedListView(ListView):
-    paginate_by = PAGE_SIZE
+class ArchiveView(ListView):
+    """Newest first, "older stories" by keyset (articles/archive.py): no OFFSET, no COUNT."""
+
     context_object_name = "articles"
 
-    def base_queryset(self):
+    def base_queryset(self) -> QuerySet[Article]:
         return Article.objects.published().for_listing()
 
+    def get_context_data(self, **kwargs) -> dict:
+        page = archive.archive_page(self.object_list, self.request)
+        return {**super().get_context_data(page=page, **kwargs), "articles": page.articles}
 
-class CategoryView(PublishedListView):
+
+class CategoryView(ArchiveView):
     template_name = "articles/category.html"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Article]:
         self.category = get_object_or_404(Category, slug=self.kwargs["slug"])
         return self.base_queryset().filter(category=self.category)
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(category=self.category, **kwargs)
 
 
-class AuthorView(PublishedListView):
+class AuthorView(ArchiveView):
     template_name = "articles/author.html"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Article]:
         self.author = get_object_or_404(Author, slug=self.kwargs["slug"])
         return self.base_queryset().filter(authors=self.author)
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(author=self.author, **kwargs)
 
 
-class SearchView(PublishedListView):
+class SearchView(ListView):
+    """Ranked results: the ids in rank order come from one query (at most
+    search.SEARCH_CANDIDATES of them), the page's cards from a second."""
+
     template_name = "articles/search.html"
+    paginate_by = archive.PAGE_SIZE
+    context_object_name = "articles"
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         # Per client, so one scraper cannot hammer the full-text index for everyone.
@@ -198,11 +203,15 @@ class SearchView(PublishedListView):
             return response
         return super().get(request, *args, **kwargs)
 
-    def get_queryset(self):
+    def get_queryset(self) -> list[int]:
         self.query = self.request.GET.get("q", "").strip()[:200]
         self.full_text = access.full_text_filter(self.request, Article)
-        return search.search(self.base_queryset(), self.query, full_text=self.full_text)
+        return search.ranked_ids(Article.objects.published(), self.query, full_text=self.full_text)
 
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(query=self.query, searches_everything=not self.full_text, **kwargs)
-
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(query=self.query, searches_everything=not self.full_text, **kwargs)
+        ids = list(context["page_obj"].object_list) if context["page_obj"] else []
+        cards = {a.pk: a for a in Article.objects.filter(pk__in=ids).for_listing()}
+        context["articles"] = [cards[pk] for pk in ids if pk in cards]
+        context["capped"] = len(self.object_list) >= search.SEARCH_CANDIDATES
+        return context

@@ -97,17 +97,29 @@ def manage(env: dict[str, str], *args: str) -> str:
     ).stdout
 
 
+def database_exists(db: str) -> bool:
+    out = subprocess.run(
+        ["psql", "-tAq", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c",
+         f"SELECT 1 FROM pg_database WHERE datname = '{db}'"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return out.strip() == "1"
+
+
 @contextlib.contextmanager
 def running_site(
-    db: str, *, workers: int = 3, threads: int = 1, production_conf: bool = False, **extra: str
+    db: str, *, workers: int = 3, threads: int = 1, production_conf: bool = False, keep: bool = False, **extra: str
 ) -> Iterator[tuple[int, dict]]:
     """Create `db`, migrate and seed it, serve it with gunicorn; drop it afterwards.
 
     production_conf=True serves with gunicorn.conf.py (the production settings:
-    worker count from the CPUs unless WEB_CONCURRENCY is in `extra`)."""
+    worker count from the CPUs unless WEB_CONCURRENCY is in `extra`).
+    keep=True reuses `db` if it exists (seed_demo never duplicates) and leaves it
+    in place afterwards: a million generated articles are made once, not per run."""
     env = site_env(db, **extra)
     port = free_port()
-    psql(f"CREATE DATABASE {db}")
+    if not (keep and database_exists(db)):
+        psql(f"CREATE DATABASE {db}")
     server = None
     try:
         manage(env, "migrate", "--noinput", "-v0")
@@ -129,9 +141,24 @@ def running_site(
     finally:
         if server is not None:
             server.terminate()
-            server.wait(timeout=30)
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:  # a loaded machine: never leave the database behind for this
+                server.kill()
+                server.wait()
         for _ in range(50):
             if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"]).returncode == 0:
                 break
             time.sleep(0.2)
-        psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+        if not keep:
+            psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+
+
+def git_commit() -> str:
+    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages: how busy the shared machine was."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])

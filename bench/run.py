@@ -1,6 +1,7 @@
 """Benchmark: the article page against a minimal Django view, on one server, in one run.
 
-    .venv/bin/python bench/run.py [--seconds 15] [--connections 16] [--scale 1000,100000] [--record]
+    .venv/bin/python bench/run.py [--seconds 15] [--connections 16] [--scale 1000,100000,1000000]
+                                  [--scale-db NAME] [--record]
 
 What it does, on loopback only:
   1. creates a throwaway PostgreSQL database, migrates, loads the demo newsroom
@@ -18,8 +19,10 @@ What it does, on loopback only:
      as in the first run, and nothing else) ÷ minimal — no metered article page
      can be faster than that on the same machine;
   4. reads the workers' resident memory;
-  5. generates articles (manage.py generate_articles) up to each --scale size
-     and measures home, category and search latency.
+  5. generates articles (manage.py generate_articles, COPY) up to each --scale
+     size and measures the archive pages' p50/p95/p99 (bench/archive.py: home,
+     a section's and an author's first and deepest page, search, sitemaps);
+     --scale-db NAME does that in a database kept between runs.
 Prints a Markdown section; --record appends it to bench/RESULTS.md.
 Needs wrk (apt-get install wrk) and PostgreSQL and Redis on 127.0.0.1.
 """
@@ -39,6 +42,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import archive
 from common import LOGIN_SESSION, ROOT, manage, publish, request, running_site
 
 LIMIT = 3
@@ -161,6 +165,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--scale", default="1000,100000", help="article counts for the archive latency runs")
+    parser.add_argument("--scale-db", default="", help="run the archive sizes in this database, kept between runs")
     parser.add_argument("--record", action="store_true")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -225,23 +230,12 @@ def main() -> int:
                      minimal))  # fmt: skip
         rss = worker_rss_mb(int(env["GUNICORN_PID"]))
 
-        scale_rows = []
-        for target in [int(n) for n in args.scale.split(",") if n]:
-            have = int(manage(env, "shell", "-c",
-                              "from articles.models import Article; print(Article.objects.published().count())"
-                              ).strip().splitlines()[-1])  # fmt: skip
-            if target > have:
-                started = time.monotonic()
-                manage(env, "generate_articles", str(target - have))
-                vacuum = "from django.db import connection; connection.cursor().execute('VACUUM ANALYZE')"
-                manage(env, "shell", "-c", vacuum)  # as autovacuum would, before measuring
-                print(f"generated {target - have} articles in {time.monotonic() - started:.0f} s", file=sys.stderr)
-            for page, path in [("home", "/"), ("category", f"/category/{data['category']}/"),
-                               ("category, last page", f"/category/{data['category']}/?page=last"),
-                               ("search", "/search/?q=harbor+budget")]:  # fmt: skip
-                result = wrk(port, [path], seconds=max(5, args.seconds / 2), connections=4)
-                ok &= result["errors"] == 0
-                scale_rows.append((target, page, result))
+        targets = [int(n) for n in args.scale.split(",") if n]
+        scale_rows, scale_notes = ([], []) if args.scale_db else archive.measure(env, port, targets, seconds=8)
+    if args.scale_db:  # the archive sizes in a database kept between runs (a million articles are made once)
+        with running_site(args.scale_db, production_conf=True, keep=True, **extra) as (port, env):
+            scale_rows, scale_notes = archive.measure(env, port, targets, seconds=8)
+    ok &= all(r["errors"] == 0 for _, _, r in scale_rows)
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     commit = commit.stdout.strip()
@@ -249,7 +243,8 @@ def main() -> int:
         f"## Benchmark — {time.strftime('%Y-%m-%d %H:%M %Z')}",
         "",
         f"Command: `.venv/bin/python bench/run.py --seconds {args.seconds:.0f} --connections {args.connections} "
-        f"--scale {args.scale or chr(34) * 2}{' --record' if args.record else ''}`  ",
+        f"--scale {args.scale or chr(34) * 2}{' --scale-db ' + args.scale_db if args.scale_db else ''}"
+        f"{' --record' if args.record else ''}`  ",
         f"Commit: `{commit}`  ",
         f"Machine: {machine()}  ",
         f"Server: gunicorn with gunicorn.conf.py ({workers} gthread workers × 2 threads), PostgreSQL and Redis "
@@ -274,11 +269,8 @@ def main() -> int:
     lines += [f"| {page} | {n} |" for page, n in queries.items()]
     lines += ["", f"### Worker memory after the runs: {', '.join(f'{m:.0f}' for m in rss)} MB RSS "
               f"(max {max(rss):.0f} MB, total {sum(rss):.0f} MB)", ""]  # fmt: skip
-    if scale_rows:
-        lines += ["### Archive pages by number of published articles (wrk -c4)", "",
-                  "| Articles | Page | req/s | p50 ms | p99 ms | Non-2xx |", "|---|---|---|---|---|---|"]  # fmt: skip
-        lines += [f"| {n:,} | {page} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['errors']} |"
-                  for n, page, r in scale_rows]  # fmt: skip
+    if scale_rows or scale_notes:
+        lines += archive.table(scale_rows, scale_notes)
     if not ok:
         lines += ["", "**Errors: some responses were not 2xx/3xx — see wrk output.**"]
     publish("\n".join(lines) + "\n", record=args.record)

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "newsroom.middleware.SharedCacheMiddleware",  # first: sees every cookie the others set
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "newsroom.middleware.RejectNulBytesMiddleware",
@@ -88,7 +89,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "subscriptions.middleware.MeterCookieMiddleware",
-    "newsroom.middleware.PrivateByDefaultMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -279,6 +279,11 @@ RATE_LIMIT_SEARCH = os.getenv("RATE_LIMIT_SEARCH", "60/m,1000/h")
 COMMENTS_PER_MINUTE = envint("COMMENTS_PER_MINUTE", "5")
 # Seconds an anonymous reader's rendered article page is reused (articles/page_cache.py); 0 = off.
 PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", "300")
+# A shared cache in front (nginx, a CDN) keeps pages that are the same for every anonymous reader
+# this long (s-maxage; 0 = never), then may serve them stale this much longer while it refreshes
+# (stale-while-revalidate). See newsroom/shared_cache.py.
+SHARED_CACHE_SECONDS = envint("SHARED_CACHE_SECONDS", "60")
+SHARED_CACHE_STALE_SECONDS = envint("SHARED_CACHE_STALE_SECONDS", "30")
 
 # --- The paywall (see subscriptions/access.py and subscriptions/meter.py) ---
 FREE_ARTICLES_PER_DAY = envint("FREE_ARTICLES_PER_DAY", "3")

@@ -223,9 +223,20 @@ def share_todays_reads(request: HttpRequest, user, *, leaving: bool) -> None:
             row.save(update_fields=["count"])
 
 
-def prune(*, keep_days: int) -> int:
-    """Delete meter rows older than keep_days; returns how many rows went."""
+PRUNE_BATCH = 10_000
+
+
+def prune(*, keep_days: int, batch: int = PRUNE_BATCH) -> int:
+    """Delete meter rows older than keep_days; returns how many rows went.
+
+    At a million reads a day one DELETE would remove millions of rows in one
+    transaction (bench/meter_tables.py). In batches of `batch` rows, each its
+    own statement and transaction (call it outside atomic()), nothing holds
+    locks, a snapshot or a burst of WAL for long, and today's credits — other
+    rows entirely — never wait on it."""
     cutoff = today() - timedelta(days=keep_days)
-    reads, _ = MeterRead.objects.filter(day__lt=cutoff).delete()
-    days, _ = MeterDay.objects.filter(day__lt=cutoff).delete()
-    return reads + days
+    removed = 0
+    for model in (MeterRead, MeterDay):
+        while ids := list(model.objects.filter(day__lt=cutoff).values_list("pk", flat=True)[:batch]):
+            removed += model.objects.filter(pk__in=ids).delete()[0]
+    return removed

@@ -255,3 +255,14 @@ def test_other_sections_do_not_share_counters(client) -> None:
     assert is_full(client.get(a.get_absolute_url()))
     assert is_full(client.get(b.get_absolute_url()))
     assert MeterDay.objects.exclude(reader__startswith="ip:").get().count == 2
+
+
+def test_prune_works_in_batches_until_every_old_row_is_gone(stories) -> None:
+    today = meter.today()
+    for n in range(7):
+        MeterDay.objects.create(reader=f"a:{n}", day=today - timedelta(days=9), count=1)
+        MeterRead.objects.create(reader=f"a:{n}", day=today - timedelta(days=9), article=stories[0])
+    MeterRead.objects.create(reader="a:today", day=today, article=stories[0])
+    assert meter.prune(keep_days=7, batch=3) == 14
+    assert list(MeterRead.objects.values_list("reader", flat=True)) == ["a:today"]
+    assert not MeterDay.objects.exists()

@@ -1,5 +1,7 @@
+
 from django import template
 from django.core.cache import cache
+from django.utils import timezone
 
 from articles.models import Category
 
@@ -58,7 +60,6 @@ def display_name(user) -> str:
 def machine_time(value) -> str:
     """A datetime for `<time datetime>` and meta tags: local time to the second
     with its offset. (`date:'c'` keeps microseconds, which HTML does not allow.)"""
-    from django.utils import timezone
 
     if not value:
         return ""
