@@ -243,12 +243,12 @@ def test_a_stripe_outage_does_not_block_the_reader_once_stripe_is_back(client, s
         assert stripe_env.count("POST", path) == 3
         billing.customer_for(user)  # the customer's next attempt has a fresh key
     assert stripe_env.sessions == {}
-    resp = _checkout(client)  # same ten-minute bucket, Stripe healthy again
+    resp = _checkout(client)  # Stripe healthy again
     assert resp.status_code == 303
     assert len(stripe_env.sessions) == 1
 
 
-def test_a_new_checkout_expires_the_readers_earlier_session_after_30_minutes_at_most(client, stripe_env) -> None:
+def test_a_new_checkout_expires_the_readers_earlier_session_and_any_expires_in_30_minutes(client, stripe_env) -> None:
     client.force_login(make_user())
     first = _checkout(client, "weekly")["Location"]
     second = _checkout(client, "annual")["Location"]
@@ -257,7 +257,7 @@ def test_a_new_checkout_expires_the_readers_earlier_session_after_30_minutes_at_
     assert by_url[first]["status"] == "expired" and by_url[second]["status"] == "open"
     with pytest.raises(ValueError, match="expired"):
         stripe_env.complete_checkout(by_url[first]["id"])
-    assert 30 * 60 <= by_url[second]["expires_at"] - by_url[second]["created"] <= 40 * 60
-    stripe_env.advance(41 * 60)
+    assert 30 * 60 <= by_url[second]["expires_at"] - by_url[second]["created"] <= 32 * 60
+    stripe_env.advance(32 * 60)
     with pytest.raises(ValueError, match="expired"):
         stripe_env.complete_checkout(by_url[second]["id"])

@@ -23,8 +23,8 @@ def _deliver_all(client: Client, events: list[dict]) -> None:
         assert deliver(client, event["type"], event["data"]["object"], event["id"]).status_code == 200
 
 
-def _open_checkout(client: Client, fake: StripeFake) -> dict:
-    location = client.post("/subscribe/checkout/", {"plan": "weekly"})["Location"]
+def _open_checkout(client: Client, fake: StripeFake, plan: str = "weekly") -> dict:
+    location = client.post("/subscribe/checkout/", {"plan": plan})["Location"]
     return next(s for s in fake.sessions.values() if s["url"] == location)
 
 
@@ -125,3 +125,27 @@ def test_a_subscription_life_on_stripes_clock(client, stripe_env, settings, djan
     sub = step(0)
     assert sub.status == "canceled" and not access.user_entitlement(user).entitled
     assert len(stripe_env.charges) == 2  # no charge was made after the card started failing
+
+
+def test_a_duplicate_is_refunded_even_when_the_first_attempt_fails_half_way(stripe_env) -> None:
+    user = make_user()
+    make_subscription(user, "canceled")  # a returning reader: both tabs charge at once
+    client = Client()
+    client.force_login(user)
+    first = stripe_env.complete_checkout(_open_checkout(client, stripe_env)["id"])
+    assert deliver(client, "customer.subscription.created", first).status_code == 200
+    # The second tab's Checkout was paid before the first subscription reached the site.
+    Subscription.objects.filter(stripe_subscription_id=first["id"]).update(status="incomplete")
+    dup = stripe_env.complete_checkout(_open_checkout(client, stripe_env, "annual")["id"])
+    Subscription.objects.filter(stripe_subscription_id=first["id"]).update(status="active")
+    intent = list(stripe_env.charges)[-1]
+    failures = iter(range(1))  # the refund fails once (the library's retries replay the stored 500)
+    stripe_env.fail_when = lambda method, path: path == "/v1/refunds" and next(failures, None) is not None
+    assert deliver(client, "customer.subscription.created", dup).status_code == 500
+    # Nothing was cancelled before the money went back, so Stripe's retry finds it to do.
+    assert stripe_env.subscriptions[dup["id"]]["status"] == "active"
+    assert stripe_env.charges[intent]["refunded"] == 0
+    assert deliver(client, "customer.subscription.created", dup).status_code == 200  # Stripe's retry
+    assert stripe_env.subscriptions[dup["id"]]["status"] == "canceled"
+    assert stripe_env.charges[intent]["refunded"] == 2400 and len(stripe_env.refunds) == 1
+    assert Subscription.objects.get(stripe_subscription_id=dup["id"]).status == "canceled"
