@@ -201,9 +201,15 @@ def sitemap_section(request: HttpRequest, section: str) -> HttpResponse:
         return _month_sitemap(request, section, datetime.date(year, month, 1))
     if section not in sitemaps:
         raise Http404("No such sitemap.")
-    return sitemap(
-        request, {section: sitemaps[section]}, section=section, template_name=TEMPLATES.get(section, DEFAULT_TEMPLATE)
-    )
+    # Rendered once per site-wide generation, like the index (the news sitemap's ~300 URLs cost a page's render).
+    key = f"sitemap:section:{section}:{request.GET.get('p', '1')}"
+    found, version = versioned_cache.read([key], page_cache.GENERATION_KEY)
+    if (content := found.get(key)) is None:
+        template = TEMPLATES.get(section, DEFAULT_TEMPLATE)
+        response = sitemap(request, {section: sitemaps[section]}, section=section, template_name=template)
+        content = response.render().content
+        versioned_cache.store(key, version, content, MONTHS_CACHE_SECONDS)
+    return HttpResponse(content, content_type="application/xml", headers={"X-Robots-Tag": "noindex, noodp, noarchive"})
 
 
 def _month_sitemap(request: HttpRequest, section: str, month: datetime.date) -> HttpResponse:

@@ -10,7 +10,6 @@ from django.views.decorators.http import require_safe
 from django.views.generic import ListView
 
 from newsroom import ratelimit, shared_cache
-from newsroom.versioned_cache import Version
 from subscriptions import access, meter, stats
 from subscriptions.models import default_plan
 
@@ -67,7 +66,7 @@ def _article_page() -> QuerySet[Article]:
 
 @require_safe
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    article, generation = page_cache.find_article(_article_page(), slug)
+    article, version = page_cache.find_article(_article_page(), slug)
     preview = not article.is_live
     if preview and not request.user.is_staff:
         raise Http404("No article here.")
@@ -77,26 +76,25 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
         return shared_cache.private(_robots_headers(HttpResponse(), article, gift_token))
     gift = gifts.find_gift(gift_token, article) if gift_token else None
     decision = access.decide(request, article, gift_from=gift.giver if gift else None)
+    if decision.needs_credit:
+        decision = access.spend_credit(request, article)
     if decision.paywalled:
         stats.count_page_view("paywall_view")
     if decision.reason == access.Reason.GIFT:
         gifts.count_open(gift)
-    # A gift or a verified crawler is one request's own answer: never cached for, or served to, anyone else.
-    shared = not gift_token and decision.reason != access.Reason.VERIFIED_CRAWLER
-    use_cache = shared and page_cache.applies(request, preview)
-    entry = page_cache.get(request, article, decision, generation) if use_cache else None
-    html = entry.html if entry else None
-    if html is None:
-        html = _render_article(request, article, decision, preview, generation, gift_token=gift_token)
-        if entry:
-            page_cache.put(entry, html, article)
+    render = functools.partial(_render_article, request, article, decision, preview, gift_token=gift_token)
+    if gift_token or decision.reason == access.Reason.VERIFIED_CRAWLER:
+        # One request's own answer: never cached for, or served to, anyone else.
+        html = page_cache.fill(request, render())
+    else:
+        html = page_cache.page(request, article, decision, version, preview, render)
     response = _robots_headers(HttpResponse(html), article, gift_token)
     if article.is_free and not preview and not gift_token:
         return shared_cache.shareable(response)  # the same for every anonymous reader
     return shared_cache.private(response)  # the meter decides per reader
 
 
-def _robots_headers(response: HttpResponse, article: Article, gift_token: str) -> HttpResponse:
+def _robots_headers(response: HttpResponse, article: Article, gift_token: str = "") -> HttpResponse:
     if gift_token:
         # The token is a secret: no search engine keeps the page, no other site sees the address.
         response["X-Robots-Tag"] = "noindex, noarchive"
@@ -107,13 +105,7 @@ def _robots_headers(response: HttpResponse, article: Article, gift_token: str) -
 
 
 def _render_article(
-    request: HttpRequest,
-    article: Article,
-    decision: access.Decision,
-    preview: bool,
-    generation: Version,
-    *,
-    gift_token: str = "",
+    request: HttpRequest, article: Article, decision: access.Decision, preview: bool, *, gift_token: str = ""
 ) -> str:
     prefetch_related_objects([article], "authors")  # already there when the row came from the page cache
     visible_html = access.visible_html(article, decision)
@@ -128,30 +120,16 @@ def _render_article(
             free, paid = article.teaser_html, rendering.paid_part(article.body_html, article.teaser_html)
         body_parts = rendering.body_sections(free, paid, with_ad=decision.show_ads)
     access.redact(article, decision)
-    # Lazy: the template caches the cards it renders from it (same generation as the row),
-    # so for every reader but the first this query never runs.
     related = (
         Article.objects.published()
         .filter(category_id=article.category_id)
         .exclude(pk=article.pk)
         .select_related("category")
-        .only(
-            "title",
-            "slug",
-            "standfirst",
-            "hero_image",
-            "hero_alt",
-            "hero_renditions",
-            "publish_at",
-            "access",
-            "category__name",
-            "category__slug",
-        )  # fmt: skip
+        .only("title", "slug", "standfirst", "hero_image", "hero_alt", "hero_renditions", "publish_at", "access",
+              "category__name", "category__slug")  # fmt: skip
         .order_by("-publish_at", "-id")[:4]
     )
     context = {
-        "fragment_generation": generation,
-        "fragment_seconds": page_cache.seconds_to_keep(article),
         "article": article,
         "decision": decision,
         "body_html": visible_html,
@@ -172,6 +150,7 @@ def _render_article(
         "paywall_class": PAYWALL_CSS_CLASS,
         "free_per_day": meter.daily_limit(request),
         **comments.context_for(request, article),
+        **page_cache.PLACEHOLDERS,  # the reader's own parts: page_cache.fill()
     }
     return render_to_string("articles/article_detail.html", context, request)
 

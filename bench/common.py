@@ -107,6 +107,35 @@ def database_exists(db: str) -> bool:
 
 
 @contextlib.contextmanager
+def serving(env: dict[str, str], *, workers: int = 3, threads: int = 1, production_conf: bool = False
+            ) -> Iterator[tuple[int, subprocess.Popen]]:  # fmt: skip
+    """gunicorn serving the site described by `env` on a free loopback port, until the block ends."""
+    port = free_port()
+    env = {k: v for k, v in env.items() if k != "GUNICORN_PID"}  # gunicorn reads it as "re-executed by a master"
+    if production_conf:
+        command = [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "newsroom.wsgi"]
+        env["BIND"] = f"127.0.0.1:{port}"
+    else:
+        command = [str(ROOT / ".venv/bin/gunicorn"), "newsroom.wsgi", "-b", f"127.0.0.1:{port}",
+                   "-w", str(workers), "-k", "gthread", "--threads", str(threads), "--timeout", "60",
+                   "--log-level", "warning"]  # fmt: skip
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    try:
+        for _ in range(150):
+            if request(port, "GET", "/healthz", timeout=2)[0] == 200:
+                break
+            time.sleep(0.1)
+        yield port, server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # a loaded machine: never leave the database behind for this
+            server.kill()
+            server.wait()
+
+
+@contextlib.contextmanager
 def running_site(
     db: str, *, workers: int = 3, threads: int = 1, production_conf: bool = False, keep: bool = False, **extra: str
 ) -> Iterator[tuple[int, dict]]:
@@ -117,35 +146,15 @@ def running_site(
     keep=True reuses `db` if it exists (seed_demo never duplicates) and leaves it
     in place afterwards: a million generated articles are made once, not per run."""
     env = site_env(db, **extra)
-    port = free_port()
     if not (keep and database_exists(db)):
         psql(f"CREATE DATABASE {db}")
-    server = None
     try:
         manage(env, "migrate", "--noinput", "-v0")
         manage(env, "collectstatic", "--noinput", "-v0")
         manage(env, "seed_demo")
-        if production_conf:
-            command = [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "newsroom.wsgi"]
-            env["BIND"] = f"127.0.0.1:{port}"
-        else:
-            command = [str(ROOT / ".venv/bin/gunicorn"), "newsroom.wsgi", "-b", f"127.0.0.1:{port}",
-                       "-w", str(workers), "-k", "gthread", "--threads", str(threads), "--timeout", "60",
-                       "--log-level", "warning"]  # fmt: skip
-        server = subprocess.Popen(command, cwd=ROOT, env=env)
-        for _ in range(150):
-            if request(port, "GET", "/healthz", timeout=2)[0] == 200:
-                break
-            time.sleep(0.1)
-        yield port, env | {"GUNICORN_PID": str(server.pid)}
+        with serving(env, workers=workers, threads=threads, production_conf=production_conf) as (port, server):
+            yield port, env | {"GUNICORN_PID": str(server.pid)}
     finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=60)
-            except subprocess.TimeoutExpired:  # a loaded machine: never leave the database behind for this
-                server.kill()
-                server.wait()
         for _ in range(50):
             if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"]).returncode == 0:
                 break

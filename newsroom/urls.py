@@ -6,7 +6,7 @@ from django.views.static import serve
 
 from articles.sitemaps import sitemap_index, sitemap_section
 
-from . import views
+from . import account_deletion, views
 from .shared_cache import shareable_view
 
 # The admin's own login form has no rate limit: send it through allauth's
@@ -21,6 +21,7 @@ urlpatterns = [
     path("sitemap-<slug:section>.xml", shareable_view(sitemap_section), name="sitemap_section"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("healthz", views.healthz, name="healthz"),
+    path("account/delete/", account_deletion.delete_account, name="delete_account"),
     path("", include("newsletter.urls")),
     path("", include("subscriptions.urls")),
     path("", include("articles.urls")),

@@ -275,6 +275,25 @@ def test_other_sections_do_not_share_counters(client) -> None:
     assert MeterDay.objects.exclude(reader__startswith="ip:").get().count == 2
 
 
+def test_a_callers_transaction_keeps_its_durable_commit(stories, settings) -> None:
+    """The meter's own call commits without waiting for the disk flush; called
+    inside a caller's transaction (as here: each test is one) it must not make
+    the caller's other writes asynchronous too."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.db import connection
+    from django.test import RequestFactory
+
+    settings.METER_ASYNC_COMMIT = True
+    request = RequestFactory().get("/", REMOTE_ADDR="192.0.2.7")
+    request.user = AnonymousUser()
+    assert connection.in_atomic_block
+    assert meter.consume(request, stories[0].pk).granted
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
+
+
 def test_prune_works_in_batches_until_every_old_row_is_gone(stories) -> None:
     today = meter.today()
     for n in range(7):

@@ -136,3 +136,9 @@ def test_a_month_sitemap_shows_an_edit_made_after_it_was_cached(client, archive)
     old.save()
     assert set(urls(client, month_path(old))) == {"/renamed-story/"}
     assert client.get("/sitemap-articles-1999-01.xml").status_code == 404  # a month without articles
+
+
+def test_the_news_sitemap_shows_a_new_story_once_it_is_saved(client, archive) -> None:
+    assert set(urls(client, "/sitemap-news.xml", "sitemap-with-news.xsd")) == {archive["new"].get_absolute_url()}
+    fresh = make_article(category=archive["new"].category, publish_at=timezone.now() - timedelta(minutes=5))
+    assert fresh.get_absolute_url() in urls(client, "/sitemap-news.xml", "sitemap-with-news.xsd")

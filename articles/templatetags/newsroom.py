@@ -14,7 +14,7 @@ NAV_CACHE_KEY = "nav_categories"
 @register.simple_tag(takes_context=True)
 def nav_categories(context) -> list[Category]:
     """Section names for the navigation (header and footer): from the shared
-    cache, once per request; a section's save or delete clears it (articles/signals.py)."""
+    cache, once per request; a section's save or delete clears it (articles/receivers.py)."""
     request = context.get("request")
     categories = getattr(request, "_nav_categories", None)
     if categories is None:

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('subscriptions', '0006_plan_interval_count_and_price_history'),
+        ('subscriptions', '0007_drop_unused_stripe_synced_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
