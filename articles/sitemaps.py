@@ -1,6 +1,6 @@
 from django.contrib.sitemaps import Sitemap
 
-from .models import Article, Author, Category
+from .models import Article, Author, Category, Tag
 
 
 class ArticleSitemap(Sitemap):
@@ -31,4 +31,18 @@ class AuthorSitemap(Sitemap):
         return Author.objects.all()
 
 
-sitemaps = {"articles": ArticleSitemap, "categories": CategorySitemap, "authors": AuthorSitemap}
+class TagSitemap(Sitemap):
+    changefreq = "daily"
+    priority = 0.5
+
+    def items(self):
+        # Only topics with a live story: an empty topic page is not worth a crawl.
+        return Tag.objects.filter(articles__in=Article.objects.published()).distinct().order_by("name")
+
+
+sitemaps = {
+    "articles": ArticleSitemap,
+    "categories": CategorySitemap,
+    "authors": AuthorSitemap,
+    "topics": TagSitemap,
+}

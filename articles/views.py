@@ -15,7 +15,7 @@ from subscriptions import access, stats
 from subscriptions.models import default_plan
 
 from . import comments, page_cache, search
-from .models import Article, Author, Category, Comment
+from .models import Article, Author, Category, Comment, Tag
 from .structured_data import PAYWALL_CSS_CLASS, news_article
 
 PAGE_SIZE = 12
@@ -94,7 +94,7 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def _render_article(
     request: HttpRequest, article: Article, decision: access.Decision, preview: bool, generation: Version
 ) -> str:
-    prefetch_related_objects([article], "authors")  # already there when the row came from the page cache
+    prefetch_related_objects([article], "authors", "tags")  # already there when the row came from the page cache
     visible_html = access.visible_html(article, decision)
     access.redact(article, decision)
     # Lazy: the template caches the cards it renders from it (same generation as the row),
@@ -104,9 +104,18 @@ def _render_article(
         .filter(category_id=article.category_id)
         .exclude(pk=article.pk)
         .select_related("category")
+        .prefetch_related("tags")
         .only(
-            "title", "slug", "standfirst", "hero_image", "hero_alt", "hero_renditions",
-            "publish_at", "access", "category__name", "category__slug",
+            "title",
+            "slug",
+            "standfirst",
+            "hero_image",
+            "hero_alt",
+            "hero_renditions",
+            "publish_at",
+            "access",
+            "category__name",
+            "category__slug",
         )  # fmt: skip
         .order_by("-publish_at", "-id")[:4]
     )
@@ -157,6 +166,17 @@ class AuthorView(PublishedListView):
         return super().get_context_data(author=self.author, **kwargs)
 
 
+class TagView(PublishedListView):
+    template_name = "articles/tag.html"
+
+    def get_queryset(self):
+        self.tag = get_object_or_404(Tag, slug=self.kwargs["slug"])
+        return self.base_queryset().filter(tags=self.tag)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(tag=self.tag, **kwargs)
+
+
 class SearchView(PublishedListView):
     template_name = "articles/search.html"
 
@@ -166,4 +186,3 @@ class SearchView(PublishedListView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(query=self.query, **kwargs)
-
