@@ -125,7 +125,7 @@ class ArticleForm(forms.ModelForm):
 @admin.register(Article)
 class ArticleAdmin(VersionAdmin):
     form = ArticleForm
-    list_display = ("title", "status_badge", "publish_at", "category", "author_names", "access", "words")
+    list_display = ("title", "status_badge", "publish_at", "category", "author_names", "words")
     list_display_links = ("title",)
     list_filter = (StatusFilter, "status", "access", "category", "tags", "authors", "comments_open")
     list_select_related = ("category",)
@@ -305,7 +305,7 @@ class ArticleAdmin(VersionAdmin):
         qs = self.get_queryset(request).exclude(status=Article.Status.DRAFT).only("title", "publish_at", "status")
         desk = {
             "today": list(qs.filter(publish_at__gte=start, publish_at__lt=end).order_by("publish_at")),
-            "scheduled": list(qs.filter(publish_at__gte=max(end, now)).order_by("publish_at")[:15]),
+            "scheduled": list(qs.filter(publish_at__gt=now).order_by("publish_at")[:15]),
             "now": now,
         }
         return super().changelist_view(request, {"desk": desk, **(extra_context or {})})

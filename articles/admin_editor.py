@@ -54,19 +54,24 @@ def preview(request: HttpRequest) -> JsonResponse:
         raise PermissionDenied
     body = request.POST.get("body", "")
     access = request.POST.get("access", Article.Access.METERED)
-    full = rendering.render_body(body, images=InlineImage.objects.in_bulk)
-    teaser, full = rendering.split_body(full, settings.TEASER_PARAGRAPHS)
+    rendered = rendering.render_body(body, images=InlineImage.objects.in_bulk)
+    teaser, full = rendering.split_body(rendered, settings.TEASER_PARAGRAPHS)
+    has_break = rendering.PAYWALL_MARKER in rendered
+    parts = rendering.blocks(full)
+    n_teaser = len(rendering.blocks(teaser))
     reason = Reason.SUBSCRIBERS_ONLY if access == Article.Access.SUBSCRIBERS else Reason.METER_EXHAUSTED
     items = checklist.check(draft_from_post(request.POST))
     words = rendering.word_count(body)
     context = {
-        "full_html": mark_safe(full),
+        # The subscriber's view with a line where the break falls (both halves sanitized above).
+        "full_before": mark_safe("\n".join(parts[:n_teaser])),
+        "full_after": mark_safe("\n".join(parts[n_teaser:])),
         "teaser_html": mark_safe(teaser),
         "is_free": access == Article.Access.FREE,
         "subscribers_only": access == Article.Access.SUBSCRIBERS,
-        "has_break": rendering.PAYWALL_MARKER in rendering.render_body(body),
-        "teaser_blocks": len(rendering.blocks(teaser)),
-        "full_blocks": len(rendering.blocks(full)),
+        "has_break": has_break,
+        "teaser_blocks": n_teaser,
+        "full_blocks": len(parts),
         # What includes/paywall.html needs to draw the real box for an anonymous reader.
         "decision": SimpleNamespace(reason=reason.value),
         "plan": default_plan(),

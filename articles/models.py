@@ -167,6 +167,8 @@ class Article(models.Model):
     )
     body_html = models.TextField(editable=False, default="")
     teaser_html = models.TextField(editable=False, default="")
+    # Counted on save, so a page (whose row comes without the body) shows the reading time for free.
+    word_count = models.PositiveIntegerField(default=0, editable=False)
     hero_image = models.ImageField("main picture", upload_to="articles/%Y/%m/", blank=True)
     hero_alt = models.CharField(
         "describe the picture (alt text)",
@@ -231,6 +233,7 @@ class Article(models.Model):
         if not self.slug:
             self.slug = slugify(self.title)[:200]
         self._stamp_edits()
+        self.word_count = rendering.word_count(self.body)
         self.body_html = rendering.render_body(self.body, images=InlineImage.objects.in_bulk)
         self.teaser_html, self.body_html = rendering.split_body(self.body_html, settings.TEASER_PARAGRAPHS)
         if self.hero_image and self.hero_renditions.get("source") != self.hero_image.name:
@@ -269,8 +272,13 @@ class Article(models.Model):
         return max(self.content_modified_at, self.publish_at) if self.content_modified_at else self.publish_at
 
     @property
-    def word_count(self) -> int:
-        return rendering.word_count(self.body)
+    def topics(self) -> list[Tag]:
+        """The article's topics: from the arrays the article page's query annotates
+        (articles/views.py, PostgreSQL), else from its tags."""
+        names = getattr(self, "topic_names", None)
+        if names is not None:
+            return [Tag(name=n, slug=s) for n, s in zip(names, self.topic_slugs, strict=True)]
+        return list(self.tags.all())
 
     @property
     def reading_minutes(self) -> int:

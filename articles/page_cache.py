@@ -64,7 +64,7 @@ def _article_or_404(queryset: QuerySet[Article], slug: str) -> Article:
     article = queryset.filter(slug=slug).first()
     if article is None:
         raise Http404("No article here.")
-    prefetch_related_objects([article], "authors", "tags")
+    prefetch_related_objects([article], "authors", *([] if hasattr(article, "topic_names") else ["tags"]))
     return article
 
 

@@ -30,7 +30,7 @@ def news_article(request: HttpRequest, article: Article, decision: Decision, vis
         "dateModified": article.modified_at.isoformat(),  # real edits only, not every save
         "mainEntityOfPage": request.build_absolute_uri(article.get_absolute_url()),
         "articleSection": article.category.name,
-        "keywords": [t.name for t in article.tags.all()],
+        "keywords": [t.name for t in article.topics],
         "author": [
             {"@type": "Person", "name": a.name, "url": request.build_absolute_uri(a.get_absolute_url())}
             for a in article.authors.all()

@@ -41,7 +41,8 @@ PAID_BITS = (MARKER, PAID_PICTURE, PAID_EMBED)
 
 def paid_body(image: InlineImage) -> str:
     return (
-        "Opening paragraph number one, public.\n\nSecond paragraph, still public.\n\nThird paragraph, the end of the teaser.\n\n"
+        "Opening paragraph number one, public.\n\nSecond paragraph, still public.\n\n"
+        "Third paragraph, the end of the teaser.\n\n"
         f"{MARKER}\n\n[image {image.pk}]\n\nhttps://www.youtube.com/watch?v={PAID_EMBED}\n\nA closing paragraph."
     )
 
