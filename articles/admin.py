@@ -122,6 +122,11 @@ class ArticleForm(forms.ModelForm):
         return data
 
 
+def _add_class(widget, name: str) -> str:
+    """The widget's classes plus one (the admin's own, such as vTextField, stay)."""
+    return " ".join(filter(None, [widget.attrs.get("class", ""), name]))
+
+
 @admin.register(Article)
 class ArticleAdmin(VersionAdmin):
     form = ArticleForm
@@ -177,7 +182,8 @@ class ArticleAdmin(VersionAdmin):
     )
 
     class Media:
-        css = {"all": ("css/admin-editor.css",)}
+        # Styles and scripts live in files: the Content-Security-Policy refuses inline ones.
+        css = {"all": ("css/admin.css", "css/admin-editor.css")}
         js = ("js/article-editor.js", "js/embeds.js")
 
     # --- who may do what -------------------------------------------------------------
@@ -283,14 +289,14 @@ class ArticleAdmin(VersionAdmin):
             field.widget.attrs.update(
                 {
                     "rows": 28,
-                    "class": "editor-body",
+                    "class": _add_class(field.widget, "ledger-body-input editor-body"),
                     "data-preview-url": reverse("admin:articles_article_preview"),
                     "data-upload-url": reverse("admin:articles_article_upload_image"),
                     "data-can-upload": "1" if request.user.has_perm("articles.add_inlineimage") else "",
                 }
             )
         if db_field.name in ("title", "slug", "hero_alt", "hero_caption", "hero_credit", "update_note") and field:
-            field.widget.attrs.update({"class": "editor-wide"})
+            field.widget.attrs["class"] = _add_class(field.widget, "ledger-wide-input")
         if db_field.name == "standfirst" and field is not None:
             field.widget.attrs.update({"rows": 3})
         if db_field.name == "correction" and field is not None:
@@ -321,13 +327,13 @@ class ArticleAdmin(VersionAdmin):
     @admin.display(description="Where it stands", ordering="status")
     def status_badge(self, obj: Article) -> SafeString:
         if obj.status == Article.Status.DRAFT:
-            return format_html('<span class="desk-badge desk-badge--draft">{}</span>', "Draft")
+            return format_html('<span class="ledger-status ledger-status--draft">{}</span>', "Draft")
         if obj.publish_at > timezone.now():
             return format_html(
-                '<span class="desk-badge desk-badge--scheduled">Scheduled · {}</span>',
+                '<span class="ledger-status ledger-status--scheduled">Scheduled · {}</span>',
                 timezone.localtime(obj.publish_at).strftime("%b %d, %H:%M"),
             )
-        return format_html('<span class="desk-badge desk-badge--live">{}</span>', "Live")
+        return format_html('<span class="ledger-status ledger-status--live">{}</span>', "Live")
 
     @admin.display(description="On the site")
     def live_state(self, obj: Article) -> str:
@@ -395,7 +401,7 @@ class ArticleAdmin(VersionAdmin):
 
         ordered = sorted(sizes.items(), key=lambda kv: int(kv[0]))
         return format_html(
-            '<div class="editor-renditions">{}</div>',
+            '<div class="ledger-renditions">{}</div>',
             format_html_join(
                 "",
                 '<figure><img src="{}" alt=""><figcaption>{} px wide</figcaption></figure>',
@@ -484,6 +490,10 @@ class CategoryAdmin(admin.ModelAdmin):
 
 @admin.register(Author)
 class AuthorAdmin(admin.ModelAdmin):
+    class Media:
+        # Styles live in a stylesheet: the Content-Security-Policy refuses style="" attributes.
+        css = {"all": ["css/admin.css"]}
+
     view_on_site = ArticleAdmin.view_on_site
     list_display = ("name", "role", "user", "article_count")
     search_fields = ("name", "role", "bio")
@@ -503,7 +513,7 @@ class AuthorAdmin(admin.ModelAdmin):
     def photo_preview(self, obj: Author) -> SafeString | str:
         if not obj.photo:
             return "No photo."
-        return format_html('<img class="editor-author-photo" src="{}" alt="">', obj.photo.url)
+        return format_html('<img src="{}" alt="" class="ledger-author-photo">', obj.photo.url)
 
 
 from . import admin_comments  # noqa: E402,F401  (comment moderation, see that module)

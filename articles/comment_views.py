@@ -49,7 +49,7 @@ def comment_post(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def comment_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     if denied := _forbidden_unless_commenter(request):
         return denied

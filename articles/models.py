@@ -211,6 +211,12 @@ class Article(models.Model):
     corrected_at = models.DateTimeField(null=True, blank=True, editable=False)
     access = models.CharField("who can read it", max_length=12, choices=Access.choices, default=Access.METERED)
     comments_open = models.BooleanField("readers can comment", default=True)
+    send_as_email = models.BooleanField(
+        "send as email",
+        default=False,
+        help_text="Email this story to readers who chose breaking news, once, when it goes live "
+        "(also when it is scheduled). Subscribers get the full text, free readers the teaser.",
+    )
     # Filled on PostgreSQL only (title weighted A, summary B, body C); see save().
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
 

@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control, patch_vary_headers
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.generic import ListView
 
 from newsroom.versioned_cache import Version
@@ -30,7 +30,7 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     latest = list(Article.objects.published().for_listing()[:13])
     lead, rest = (latest[0], latest[1:]) if latest else (None, [])
@@ -79,12 +79,15 @@ def _article_page() -> QuerySet[Article]:
     return queryset
 
 
-@require_GET
+@require_safe
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     article, generation = page_cache.find_article(_article_page(), slug)
     preview = not article.is_live
     if preview and not request.user.is_staff:
         raise Http404("No article here.")
+    if request.method == "HEAD":
+        # A link checker's HEAD learns the page exists; it must not spend the reader's credit.
+        return _private(_robots_headers(HttpResponse(), article))
     decision = access.decide(request, article)
     if decision.paywalled:
         stats.count_page_view("paywall_view")
@@ -94,10 +97,13 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
         html = _render_article(request, article, decision, preview, generation)
         if entry:
             page_cache.put(entry, html, article)
-    response = HttpResponse(html)
+    return _private(_robots_headers(HttpResponse(html), article))
+
+
+def _robots_headers(response: HttpResponse, article: Article) -> HttpResponse:
     if not article.is_free:
         response["X-Robots-Tag"] = "noarchive"
-    return _private(response)
+    return response
 
 
 def _render_article(

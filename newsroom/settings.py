@@ -67,15 +67,18 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     "django.contrib.sitemaps",
     "django.contrib.postgres",
+    "csp",
     "allauth",
     "allauth.account",
     "reversion",
     "articles",
     "subscriptions",
+    "newsletter",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -192,6 +195,8 @@ if EMAIL_HOST:
     EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "True")
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Any provider through django-anymail (pip install it, then e.g. EMAIL_BACKEND=anymail.backends.postmark.EmailBackend).
+EMAIL_BACKEND = os.getenv("EMAIL_BACKEND", EMAIL_BACKEND)
 DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "The Ledger <newsroom@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -206,6 +211,37 @@ SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "False" if DEBUG else "True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp 4.x settings format) on every response:
+# scripts and styles only from our own origin, no inline code (a template that
+# truly needs an inline <script> gives it nonce="{{ request.csp_nonce }}", which
+# adds the nonce to script-src for that response), no plugins, no <base>
+# hijacking, and no framing at all. JSON-LD blocks are data, not script, so
+# they need no nonce (and cached article pages could not carry a fresh one).
+# CSP_IMG_SRC adds image origins (a CDN for media); CSP_REPORT_URI sends reports.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", *envlist("CSP_IMG_SRC")],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        # Embeds in stories load only when a reader clicks (static/js/embeds.js); these are
+        # their players' origins, the same list as articles/embeds.py FRAME_ORIGINS (a test checks).
+        "frame-src": [
+            "https://www.youtube-nocookie.com", "https://player.vimeo.com", "https://platform.twitter.com",
+            "https://www.instagram.com", "https://embed.bsky.app", "https://datawrapper.dwcdn.net",
+            "https://flo.uri.sh", "https://w.soundcloud.com",
+        ],  # fmt: skip
+        # Audio-file embeds play from the newsroom's own https host, whatever it is.
+        "media-src": ["'self'", "https:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        **({"report-uri": os.getenv("CSP_REPORT_URI")} if os.getenv("CSP_REPORT_URI") else {}),
+    },
+}
+
 if envbool("TRUST_X_FORWARDED_PROTO", "False"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SILENCED_SYSTEM_CHECKS = envlist("SILENCED_SYSTEM_CHECKS")
@@ -216,6 +252,8 @@ LOGIN_REDIRECT_URL = "/"
 # --- django-allauth (65.x setting names) ---
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# Adds the newsletter tick boxes to allauth's sign-up form (its signup() hook saves them).
+ACCOUNT_SIGNUP_FORM_CLASS = "newsletter.forms.SignupNewsletterForm"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
@@ -262,7 +300,20 @@ STRIPE_SECRET_KEY = os.getenv("STRIPE_SECRET_KEY", "")
 STRIPE_PUBLISHABLE_KEY = os.getenv("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.getenv("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.getenv("STRIPE_API_BASE", "")
+# Pinned, not the account's default: the code reads objects in this version's
+# shape (period on the item, invoice.parent). The webhook endpoint must be
+# created on the same version (README "Subscriptions and Stripe"). It is the
+# pinned stripe library's own version; upgrade both together.
+STRIPE_API_VERSION = "2026-10-28.endive"
 PAST_DUE_GRACE_DAYS = envint("PAST_DUE_GRACE_DAYS", "3")
+
+# Newsletters (newsletter/): the daily digest's local hour, who it comes from,
+# and when an address that keeps rejecting mail stops getting it.
+NEWSLETTER_DAILY_HOUR = envint("NEWSLETTER_DAILY_HOUR", "6")
+NEWSLETTER_FROM_EMAIL = os.getenv("NEWSLETTER_FROM_EMAIL", DEFAULT_FROM_EMAIL)
+NEWSLETTER_BOUNCE_LIMIT = envint("NEWSLETTER_BOUNCE_LIMIT", "2")
+NEWSLETTER_MAX_ATTEMPTS = envint("NEWSLETTER_MAX_ATTEMPTS", "5")
+NEWSLETTER_DIGEST_STORIES = envint("NEWSLETTER_DIGEST_STORIES", "12")
 
 # Logs go to stderr, one line per record. LOG_FORMAT=json gives one JSON
 # object per line (python-json-logger) for a log shipper; "plain" is for people.

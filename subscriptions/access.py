@@ -199,7 +199,7 @@ def decide(request: HttpRequest, article) -> Decision:
 
 def may_read_without_metering(request: HttpRequest, article) -> bool:
     """For listings and feeds: full text only where no credit is involved."""
-    return article.access == article.Access.FREE or entitlement(request).entitled
+    return may_read_in_full(entitlement(request), article)
 
 
 def visible_html(article, decision: Decision) -> str:
@@ -218,3 +218,14 @@ def can_comment(request: HttpRequest) -> bool:
     """Comments are for logged-in subscribers (and staff) with a verified email."""
     ent = entitlement(request)
     return ent.entitled and ent.email_verified
+
+
+def user_entitlement(user) -> Entitlement:
+    """The account's entitlement without a request (emails, jobs)."""
+    return _user_entitlement(user) if user is not None and user.is_authenticated else NONE
+
+
+def may_read_in_full(ent: Entitlement, article) -> bool:
+    """Pure: the full text without spending a meter credit — free articles, or an
+    entitled reader. What an email or any other channel without a page view may show."""
+    return article.access == article.Access.FREE or ent.entitled

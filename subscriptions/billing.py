@@ -9,14 +9,17 @@ current state of subscriptions. Turning that state into local rows is
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import stripe
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,6 +33,10 @@ log = logging.getLogger(__name__)
 LIVE_STATUSES = {Subscription.Status.TRIALING, Subscription.Status.ACTIVE, Subscription.Status.PAST_DUE}
 # A double click within this many seconds reuses the same Checkout Session.
 CHECKOUT_BUCKET_SECONDS = 600
+# How long a Checkout Session stays payable (Stripe allows 30 minutes to 24 hours).
+CHECKOUT_LIFETIME_SECONDS = 30 * 60
+# Stripe remembers an idempotency key for 24 hours.
+IDEMPOTENCY_KEY_SECONDS = 24 * 3600
 
 
 class NotConfigured(Exception):
@@ -46,7 +53,30 @@ def _configure() -> None:
         raise NotConfigured("STRIPE_SECRET_KEY is not set")
     stripe.api_key = settings.STRIPE_SECRET_KEY
     stripe.api_base = settings.STRIPE_API_BASE or "https://api.stripe.com"
+    stripe.api_version = settings.STRIPE_API_VERSION
     stripe.max_network_retries = 2
+
+
+@contextmanager
+def _idempotency_key(purpose: str) -> Iterator[str]:
+    """The idempotency key of one attempt at `purpose`.
+
+    Repeating the same purpose (a double click, a crash before our commit)
+    reuses the key, so Stripe answers with the first result instead of acting
+    twice. But Stripe also keeps a 5xx answer for the key's 24 hours: after a
+    server error or a network failure (the library's own retries, which reuse
+    the key, have given up) the key is dropped, and the next attempt gets a
+    fresh one instead of the stored error."""
+    cache_key = f"stripe-idempotency:{purpose}"
+    key = cache.get(cache_key)
+    if key is None:
+        key = f"ledger-{purpose}-{secrets.token_hex(6)}"
+        cache.set(cache_key, key, IDEMPOTENCY_KEY_SECONDS)
+    try:
+        yield key
+    except (stripe.APIConnectionError, stripe.APIError):
+        cache.delete(cache_key)
+        raise
 
 
 # --- plans -----------------------------------------------------------------
@@ -60,24 +90,24 @@ def sync_plans() -> list[str]:
     done = []
     for plan in Plan.objects.filter(is_active=True):
         if not plan.stripe_product_id:
-            product = stripe.Product.create(
-                name=f"{settings.SITE_NAME} {plan.name}",
-                metadata={"plan_code": plan.code},
-                idempotency_key=f"ledger-product-{plan.code}",
-            )
+            with _idempotency_key(f"product-{plan.code}") as key:
+                product = stripe.Product.create(
+                    name=f"{settings.SITE_NAME} {plan.name}", metadata={"plan_code": plan.code}, idempotency_key=key
+                )
             plan.stripe_product_id = product.id
             plan.save(update_fields=["stripe_product_id"])
             done.append(f"product {plan.code} {product.id}")
         if not plan.stripe_price_id:
-            price = stripe.Price.create(
-                product=plan.stripe_product_id,
-                unit_amount=plan.amount_cents,
-                currency=plan.currency,
-                recurring={"interval": plan.interval},
-                lookup_key=f"ledger_{plan.code}",
-                metadata={"plan_code": plan.code},
-                idempotency_key=f"ledger-price-{plan.code}-{plan.amount_cents}-{plan.currency}-{plan.interval}",
-            )
+            with _idempotency_key(f"price-{plan.code}-{plan.amount_cents}-{plan.currency}-{plan.interval}") as key:
+                price = stripe.Price.create(
+                    product=plan.stripe_product_id,
+                    unit_amount=plan.amount_cents,
+                    currency=plan.currency,
+                    recurring={"interval": plan.interval},
+                    lookup_key=f"ledger_{plan.code}",
+                    metadata={"plan_code": plan.code},
+                    idempotency_key=key,
+                )
             plan.stripe_price_id = price.id
             plan.save(update_fields=["stripe_price_id"])
             done.append(f"price {plan.code} {price.id}")
@@ -99,13 +129,10 @@ def customer_for(user) -> str:
         existing = StripeCustomer.objects.filter(user_id=user.pk).values_list("customer_id", flat=True).first()
         if existing:
             return existing
-        customer = stripe.Customer.create(
-            email=user.email,
-            metadata={"user_id": str(user.pk)},
-            # pk + join time: a reset database (or another site on the same
-            # Stripe account) reusing pk 5 must not get someone else's customer.
-            idempotency_key=f"ledger-customer-{user.pk}-{int(user.date_joined.timestamp())}",
-        )
+        # pk + join time: a reset database (or another site on the same
+        # Stripe account) reusing pk 5 must not get someone else's customer.
+        with _idempotency_key(f"customer-{user.pk}-{int(user.date_joined.timestamp())}") as key:
+            customer = stripe.Customer.create(email=user.email, metadata={"user_id": str(user.pk)}, idempotency_key=key)
         StripeCustomer.objects.create(user=user, customer_id=customer.id)
         return customer.id
 
@@ -115,11 +142,13 @@ def has_live_subscription(user) -> bool:
 
 
 def create_checkout_session(user, plan: Plan, *, success_url: str, cancel_url: str) -> Any:
-    """A Checkout Session in subscription mode for this user and plan.
+    """A Checkout Session in subscription mode for this user and plan, payable
+    for 30 minutes; the reader's other open sessions are expired, so two tabs
+    cannot both be paid.
 
-    The idempotency key is derived from user, plan and a ten-minute bucket, so a
-    double click (or a reload of the POST) gets the same session back instead
-    of a second one."""
+    A double click (or a reload of the POST) within the same ten-minute bucket
+    sends the same parameters under the same idempotency key and gets the same
+    session back instead of a second one."""
     customer = customer_for(user)
     # The free trial is for a reader's first subscription, not every re-subscribe.
     first_time = not Subscription.objects.filter(user=user).exclude(status=Subscription.Status.INCOMPLETE).exists()
@@ -129,18 +158,33 @@ def create_checkout_session(user, plan: Plan, *, success_url: str, cancel_url: s
         # A trial that ends without a card ends the subscription (no free ride).
         sub_data["trial_settings"] = {"end_behavior": {"missing_payment_method": "cancel"}}
     bucket = int(time.time() // CHECKOUT_BUCKET_SECONDS)
-    return stripe.checkout.Session.create(
-        mode="subscription",
-        customer=customer,
-        client_reference_id=str(user.pk),
-        metadata={"user_id": str(user.pk), "plan": plan.code},
-        line_items=[{"price": plan.stripe_price_id, "quantity": 1}],
-        subscription_data=sub_data,
-        success_url=success_url,
-        cancel_url=cancel_url,
+    # The same for every click in the bucket, and at least 30 minutes away.
+    expires_at = (bucket + 1) * CHECKOUT_BUCKET_SECONDS + CHECKOUT_LIFETIME_SECONDS
+    with transaction.atomic():
+        # One reader's Checkout starts one at a time (two tabs racing), so each
+        # sees and expires the other's session.
+        get_user_model().objects.select_for_update().only("pk").get(pk=user.pk)
         # Customer ids are unique across Stripe, so this key cannot collide between sites.
-        idempotency_key=f"ledger-checkout-{customer}-{plan.stripe_price_id}-{int(first_time)}-{bucket}",
-    )
+        with _idempotency_key(f"checkout-{customer}-{plan.stripe_price_id}-{int(first_time)}-{bucket}") as key:
+            session = stripe.checkout.Session.create(
+                mode="subscription",
+                customer=customer,
+                client_reference_id=str(user.pk),
+                metadata={"user_id": str(user.pk), "plan": plan.code},
+                line_items=[{"price": plan.stripe_price_id, "quantity": 1}],
+                subscription_data=sub_data,
+                success_url=success_url,
+                cancel_url=cancel_url,
+                expires_at=expires_at,
+                idempotency_key=key,
+            )
+        for other in stripe.checkout.Session.list(customer=customer, status="open", limit=100).auto_paging_iter():
+            if other.id != session.id:
+                try:
+                    stripe.checkout.Session.expire(other.id)
+                except stripe.InvalidRequestError:
+                    pass  # completed or expired meanwhile: fulfilment handles a second subscription
+    return session
 
 
 def retrieve_checkout_session(session_id: str) -> Any:

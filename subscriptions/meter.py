@@ -170,18 +170,26 @@ def remaining(request: HttpRequest) -> int:
     return max(0, settings.FREE_ARTICLES_PER_DAY - (used or 0))
 
 
-def merge_anonymous_reads(request: HttpRequest, user) -> None:
-    """On log-in, today's reads are shared by the cookie and the account, both
-    ways, so neither logging in nor logging out gives a fresh allowance."""
-    anon = _anonymous_id(request)
-    if anon is None:
-        return
-    keys = [f"a:{anon}", f"u:{user.pk}"]
+def share_todays_reads(request: HttpRequest, user, *, leaving: bool) -> None:
+    """Today's reads belong to the browser and the account alike: on log-in and
+    on log-out (`leaving`) each gets the union of both, so neither gives a fresh
+    allowance (read, log in, read to the paywall, log out: the browser is still at it).
+
+    A browser that never read anonymously gets its cookie at log-out, so the
+    account's reads follow it out.
+    """
     day = today()
+    user_key = f"u:{user.pk}"
+    anon = _anonymous_id(request)
     with transaction.atomic():
-        article_ids = set(
-            MeterRead.objects.filter(reader__in=keys, day=day).values_list("article_id", flat=True)
-        )
+        if anon is None:
+            if not leaving or not MeterRead.objects.filter(reader=user_key, day=day).exists():
+                return
+            anon = secrets.token_hex(16)
+            request._meter_new_cookie = anon  # type: ignore[attr-defined]
+            request._meter_anon_id = anon  # type: ignore[attr-defined]
+        keys = [f"a:{anon}", user_key]
+        article_ids = set(MeterRead.objects.filter(reader__in=keys, day=day).values_list("article_id", flat=True))
         if not article_ids:
             return
         MeterRead.objects.bulk_create(

@@ -1,9 +1,9 @@
-"""Signal receivers: carry an anonymous reader's meter over when they log in;
+"""Signal receivers: share today's reads between browser and account when a reader logs in or out;
 forget cached entitlements and the advertised plan when what they come from changes."""
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -13,9 +13,15 @@ from .models import DEFAULT_PLAN_CACHE_KEY, ComplimentaryAccess, Plan, Subscript
 
 
 @receiver(user_logged_in)
-def carry_meter_over(sender, request, user, **kwargs) -> None:
+def share_meter_on_log_in(sender, request, user, **kwargs) -> None:
     if request is not None:
-        meter.merge_anonymous_reads(request, user)
+        meter.share_todays_reads(request, user, leaving=False)
+
+
+@receiver(user_logged_out)
+def share_meter_on_log_out(sender, request, user, **kwargs) -> None:
+    if request is not None and user is not None:
+        meter.share_todays_reads(request, user, leaving=True)
 
 
 @receiver([post_save, post_delete], sender=Plan)

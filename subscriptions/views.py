@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import access, accounts, billing
 from .forms import DeleteAccountForm
@@ -20,7 +20,7 @@ from .webhooks import fulfil_checkout_session, stripe_webhook  # noqa: F401 - ro
 log = logging.getLogger(__name__)
 
 
-@require_GET
+@require_safe
 def pricing(request: HttpRequest) -> HttpResponse:
     plans = list(Plan.objects.active())
     chosen = request.GET.get("plan", "")
@@ -70,7 +70,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def success(request: HttpRequest) -> HttpResponse:
     """Back from Checkout: ask Stripe what happened; never trust the URL alone."""
     sub = None
@@ -126,7 +126,7 @@ def account(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def delete_account(request: HttpRequest) -> HttpResponse:
     """Ask for the password, then delete the account (see subscriptions/accounts.py)."""
     user = request.user

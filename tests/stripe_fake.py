@@ -12,9 +12,18 @@ itself the endpoints localstripe 1.15.10 lacks or cannot express:
   documented shape, and tests move it the way Stripe would.
 
 Everything else (customers, products, unknown subscription ids) is forwarded
-to a real localstripe process. POSTs honour `Idempotency-Key` like Stripe: the
-same key returns the first response. Parameters are checked and a bad request
-gets Stripe's error shape with status 400.
+to a real localstripe process.
+
+It refuses what Stripe refuses (tests/test_stripe_fake.py shows each rule):
+every request is checked against the pinned library's typed parameters
+(tests/stripe_params.py: unknown names at any depth, missing required ones,
+values outside a closed set) and the pinned API version; an idempotency key
+replays its first result — a 500 included — and is refused with other
+parameters; a lookup key belongs to one price unless transferred; a price's
+amount cannot change; Checkout Sessions expire (`expires_at`, 30 minutes to 24
+hours). `advance()` (or the test-clock endpoints) moves Stripe's clock: trials
+end, renewals charge (with Stripe's fee in a balance transaction), declined
+renewals go past_due, are retried and end unpaid.
 """
 
 from __future__ import annotations
@@ -30,8 +39,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests import stripe_params
 
 
 def parse_form(body: str) -> dict[str, Any]:
@@ -61,24 +73,26 @@ def parse_form(body: str) -> dict[str, Any]:
     return root
 
 
+API_VERSION = "2026-10-28.endive"  # the pinned library's; the site must send the same
+PERIOD_SECONDS = {"day": 86400, "week": 7 * 86400, "month": 30 * 86400, "year": 365 * 86400}
+# Stripe's US card pricing: 2.9% + 30¢ per successful charge.
+FEE_PERCENT, FEE_FIXED = Decimal("0.029"), 30
+# Smart Retries, shortened: a failed renewal is retried after these many days,
+# then the subscription is marked unpaid (Settings → Billing → "mark as unpaid").
+RETRY_DAYS = (3, 5, 7)
+
+
 class StripeFake:
     def __init__(self, localstripe_base: str) -> None:
         self.localstripe = localstripe_base.rstrip("/")
         self.lock = threading.RLock()
-        self.prices: dict[str, dict] = {}
-        self.sessions: dict[str, dict] = {}
-        self.portal_sessions: dict[str, dict] = {}
-        self.subscriptions: dict[str, dict] = {}
-        self.idempotent: dict[tuple[str, str], tuple[int, bytes]] = {}
-        self.requests: list[tuple[str, str, dict]] = []
-        # Answer the next N API requests with a 500, like a Stripe outage.
-        self.fail_next = 0
-        # Where and how to deliver webhooks (None: tests deliver them by hand).
-        self.webhook_url: str | None = None
-        self.webhook_secret = ""
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # Strictness switches, on by default; a test turns one off to show
+        # that its rule is what catches a bug (see tests/test_stripe_fake.py).
+        self.strict = {"params": True, "idempotency": True, "lookup_keys": True, "expiry": True, "version": True}
+        self.reset()
 
     def start(self) -> StripeFake:
         self.thread.start()
@@ -90,14 +104,32 @@ class StripeFake:
 
     def reset(self) -> None:
         with self.lock:
-            self.prices.clear()
-            self.sessions.clear()
-            self.portal_sessions.clear()
-            self.subscriptions.clear()
-            self.idempotent.clear()
-            self.requests.clear()
+            self.prices: dict[str, dict] = {}
+            self.sessions: dict[str, dict] = {}
+            self.portal_sessions: dict[str, dict] = {}
+            self.subscriptions: dict[str, dict] = {}
+            self.payment_methods: dict[str, dict] = {}
+            self.invoices: dict[str, dict] = {}
+            self.charges: dict[str, dict] = {}
+            self.balance_transactions: list[dict] = []
+            self.refunds: dict[str, dict] = {}
+            self.test_clocks: dict[str, dict] = {}
+            self.idempotent: dict[str, tuple[str, str, dict, int, bytes]] = {}
+            self.requests: list[tuple[str, str, dict]] = []
+            self.versions: set[str] = set()
+            self.events: list[dict] = []
+            self.declining: set[str] = set()  # customers whose cards are declined
+            self.offset = 0  # seconds the clock was advanced
+            # Answer the next N API requests with a 500, like a Stripe outage.
             self.fail_next = 0
-            self.webhook_url = None
+            # Where and how to deliver webhooks (None: events only collect in self.events).
+            self.webhook_url: str | None = None
+            self.webhook_secret = ""
+            for rule in self.strict:
+                self.strict[rule] = True
+
+    def now(self) -> int:
+        return int(time.time()) + self.offset
 
     def count(self, method: str, path_prefix: str) -> int:
         """How many requests the library made (idempotent replays included)."""
@@ -105,41 +137,59 @@ class StripeFake:
 
     # --- what Stripe does on its side (driven by tests) ---
 
-    def complete_checkout(self, session_id: str, *, with_card: bool = True) -> dict:
-        """The reader pays on Checkout: Stripe creates the subscription."""
+    def add_card(self, customer: str, number: str = "4242424242424242") -> dict:
+        """A card as Checkout collects it; the same number always has the same fingerprint."""
+        pm = {"id": "pm_" + secrets.token_hex(8), "object": "payment_method", "type": "card", "customer": customer,
+              "card": {"brand": "visa", "last4": number[-4:], "exp_month": 12, "exp_year": 2035,
+                       "fingerprint": hashlib.sha256(number.encode()).hexdigest()[:16]}}
+        self.payment_methods[pm["id"]] = pm
+        return pm
+
+    def complete_checkout(self, session_id: str, *, with_card: bool = True, card: str = "4242424242424242") -> dict:
+        """The reader pays on Checkout: Stripe creates the subscription (and charges when there is no trial)."""
         with self.lock:
-            session = self.sessions[session_id]
+            session = self._session(session_id)
+            if session["status"] != "open":
+                raise ValueError(f"checkout session {session_id} is {session['status']}")
             price = self.prices[session["_price"]]
             trial_days = int(session["_trial_days"] or 0)
+            pm = self.add_card(session["customer"], card) if with_card else None
             sub = self.make_subscription(
-                session["customer"],
-                price["id"],
-                status="trialing" if trial_days else "active",
-                trial_days=trial_days,
-                metadata=session["_subscription_metadata"],
+                session["customer"], price["id"], status="trialing" if trial_days else "active",
+                trial_days=trial_days, metadata=session["_subscription_metadata"],
+                payment_method=pm["id"] if pm else None,
+                trial_end_behavior=session["_trial_end_behavior"],
             )
-            sub["default_payment_method"] = "pm_card_visa" if with_card else None
+            paid = self._invoice(sub, 0 if trial_days else price["unit_amount"])
+            if not paid:
+                sub["status"] = "incomplete"
             session.update(status="complete", payment_status="no_payment_required" if trial_days else "paid",
                            subscription=sub["id"])
+            self._event("checkout.session.completed", self._public(session))
+            self._event("customer.subscription.created", sub)
             return sub
 
     def make_subscription(self, customer: str, price_id: str, *, status: str = "active", trial_days: int = 0,
-                          metadata: dict | None = None) -> dict:
-        now = int(time.time())
-        price = self.prices.get(price_id) or {"id": price_id, "object": "price", "recurring": {"interval": "week"},
-                                              "unit_amount": 100, "currency": "usd", "product": "prod_other"}
-        period_end = now + (trial_days * 86400 if trial_days else 7 * 86400)
+                          metadata: dict | None = None, payment_method: str | None = None,
+                          trial_end_behavior: str = "cancel") -> dict:
+        now = self.now()
+        price = self.prices.get(price_id) or {"id": price_id, "object": "price", "unit_amount": 100,
+                                              "recurring": {"interval": "week", "interval_count": 1},
+                                              "currency": "usd", "product": "prod_other"}
+        period_end = now + (trial_days * 86400 if trial_days else _period(price))
         sub_id = "sub_" + secrets.token_hex(8)
         sub = {
             "id": sub_id, "object": "subscription", "customer": customer, "status": status,
             "created": now, "start_date": now, "cancel_at_period_end": False, "cancel_at": None,
             "canceled_at": None, "ended_at": None, "metadata": metadata or {},
             "trial_start": now if trial_days else None, "trial_end": now + trial_days * 86400 if trial_days else None,
-            "latest_invoice": None, "default_payment_method": None, "livemode": False,
+            "trial_settings": {"end_behavior": {"missing_payment_method": trial_end_behavior}},
+            "latest_invoice": None, "default_payment_method": payment_method, "livemode": False,
             "items": {"object": "list", "has_more": False, "url": f"/v1/subscription_items?subscription={sub_id}",
                       "data": [{"id": "si_" + secrets.token_hex(6), "object": "subscription_item", "price": price,
                                 "quantity": 1, "current_period_start": now, "current_period_end": period_end,
                                 "subscription": sub_id}]},
+            "_retries": 0, "_next_retry": None,
         }
         with self.lock:
             self.subscriptions[sub_id] = sub
@@ -153,12 +203,106 @@ class StripeFake:
             sub.update(changes)
             return sub
 
+    def advance(self, seconds: int) -> list[dict]:
+        """Move Stripe's clock forward (a test clock) and do what falls due on the
+        way, in order: trials end, renewals charge, failed payments are retried,
+        subscriptions end. Returns the events that happened."""
+        with self.lock:
+            first = len(self.events)
+            target = self.now() + seconds
+            while (due := self._next_due()) is not None and due[0] <= target:
+                when, sub = due
+                self.offset += max(0, when - self.now())
+                self._fall_due(sub)
+            self.offset += max(0, target - self.now())
+            return self.events[first:]
+
+    def _next_due(self) -> tuple[int, dict] | None:
+        due = []
+        for sub in self.subscriptions.values():
+            period_end = sub["items"]["data"][0]["current_period_end"]
+            if sub["status"] == "trialing":
+                due.append((sub["trial_end"], sub))
+            elif sub["status"] == "active":
+                due.append((period_end, sub))
+            elif sub["status"] == "past_due" and sub["_next_retry"]:
+                due.append((sub["_next_retry"], sub))
+        return min(due, key=lambda d: d[0]) if due else None
+
+    def _fall_due(self, sub: dict) -> None:
+        price = sub["items"]["data"][0]["price"]
+        status = sub["status"]
+        if status == "trialing" and not sub["default_payment_method"]:
+            if sub["trial_settings"]["end_behavior"]["missing_payment_method"] == "cancel":
+                return self._end(sub)
+            sub["status"] = "paused"
+            return self._event("customer.subscription.paused", sub)
+        if status == "active" and sub["cancel_at_period_end"]:
+            return self._end(sub)
+        if status in ("trialing", "active"):
+            self._new_period(sub)
+        if self._invoice(sub, price["unit_amount"]):
+            sub.update(status="active", _retries=0, _next_retry=None)
+        elif sub["_retries"] < len(RETRY_DAYS):
+            sub["status"] = "past_due"
+            sub["_next_retry"] = self.now() + RETRY_DAYS[sub["_retries"]] * 86400
+            sub["_retries"] += 1
+        else:
+            sub.update(status="unpaid", _next_retry=None)
+        self._event("customer.subscription.updated", sub)
+
+    def _new_period(self, sub: dict) -> None:
+        item = sub["items"]["data"][0]
+        item["current_period_start"] = self.now()
+        item["current_period_end"] = self.now() + _period(item["price"])
+
+    def _end(self, sub: dict) -> None:
+        sub.update(status="canceled", canceled_at=sub["canceled_at"] or self.now(), ended_at=self.now())
+        self._event("customer.subscription.deleted", sub)
+
+    def _invoice(self, sub: dict, amount: int) -> bool:
+        """Invoice and charge the subscription's card; False when the card is declined."""
+        inv_id = "in_" + secrets.token_hex(8)
+        declined = amount > 0 and (sub["customer"] in self.declining or not sub["default_payment_method"])
+        payments = []
+        if amount and not declined:
+            payments = [{"payment": {"type": "payment_intent", "payment_intent": self._charge(amount, inv_id)}}]
+        invoice = {"id": inv_id, "object": "invoice", "customer": sub["customer"], "amount_due": amount,
+                   "amount_paid": 0 if declined else amount, "currency": "usd", "created": self.now(),
+                   "status": "open" if declined else "paid", "attempt_count": sub["_retries"] + 1,
+                   "parent": {"type": "subscription_details",
+                              "subscription_details": {"subscription": sub["id"]}},
+                   "payments": {"object": "list", "has_more": False, "data": payments}}
+        self.invoices[inv_id] = invoice
+        sub["latest_invoice"] = inv_id
+        self._event("invoice.payment_failed" if declined else "invoice.paid", invoice)
+        return not declined
+
+    def _charge(self, amount: int, invoice_id: str) -> str:
+        pi = "pi_" + secrets.token_hex(8)
+        fee = int((amount * FEE_PERCENT).to_integral_value()) + FEE_FIXED
+        txn = {"id": "txn_" + secrets.token_hex(8), "object": "balance_transaction", "type": "charge",
+               "amount": amount, "fee": fee, "net": amount - fee, "currency": "usd", "created": self.now(),
+               "source": "ch_" + secrets.token_hex(8), "status": "available"}
+        self.balance_transactions.append(txn)
+        self.charges[pi] = {"amount": amount, "refunded": 0, "invoice": invoice_id, "txn": txn["id"]}
+        return pi
+
+    def _event(self, event_type: str, obj: dict) -> None:
+        event = {"id": "evt_" + secrets.token_hex(10), "object": "event", "api_version": API_VERSION,
+                 "type": event_type, "created": self.now(), "livemode": False,
+                 "data": {"object": json.loads(json.dumps(self._public(obj)))}}
+        self.events.append(event)
+        if self.webhook_url:
+            self.send_event(event_type, obj)
+
     def send_event(self, event_type: str, obj: dict) -> int | None:
         """Deliver a signed event to the site, as Stripe does."""
         if not self.webhook_url:
             return None
         payload = json.dumps({"id": "evt_" + secrets.token_hex(10), "object": "event", "type": event_type,
-                              "created": int(time.time()), "livemode": False, "data": {"object": obj}})
+                              "api_version": API_VERSION, "created": self.now(), "livemode": False,
+                              "data": {"object": self._public(obj)}})
         t = int(time.time())
         mac = hmac.new(self.webhook_secret.encode(), f"{t}.{payload}".encode(), hashlib.sha256).hexdigest()
         req = urllib.request.Request(self.webhook_url, data=payload.encode(), method="POST", headers={
@@ -168,6 +312,16 @@ class StripeFake:
                 return resp.status
         except urllib.error.HTTPError as exc:
             return exc.code
+
+    @staticmethod
+    def _public(obj: dict) -> dict:
+        return {k: v for k, v in obj.items() if not k.startswith("_")}
+
+    def _session(self, sid: str) -> dict:
+        session = self.sessions[sid]
+        if session["status"] == "open" and self.strict["expiry"] and self.now() >= session["expires_at"]:
+            session["status"] = "expired"
+        return session
 
     # --- HTTP ---
 
@@ -180,11 +334,13 @@ class StripeFake:
             def log_message(self, *args: Any) -> None:  # keep test output quiet
                 pass
 
-            def _send(self, status: int, body: bytes) -> None:
+            def _send(self, status: int, body: bytes, replayed: bool = False) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("Request-Id", "req_" + secrets.token_hex(6))
+                if replayed:
+                    self.send_header("Idempotent-Replayed", "true")
                 self.end_headers()
                 self.wfile.write(body)
 
@@ -197,11 +353,21 @@ class StripeFake:
                 """The hosted pages a browser sees (Checkout, Billing Portal)."""
                 kind, _, obj_id = self.path.strip("/").partition("/")
                 if kind == "pay":
-                    title, action, label = "Test checkout", f"/pay/{obj_id}", "Pay with 4242 4242 4242 4242"
+                    with fake.lock:
+                        session = fake._session(obj_id)
+                        price = fake.prices[session["_price"]]
+                    amount = f"${price['unit_amount'] / 100:.2f} every {price['recurring']['interval_count']} " \
+                             f"{price['recurring']['interval']}(s)"
+                    title, action, label = f"Test checkout · {amount}", f"/pay/{obj_id}", \
+                        "Pay with 4242 4242 4242 4242"
+                    if session["status"] != "open":
+                        label = ""
+                        title = f"This Checkout Session is {session['status']}"
                 else:
                     title, action, label = "Test billing portal", f"/portal/{obj_id}", "Cancel subscription"
-                body = (f"<!doctype html><title>{title}</title><h1>{title}</h1>"
-                        f"<form method=post action='{html.escape(action)}'><button>{label}</button></form>").encode()
+                form = f"<form method=post action='{html.escape(action)}'><button>{label}</button></form>"
+                body = (f"<!doctype html><title>{html.escape(title)}</title><h1>{html.escape(title)}</h1>"
+                        f"{form if label else ''}").encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
@@ -211,18 +377,17 @@ class StripeFake:
             def _browser_post(self) -> None:
                 kind, _, obj_id = self.path.strip("/").partition("/")
                 if kind == "pay":
-                    sub = fake.complete_checkout(obj_id)
-                    session = fake.sessions[obj_id]
-                    fake.send_event("checkout.session.completed",
-                                    {k: v for k, v in session.items() if not k.startswith("_")})
-                    fake.send_event("customer.subscription.created", sub)
-                    target = session["success_url"]
+                    try:
+                        fake.complete_checkout(obj_id)
+                    except ValueError:
+                        return self._page()
+                    target = fake.sessions[obj_id]["success_url"]
                 else:
                     portal = fake.portal_sessions[obj_id]
                     for sub in list(fake.subscriptions.values()):
                         if sub["customer"] == portal["customer"] and sub["status"] in ("trialing", "active"):
                             fake.update_subscription(sub["id"], cancel_at_period_end=True)
-                            fake.send_event("customer.subscription.updated", sub)
+                            fake._event("customer.subscription.updated", sub)
                     target = portal["return_url"]
                 self.send_response(303)
                 self.send_header("Location", target)
@@ -243,23 +408,36 @@ class StripeFake:
                 url = urllib.parse.urlsplit(self.path)
                 params = parse_form(raw.decode() if method == "POST" else url.query)
                 fake.requests.append((method, url.path, params))
-                with fake.lock:
-                    if fake.fail_next > 0:
-                        fake.fail_next -= 1
-                        return self._send(500, _error("Simulated outage", "api_error"))
                 if not (self.headers.get("Authorization") or "").startswith("Bearer sk_"):
                     return self._send(401, _error("Invalid API key provided", "authentication_error"))
+                version = self.headers.get("Stripe-Version") or ""
+                fake.versions.add(version)
+                if fake.strict["version"] and version != API_VERSION:
+                    return self._send(400, _error(f"Invalid Stripe API version: {version or '(none)'}"))
+                cls = stripe_params.params_class(method, url.path)
+                if cls is None:
+                    return self._send(404, _error(f"Unrecognized request URL ({method}: {url.path})"))
+                if fake.strict["params"] and (errors := stripe_params.check(cls, params)):
+                    # Refused before it runs: Stripe saves no idempotent result for these.
+                    return self._send(400, _error(errors[0]))
                 key = self.headers.get("Idempotency-Key")
-                if method == "POST" and key:
-                    # Stripe replays the first response for a repeated key; a
-                    # concurrent duplicate waits here for the first to finish.
-                    with fake.lock:
-                        cached = fake.idempotent.get((url.path, key))
-                        if cached is None:
-                            cached = fake.route(method, url.path, params, raw, dict(self.headers))
-                            fake.idempotent[(url.path, key)] = cached
-                    return self._send(*cached)
-                self._send(*fake.route(method, url.path, params, raw, dict(self.headers)))
+                with fake.lock:
+                    if method == "POST" and key and (stored := fake.idempotent.get(key)):
+                        if fake.strict["idempotency"] and stored[:3] != (method, url.path, params):
+                            return self._send(400, _error(
+                                "Keys for idempotent requests can only be used with the same parameters they "
+                                f"were first used with. Try using a key other than '{key}' if you meant to "
+                                "execute a different request.", "idempotency_error"))
+                        return self._send(*stored[3:], replayed=True)
+                    if fake.fail_next > 0:
+                        fake.fail_next -= 1
+                        result = (500, _error("Simulated outage", "api_error"))
+                    else:
+                        result = fake.route(method, url.path, params, raw, dict(self.headers))
+                    if method == "POST" and key:
+                        # Stripe keeps the first result for 24 hours, a 500 included.
+                        fake.idempotent[key] = (method, url.path, params, *result)
+                self._send(*result)
 
         return Handler
 
@@ -270,22 +448,70 @@ class StripeFake:
             if path == "/v1/prices" and method == "GET":
                 data = list(self.prices.values())
                 if params.get("lookup_keys"):
-                    data = [p for p in data if p.get("lookup_key") in params["lookup_keys"]]
+                    keys = set(_as_list(params["lookup_keys"]))
+                    data = [p for p in data if p.get("lookup_key") in keys]
+                if "active" in params:
+                    data = [p for p in data if p["active"] == (params["active"] == "true")]
                 return _ok(_list("/v1/prices", data))
-            if m := re.fullmatch(r"/v1/prices/([\w]+)", path):
-                return _ok(self.prices[m[1]]) if m[1] in self.prices else _missing("price", m[1])
-            if path == "/v1/checkout/sessions" and method == "POST":
-                return self._create_session(params)
-            if m := re.fullmatch(r"/v1/checkout/sessions/([\w]+)", path):
+            if m := re.fullmatch(r"/v1/prices/(\w+)", path):
+                if m[1] not in self.prices:
+                    return _missing("price", m[1])
+                return self._modify_price(self.prices[m[1]], params) if method == "POST" else _ok(self.prices[m[1]])
+            if path == "/v1/checkout/sessions":
+                return self._create_session(params) if method == "POST" else self._list_sessions(params)
+            if m := re.fullmatch(r"/v1/checkout/sessions/(\w+)(/expire)?", path):
                 if m[1] not in self.sessions:
                     return _missing("checkout.session", m[1])
-                return _ok({k: v for k, v in self.sessions[m[1]].items() if not k.startswith("_")})
+                session = self._session(m[1])
+                if m[2]:
+                    if session["status"] != "open":
+                        return _bad(f"Only Checkout Sessions with a status of `open` can be expired; "
+                                    f"this one is `{session['status']}`.")
+                    session["status"] = "expired"
+                return _ok(self._public(session))
             if path == "/v1/billing_portal/sessions" and method == "POST":
                 return self._create_portal(params)
             if path == "/v1/subscriptions" and method == "GET":
                 return self._list_subscriptions(params)
-            if (m := re.fullmatch(r"/v1/subscriptions/([\w]+)", path)) and m[1] in self.subscriptions:
-                return _ok(self.subscriptions[m[1]])
+            if (m := re.fullmatch(r"/v1/subscriptions/(\w+)", path)) and m[1] in self.subscriptions:
+                sub = self.subscriptions[m[1]]
+                if method == "DELETE":
+                    return self._cancel_subscription(sub)
+                if method == "POST":
+                    return self._modify_subscription(sub, params)
+                return _ok(self._public(sub))
+            if (m := re.fullmatch(r"/v1/payment_methods/(\w+)", path)) and m[1] in self.payment_methods:
+                return _ok(self.payment_methods[m[1]])
+            if m := re.fullmatch(r"/v1/invoices/(\w+)(/void)?", path):
+                if m[1] not in self.invoices:
+                    return _missing("invoice", m[1])
+                invoice = self.invoices[m[1]]
+                if m[2]:
+                    if invoice["status"] != "open":
+                        return _bad(f"You can only void an open invoice; this one is {invoice['status']}.")
+                    invoice["status"] = "void"
+                return _ok(invoice)
+            if path == "/v1/refunds":
+                return self._refund(params)
+            if path == "/v1/balance_transactions":
+                return self._list_balance_transactions(params)
+            if path == "/v1/test_helpers/test_clocks":
+                clock = {"id": "clock_" + secrets.token_hex(8), "object": "test_helpers.test_clock",
+                         "frozen_time": int(params["frozen_time"]), "status": "ready", "name": params.get("name")}
+                if clock["frozen_time"] < self.now() - 60:
+                    return _bad("frozen_time must not be in the past of the clock")
+                self.test_clocks[clock["id"]] = clock
+                return _ok(clock)
+            if m := re.fullmatch(r"/v1/test_helpers/test_clocks/(\w+)/advance", path):
+                clock = self.test_clocks.get(m[1])
+                if clock is None:
+                    return _missing("test_helpers.test_clock", m[1])
+                target = int(params["frozen_time"])
+                if target <= clock["frozen_time"]:
+                    return _bad("The frozen time must be after the clock's current frozen time.")
+                self.advance(target - clock["frozen_time"])
+                clock["frozen_time"] = target
+                return _ok(clock)
         return self._forward(method, path, raw, headers)
 
     def _forward(self, method: str, path: str, raw: bytes, headers: dict, query: str = "") -> tuple[int, bytes]:
@@ -303,30 +529,53 @@ class StripeFake:
             return exc.code, exc.read()
 
     def _create_price(self, p: dict) -> tuple[int, bytes]:
-        missing = [k for k in ("product", "unit_amount", "currency") if not p.get(k)]
-        if missing or not (p.get("recurring") or {}).get("interval"):
-            return _bad(f"Missing required param: {', '.join(missing) or 'recurring[interval]'}")
-        if p["recurring"]["interval"] not in ("day", "week", "month", "year"):
-            return _bad("Invalid recurring[interval]")
+        if not p.get("product") or "unit_amount" not in p or not (p.get("recurring") or {}).get("interval"):
+            return _bad("Missing required param: product, unit_amount and recurring[interval]")
+        lookup_key = p.get("lookup_key")
+        holder = next((q for q in self.prices.values() if lookup_key and q.get("lookup_key") == lookup_key), None)
+        if holder is not None and self.strict["lookup_keys"]:
+            if p.get("transfer_lookup_key") != "true":
+                return _bad(f"A price (`{holder['id']}`) already uses that lookup key.")
+            holder["lookup_key"] = None
         price = {
             "id": "price_" + secrets.token_hex(8), "object": "price", "active": True, "product": p["product"],
             "unit_amount": int(p["unit_amount"]), "currency": p["currency"], "type": "recurring",
-            "recurring": {"interval": p["recurring"]["interval"], "interval_count": 1},
-            "lookup_key": p.get("lookup_key"), "metadata": p.get("metadata", {}), "livemode": False,
+            "recurring": {"interval": p["recurring"]["interval"],
+                          "interval_count": int(p["recurring"].get("interval_count") or 1)},
+            "lookup_key": lookup_key, "metadata": p.get("metadata", {}), "livemode": False, "created": self.now(),
         }
         self.prices[price["id"]] = price
         return _ok(price)
 
+    def _modify_price(self, price: dict, p: dict) -> tuple[int, bytes]:
+        # Amount, currency and recurrence are not in PriceModifyParams: the
+        # strict parameter check refuses them before we get here.
+        if "lookup_key" in p and p["lookup_key"]:
+            holder = next((q for q in self.prices.values() if q.get("lookup_key") == p["lookup_key"]), None)
+            if holder is not None and holder is not price:
+                if p.get("transfer_lookup_key") != "true":
+                    return _bad(f"A price (`{holder['id']}`) already uses that lookup key.")
+                holder["lookup_key"] = None
+        for field in ("active", "lookup_key", "nickname"):
+            if field in p:
+                price[field] = (p[field] == "true") if field == "active" else (p[field] or None)
+        price["metadata"].update(p.get("metadata") or {})
+        return _ok(price)
+
     def _create_session(self, p: dict) -> tuple[int, bytes]:
-        if p.get("mode") != "subscription":
-            return _bad("mode must be subscription")
-        items = p.get("line_items") or []
+        items = _as_list(p.get("line_items"))
         if len(items) != 1 or items[0].get("price") not in self.prices or str(items[0].get("quantity")) != "1":
             return _bad("line_items must hold one known price with quantity 1")
+        if not self.prices[items[0]["price"]]["active"]:
+            return _bad(f"The price specified is inactive: {items[0]['price']}")
         if "{CHECKOUT_SESSION_ID}" not in p.get("success_url", "") or not p.get("cancel_url"):
             return _bad("success_url must contain {CHECKOUT_SESSION_ID}; cancel_url is required")
         if not p.get("customer") or not p.get("client_reference_id"):
             return _bad("customer and client_reference_id are required")
+        now = self.now()
+        expires_at = int(p.get("expires_at") or now + 86400)
+        if self.strict["expiry"] and not now + 30 * 60 <= expires_at <= now + 86400:
+            return _bad("expires_at must be between 30 minutes and 24 hours from Checkout Session creation.")
         status, _ = self._forward("GET", f"/v1/customers/{p['customer']}", b"",
                                   {"Authorization": "Bearer sk_test_fake"})
         if status != 200:
@@ -338,12 +587,22 @@ class StripeFake:
             "payment_status": "unpaid", "customer": p["customer"], "subscription": None,
             "client_reference_id": p["client_reference_id"], "metadata": p.get("metadata", {}),
             "url": f"{self.base}/pay/{sid}", "success_url": p["success_url"].replace("{CHECKOUT_SESSION_ID}", sid),
-            "cancel_url": p["cancel_url"], "livemode": False, "created": int(time.time()),
+            "cancel_url": p["cancel_url"], "livemode": False, "created": now, "expires_at": expires_at,
             "_price": items[0]["price"], "_trial_days": sub_data.get("trial_period_days"),
+            "_trial_end_behavior": ((sub_data.get("trial_settings") or {}).get("end_behavior") or {}).get(
+                "missing_payment_method", "create_invoice"),
             "_subscription_metadata": sub_data.get("metadata", {}), "_params": p,
         }
         self.sessions[sid] = session
-        return _ok({k: v for k, v in session.items() if not k.startswith("_")})
+        return _ok(self._public(session))
+
+    def _list_sessions(self, p: dict) -> tuple[int, bytes]:
+        data = [self._public(self._session(sid)) for sid in sorted(self.sessions)]
+        if p.get("customer"):
+            data = [s for s in data if s["customer"] == p["customer"]]
+        if p.get("status"):
+            data = [s for s in data if s["status"] == p["status"]]
+        return _ok(_list("/v1/checkout/sessions", data))
 
     def _create_portal(self, p: dict) -> tuple[int, bytes]:
         if not p.get("customer") or not p.get("return_url"):
@@ -354,12 +613,65 @@ class StripeFake:
         self.portal_sessions[pid] = session
         return _ok(session)
 
+    def _cancel_subscription(self, sub: dict) -> tuple[int, bytes]:
+        if sub["status"] in ("canceled", "incomplete_expired"):
+            return _bad(f"A canceled subscription can only update its cancellation_details. ({sub['id']})")
+        self._end(sub)
+        return _ok(self._public(sub))
+
+    def _modify_subscription(self, sub: dict, p: dict) -> tuple[int, bytes]:
+        if sub["status"] == "canceled":
+            return _bad("A canceled subscription can only update its cancellation_details and metadata.")
+        if "cancel_at_period_end" in p:
+            sub["cancel_at_period_end"] = p["cancel_at_period_end"] == "true"
+        sub["metadata"].update(p.get("metadata") or {})
+        if p.get("trial_end") == "now" and sub["status"] == "trialing":
+            # Ending a trial invoices at once, like a trial that ran out.
+            sub["trial_end"] = self.now()
+            self._fall_due(sub)
+        elif "trial_end" in p:
+            return _bad("trial_end can only be 'now' in this fake")
+        if p:
+            self._event("customer.subscription.updated", sub)
+        return _ok(self._public(sub))
+
+    def _refund(self, p: dict) -> tuple[int, bytes]:
+        pi = p.get("payment_intent")
+        charge = self.charges.get(pi or "")
+        if charge is None:
+            return _missing("payment_intent", pi or "")
+        amount = int(p.get("amount") or charge["amount"] - charge["refunded"])
+        if amount <= 0 or charge["refunded"] + amount > charge["amount"]:
+            return _bad(f"Charge for {pi} has already been refunded.")
+        charge["refunded"] += amount
+        refund = {"id": "re_" + secrets.token_hex(8), "object": "refund", "amount": amount,
+                  "payment_intent": pi, "status": "succeeded", "created": self.now()}
+        self.refunds[refund["id"]] = refund
+        # Stripe does not return its fee on a refund.
+        self.balance_transactions.append({"id": "txn_" + secrets.token_hex(8), "object": "balance_transaction",
+                                          "type": "refund", "amount": -amount, "fee": 0, "net": -amount,
+                                          "currency": "usd", "created": self.now(), "source": refund["id"],
+                                          "status": "available"})
+        return _ok(refund)
+
+    def _list_balance_transactions(self, p: dict) -> tuple[int, bytes]:
+        data = sorted(self.balance_transactions, key=lambda t: t["id"])
+        gte = (p.get("created") or {}).get("gte") if isinstance(p.get("created"), dict) else None
+        if gte:
+            data = [t for t in data if t["created"] >= int(gte)]
+        if after := p.get("starting_after"):
+            data = [t for t in data if t["id"] > after]
+        limit = int(p.get("limit") or 10)
+        body = _list("/v1/balance_transactions", data[:limit])
+        body["has_more"] = len(data) > limit
+        return _ok(body)
+
     def _list_subscriptions(self, p: dict) -> tuple[int, bytes]:
         # Ours plus the ones living in localstripe (created there directly by tests).
         status, body = self._forward("GET", "/v1/subscriptions", b"", {"Authorization": "Bearer sk_test_fake"},
                                      "?status=all&limit=100")
         real = json.loads(body)["data"] if status == 200 else []
-        data = sorted([*self.subscriptions.values(), *real], key=lambda s: s["id"])
+        data = sorted([*map(self._public, self.subscriptions.values()), *real], key=lambda s: s["id"])
         if p.get("status", "all") != "all":
             data = [s for s in data if s["status"] == p["status"]]
         if p.get("customer"):
@@ -370,6 +682,17 @@ class StripeFake:
         body = _list("/v1/subscriptions", data[:limit])
         body["has_more"] = len(data) > limit
         return _ok(body)
+
+
+def _period(price: dict) -> int:
+    recurring = price["recurring"]
+    return PERIOD_SECONDS[recurring["interval"]] * int(recurring.get("interval_count") or 1)
+
+
+def _as_list(value: Any) -> list:
+    if isinstance(value, dict):
+        return [value[k] for k in sorted(value, key=int)]
+    return list(value or [])
 
 
 def _list(url: str, data: list) -> dict:

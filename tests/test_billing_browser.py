@@ -11,6 +11,7 @@ from playwright.sync_api import sync_playwright
 from subscriptions.models import Subscription
 from tests.conftest import MARKER, PASSWORD, make_article, make_user
 from tests.conftest_billing import WEBHOOK_SECRET
+from tests.e2e.conftest import watch_csp
 
 pytestmark = pytest.mark.browser
 
@@ -28,6 +29,8 @@ def test_reader_subscribes_reads_and_cancels_in_a_browser(stripe_env, live_serve
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
         page = browser.new_page()
+        csp_violations: list[str] = []
+        watch_csp(page, csp_violations)
         try:
             page.goto(url)
             assert MARKER not in page.content()
@@ -60,6 +63,7 @@ def test_reader_subscribes_reads_and_cancels_in_a_browser(stripe_env, live_serve
             assert MARKER in page.content()
         finally:
             browser.close()
+    assert csp_violations == []
 
     sub = Subscription.objects.get(user=user)
     assert sub.status == "trialing" and sub.cancel_at_period_end

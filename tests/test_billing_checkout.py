@@ -223,3 +223,34 @@ def test_account_page_without_subscription_offers_to_subscribe(client, settings)
     client.force_login(make_user())
     page = client.get("/account/").content.decode()
     assert "You don't have a subscription" in page and "Manage billing" not in page
+
+
+def test_a_stripe_outage_does_not_block_the_reader_once_stripe_is_back(client, stripe_env) -> None:
+    """Stripe keeps a 500 for its idempotency key; the next attempt must use a fresh key."""
+    user = make_user()
+    client.force_login(user)
+    for path in ("/v1/customers", "/v1/checkout/sessions"):
+        stripe_env.fail_next = 1  # the library's own retries get the stored 500 replayed
+        resp = _checkout(client)
+        assert resp.status_code == 302 and resp["Location"] == "/subscribe/"
+        assert stripe_env.count("POST", path) == 3
+        billing.customer_for(user)  # the customer's next attempt has a fresh key
+    assert stripe_env.sessions == {}
+    resp = _checkout(client)  # same ten-minute bucket, Stripe healthy again
+    assert resp.status_code == 303
+    assert len(stripe_env.sessions) == 1
+
+
+def test_a_new_checkout_expires_the_readers_earlier_session_after_30_minutes_at_most(client, stripe_env) -> None:
+    client.force_login(make_user())
+    first = _checkout(client, "weekly")["Location"]
+    second = _checkout(client, "annual")["Location"]
+    assert first != second
+    by_url = {s["url"]: s for s in stripe_env.sessions.values()}
+    assert by_url[first]["status"] == "expired" and by_url[second]["status"] == "open"
+    with pytest.raises(ValueError, match="expired"):
+        stripe_env.complete_checkout(by_url[first]["id"])
+    assert 30 * 60 <= by_url[second]["expires_at"] - by_url[second]["created"] <= 40 * 60
+    stripe_env.advance(41 * 60)
+    with pytest.raises(ValueError, match="expired"):
+        stripe_env.complete_checkout(by_url[second]["id"])

@@ -312,3 +312,9 @@ def test_an_editor_publishes_anything_and_has_no_billing_rights(client, editor, 
     other.refresh_from_db()
     assert other.status == Article.Status.PUBLISHED
     assert client.get("/admin/subscriptions/subscription/").status_code == 403
+
+
+def test_the_content_security_policy_lets_exactly_the_embed_players_frame(settings) -> None:
+    from articles.embeds import FRAME_ORIGINS
+
+    assert sorted(settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]["frame-src"]) == sorted(FRAME_ORIGINS)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from articles.models import Article, Author, Category, Comment
 from articles.rendering import blocks
+from newsletter.models import Preference
 from subscriptions.models import ComplimentaryAccess
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +41,9 @@ def test_seed_demo_is_idempotent_and_believable(client, capsys) -> None:
     call_command("seed_demo")
     assert snapshot() == first
     assert dict(Article.objects.values_list("slug", "updated_at")) == updated  # nothing re-saved
+    # Demo readers (three subscribers, one free reader) take the emails; one metered story goes out as one.
+    assert Preference.objects.filter(user__email__endswith="@ledger.example", digest=True, breaking=True).count() == 4
+    assert Article.objects.filter(send_as_email=True, access=Article.Access.METERED).count() == 1
 
     assert first["articles"] >= 40
     assert first["categories"] >= 6

@@ -83,6 +83,28 @@ def dialogs() -> list[str]:
     return []
 
 
+CSP_VIOLATION = "Content Security Policy"
+
+
+def watch_csp(page: Page, violations: list[str]) -> None:
+    """Collect every Content-Security-Policy violation the page reports in its console.
+
+    Chromium logs each blocked inline script, style attribute or foreign source as a
+    console error ("Refused to ... because it violates the following Content Security
+    Policy directive ..."), so a template that breaks the policy shows up here.
+    """
+    page.on(
+        "console",
+        lambda message: violations.append(f"{page.url}: {message.text}") if CSP_VIOLATION in message.text else None,
+    )
+
+
+@pytest.fixture
+def csp_violations() -> list[str]:
+    """Every CSP violation any page of the test reported; the new_page fixture fails the test on any."""
+    return []
+
+
 @pytest.fixture
 def new_page(
     browser: Browser,
@@ -90,9 +112,13 @@ def new_page(
     journey: str,
     live_server,
     dialogs: list[str],
+    csp_violations: list[str],
     request: pytest.FixtureRequest,
 ) -> Iterator[Callable[[], Page]]:
-    """Open a page in a fresh context (a separate reader: own cookies) at this test's viewport."""
+    """Open a page in a fresh context (a separate reader: own cookies) at this test's viewport.
+
+    Every journey fails if any of its pages violated the Content-Security-Policy.
+    """
     contexts: list[BrowserContext] = []
 
     def open_page() -> Page:
@@ -101,6 +127,7 @@ def new_page(
         contexts.append(context)
         page = context.new_page()
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        watch_csp(page, csp_violations)
         return page
 
     yield open_page
@@ -114,6 +141,7 @@ def new_page(
                     page.screenshot(path=ARTIFACTS / f"{journey}-{viewport}-failed-{n}.png", full_page=True)
         finally:
             context.close()
+    assert not csp_violations, "Content-Security-Policy violations:\n" + "\n".join(csp_violations)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from datetime import timedelta
 from io import BytesIO
 
 from allauth.account.models import EmailAddress
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
@@ -37,6 +38,8 @@ COMMENTERS = [
     ("hank@ledger.example", "ledger-reader-demo", "Hank", "Osei"),
     ("mira@ledger.example", "ledger-reader-demo", "Mira", "Lindqvist"),
 ]
+# A reader without a subscription who signed up for the emails: gets the teaser editions.
+FREE_READER = ("free@ledger.example", "ledger-reader-demo", "Frances", "Ng")
 
 CATEGORIES = [
     ("Defense", "The armed forces, the budget that pays for them and the industry that equips them.", "#1d3557", "#457b9d"),
@@ -455,6 +458,12 @@ class Command(BaseCommand):
 
         users = self._users(now, created)
         self._comments(articles, users, now, created)
+        self._email_choices(users, created)
+        if not Article.objects.filter(send_as_email=True).exists():
+            # One story marked "send as email", so the first `send_newsletter` shows a breaking email.
+            live = [a for a in articles if a.is_live and a.access == Article.Access.METERED]
+            if live:
+                Article.objects.filter(pk=live[0].pk).update(send_as_email=True)
 
         self.stdout.write(
             self.style.SUCCESS(
@@ -467,6 +476,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  Admin (superuser):       {ADMIN[0]:<26} password: {ADMIN[1]}")
         self.stdout.write(f"  Editor (Editors group):  {EDITOR[0]:<26} password: {EDITOR[1]}")
         self.stdout.write(f"  Subscriber (comp, 1 yr): {SUBSCRIBER[0]:<26} password: {SUBSCRIBER[1]}")
+        self.stdout.write(f"  Free reader (emails):    {FREE_READER[0]:<26} password: {FREE_READER[1]}")
         self.stdout.write("  Admin site: http://127.0.0.1:8000/admin/  ·  Site: http://127.0.0.1:8000/\n")
 
     def _user(self, email: str, password: str, created: dict, **extra):
@@ -491,6 +501,17 @@ class Command(BaseCommand):
                 ComplimentaryAccess.objects.create(user=reader, until=now + timedelta(days=365), note="Demo subscriber")
             readers.append(reader)
         return readers
+
+    def _email_choices(self, readers: list, created: dict) -> None:
+        """Demo readers take the daily digest and breaking news, so the first run shows the emails.
+
+        The newsletter app sits above this one (it imports articles), so its model is looked up by name."""
+        if not apps.is_installed("newsletter"):
+            return
+        Preference = apps.get_model("newsletter", "Preference")
+        free = self._user(FREE_READER[0], FREE_READER[1], created, first_name=FREE_READER[2], last_name=FREE_READER[3])
+        for reader in [*readers, free]:
+            Preference.objects.get_or_create(user=reader, defaults={"digest": True, "breaking": True})
 
     def _comments(self, articles: list[Article], readers: list, now, created: dict) -> None:
         live = [a for a in articles if a.is_live]
