@@ -2,9 +2,11 @@
 
 An anonymous reader's article page depends only on the article and on what
 `subscriptions.access.decide()` answered — full text or teaser, why, and how
-many free articles are left — plus the URL it was asked for (the "Log in" link
-returns there). So once the meter has decided (that part always runs, on every
-request: credits are never cached), the page itself can be reused for every
+many free articles are left — plus the host and path it was asked for (its
+canonical link names the host). The query string is not part of the key and
+the page echoes none of it, so tracking parameters share one entry. So once
+the meter has decided (that part always runs, on every request: credits are
+never cached), the page itself can be reused for every
 anonymous reader who got the same answer. The decision is part of the key, so
 a page rendered with the full text can only ever be served to a reader whose
 own decision was "full"; a teaser page holds the teaser only.
@@ -102,7 +104,9 @@ def applies(request: HttpRequest, preview: bool) -> bool:
 
 
 def _key(request: HttpRequest, article: Article, decision: Decision) -> str:
-    url = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+    # The page names its host (canonical and og: links) but echoes no query string, so
+    # `?utm_source=…` and random parameters share one entry instead of adding one each.
+    url = f"{request.scheme}://{request.get_host()}{request.path}"
     # What the article shows (its edits, its comment count) is in the version the page
     # is stored under (find_article), not here; here only what varies per reader.
     parts = (

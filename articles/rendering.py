@@ -18,7 +18,7 @@ from typing import Any
 import markdown
 import nh3
 from django.core.files.storage import default_storage
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 
 from . import embeds
 
@@ -98,23 +98,39 @@ def render_body(source: str, images: ImageLookup | None = None) -> str:
     return html.replace("<p>PAYWALLBREAKMARKER</p>", PAYWALL_MARKER)
 
 
+def _srcset(sizes: dict) -> str:
+    ordered = sorted(sizes.items(), key=lambda kv: int(kv[0]))
+    return ", ".join(f"{default_storage.url(path)} {width}w" for width, path in ordered)
+
+
 def inline_figure(image: Any) -> str:
-    """A picture in the body: the renditions as srcset, alt, caption and credit."""
+    """A picture in the body, like the hero (templates/includes/picture.html): WebP
+    offered first in <picture>, JPEG renditions as srcset, alt, caption and credit."""
     renditions = image.renditions or {}
-    sizes = sorted((renditions.get("sizes") or {}).items(), key=lambda kv: int(kv[0]))
-    srcset = ", ".join(f"{default_storage.url(path)} {width}w" for width, path in sizes)
-    src = default_storage.url(sizes[-1][1]) if sizes else image.image.url
+    sizes = renditions.get("sizes") or {}
+    srcset = _srcset(sizes)
+    largest = max(sizes, key=int) if sizes else None
+    src = default_storage.url(sizes[largest]) if largest else image.image.url
     caption = ""
     if image.caption or image.credit:
         credit = format_html(' <span class="credit">({})</span>', image.credit) if image.credit else ""
         caption = format_html("<figcaption>{}{}</figcaption>", image.caption, credit)
     dims = (
-        format_html_join("", ' {}="{}"', [("width", renditions["width"]), ("height", renditions["height"])])
+        format_html(' width="{}" height="{}"', renditions["width"], renditions["height"])
         if renditions.get("width")
         else ""
     )
+    webp = (
+        format_html(
+            '<source type="image/webp" srcset="{}" sizes="{}">', _srcset(renditions["webp"]), INLINE_IMAGE_SIZES
+        )
+        if renditions.get("webp")
+        else ""
+    )
     return format_html(
-        '<figure class="inline-image"><img src="{}"{}{} alt="{}"{} loading="lazy" decoding="async">{}</figure>',
+        '<figure class="inline-image"><picture>{}<img src="{}"{}{} alt="{}"{} loading="lazy" decoding="async">'
+        "</picture>{}</figure>",
+        webp,
         src,
         format_html(' srcset="{}"', srcset) if srcset else "",
         format_html(' sizes="{}"', INLINE_IMAGE_SIZES) if srcset else "",
@@ -154,3 +170,19 @@ def split_body(html: str, default_paragraphs: int) -> tuple[str, str]:
 
 def plain_text(html: str) -> str:
     return re.sub(r"\s+", " ", nh3.clean(html, tags=set())).strip()
+
+
+def split_for_ad(html: str, *, min_before: int = 3, min_after: int = 2) -> tuple[str, str]:
+    """Where an in-story ad may go: (before, after), or (html, "") when the story is too short.
+
+    Never above the first paragraphs: at least `min_before` blocks come first
+    and `min_after` follow. A break before a subheading (between sections) is
+    preferred; otherwise the ad follows the `min_before`-th block.
+    """
+    matches = list(_BLOCK.finditer(html))
+    if len(matches) < min_before + min_after:
+        return html, ""
+    candidates = range(min_before, len(matches) - min_after + 1)
+    at = next((i for i in candidates if matches[i].group(2) in ("h2", "h3")), min_before)
+    cut = matches[at - 1].end()
+    return html[:cut].strip(), html[cut:].strip()

@@ -6,6 +6,8 @@ hits come first, among the newest SEARCH_CANDIDATES matches. SQLite (first local
 the same fields, title matches first.
 """
 
+from collections.abc import Collection
+
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
@@ -44,8 +46,11 @@ def search(queryset: QuerySet[Article], query: str) -> QuerySet[Article]:
     )
 
 
-def category_rails(categories: list[Category], *, per_category: int) -> list[tuple[Category, list[Article]]]:
-    """The newest few articles of each category, in two queries for all of them.
+def category_rails(
+    categories: list[Category], *, per_category: int, exclude: Collection[int] = ()
+) -> list[tuple[Category, list[Article]]]:
+    """The newest few articles of each category, in two queries for all of them,
+    leaving out the ids in `exclude` (stories the page already shows above).
 
     The ids come from one UNION ALL of per-category "newest first, LIMIT n"
     scans, each an index scan on (category, publish_at desc), so the cost does
@@ -55,7 +60,11 @@ def category_rails(categories: list[Category], *, per_category: int) -> list[tup
     if not categories:
         return []
     newest = [
-        Article.objects.published().filter(category=c).order_by("-publish_at", "-id").values_list("pk")[:per_category]
+        Article.objects.published()
+        .filter(category=c)
+        .exclude(pk__in=exclude)
+        .order_by("-publish_at", "-id")
+        .values_list("pk")[:per_category]
         for c in categories
     ]
     if connection.features.supports_slicing_ordering_in_compound:

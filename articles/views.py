@@ -18,9 +18,11 @@ from subscriptions.models import default_plan
 
 from . import comments, page_cache, search
 from .models import Article, Author, Category, Comment, Tag
+from .rendering import split_for_ad
 from .structured_data import PAYWALL_CSS_CLASS, news_article
 
 PAGE_SIZE = 12
+HOME_LATEST = 6  # stories under the lead, before the section rails
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -32,10 +34,11 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    latest = list(Article.objects.published().for_listing()[:13])
+    latest = list(Article.objects.published().for_listing()[: 1 + HOME_LATEST])
     lead, rest = (latest[0], latest[1:]) if latest else (None, [])
     categories = list(Category.objects.all())
-    rails = search.category_rails(categories, per_category=4)
+    # One of each story: a section's rail shows what the top of the page has not.
+    rails = search.category_rails(categories, per_category=4, exclude=[a.pk for a in latest])
     return render(
         request,
         "articles/home.html",
@@ -112,6 +115,8 @@ def _render_article(
     prefetch_related_objects([article], "authors")  # already there when the row came from the page cache
     visible_html = access.visible_html(article, decision)
     access.redact(article, decision)
+    # Non-subscribers reading in full get one ad between sections of the story, never above its opening.
+    body_html, body_after_ad = split_for_ad(visible_html) if decision.full and decision.show_ads else (visible_html, "")
     # Lazy: the template caches the cards it renders from it (same generation as the row),
     # so for every reader but the first this query never runs.
     related = (
@@ -138,7 +143,9 @@ def _render_article(
         "fragment_seconds": page_cache.seconds_to_keep(article),
         "article": article,
         "decision": decision,
-        "body_html": visible_html,
+        "body_html": body_html,
+        "body_after_ad": body_after_ad,
+        "meter": _meter(decision),
         "related": related,
         "preview": preview,
         "plan": default_plan() if decision.show_ads else None,
@@ -148,6 +155,14 @@ def _render_article(
         **comments.context_for(request, article),
     }
     return render_to_string("articles/article_detail.html", context, request)
+
+
+def _meter(decision: access.Decision) -> list[bool] | None:
+    """The meter bar's pips, one per free article of the day: True for those used (this one included)."""
+    if decision.credits_left is None or not decision.full:  # past the limit the paywall box says it
+        return None
+    limit = max(settings.FREE_ARTICLES_PER_DAY, decision.credits_left)
+    return [n < limit - decision.credits_left for n in range(limit)]
 
 
 class PublishedListView(ListView):

@@ -93,10 +93,12 @@ def test_a_picture_uploaded_into_the_story_gets_renditions_and_its_alt_caption_c
     result = upload_inline(client)
     assert result["status"] == 201 and result["markdown"] == f"[image {result['id']}]"
     image = InlineImage.objects.get()
-    assert sorted(image.renditions["sizes"], key=int) == ["480", "960"]
+    assert sorted(image.renditions["sizes"], key=int) == ["320", "640", "960"]  # as hero images
+    assert sorted(image.renditions["webp"], key=int) == ["320", "640", "960"]
     html = preview(client, f"Opening.\n\n{result['markdown']}\n\nAfter.")["preview"]
     figure = re.search(r'<figure class="inline-image">.*?</figure>', html, re.S).group(0)
-    assert 'alt="A tugboat in fog"' in figure and "480w" in figure and "960w" in figure
+    assert 'alt="A tugboat in fog"' in figure and "320w" in figure and "960w" in figure
+    assert '<source type="image/webp"' in figure
     assert "Morning at the quay." in figure and "(Test Desk)" in figure
 
 

@@ -26,11 +26,12 @@ def nav_categories(context) -> list[Category]:
 
 
 @register.simple_tag
-def srcset(article) -> str:
-    """`srcset` from the renditions made on save (see articles/images.py)."""
+def srcset(article, kind: str = "sizes") -> str:
+    """`srcset` from the renditions made on save (see articles/images.py):
+    kind "sizes" for the JPEGs, "webp" for the WebP copies."""
     from django.core.files.storage import default_storage
 
-    sizes = (article.hero_renditions or {}).get("sizes", {})
+    sizes = (article.hero_renditions or {}).get(kind, {})
     ordered = sorted(sizes.items(), key=lambda kv: int(kv[0]))
     return ", ".join(f"{default_storage.url(path)} {width}w" for width, path in ordered)
 
@@ -51,3 +52,14 @@ def comment_text(value: str) -> str:
 @register.filter
 def display_name(user) -> str:
     return user.get_full_name() or user.username
+
+
+@register.filter
+def machine_time(value) -> str:
+    """A datetime for `<time datetime>` and meta tags: local time to the second
+    with its offset. (`date:'c'` keeps microseconds, which HTML does not allow.)"""
+    from django.utils import timezone
+
+    if not value:
+        return ""
+    return timezone.localtime(value).replace(microsecond=0).isoformat()

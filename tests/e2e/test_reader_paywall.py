@@ -8,6 +8,7 @@ serialized DOM, JSON-LD) once the paywall is up.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from urllib.parse import parse_qs, urlsplit
 
@@ -44,7 +45,7 @@ def metered_story(n: int, *, category, author, explicit_break: bool) -> tuple[Ar
 
 
 def expect_ads_shown(page: Page) -> None:
-    slots = page.get_by_role("complementary", name="Advertisement", exact=True)
+    slots = page.get_by_role("complementary", name=re.compile(r"^Advertisement"))
     expect(slots.first).to_be_visible()
     for slot in slots.all():
         expect(slot).to_be_visible()
@@ -70,7 +71,7 @@ def test_anonymous_reader_reads_the_free_allowance_then_meets_the_paywall(
         expect(page.get_by_text(marker)).to_be_visible()
         left = limit - n - 1
         note = (
-            "That was your last free article today."
+            "This is your last free article today."
             if left == 0
             else f"{left} free article{'s' if left != 1 else ''} left today."
         )

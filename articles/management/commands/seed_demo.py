@@ -24,7 +24,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from articles.models import Article, Author, Category, Comment, Tag
 from subscriptions.models import ComplimentaryAccess
@@ -61,7 +61,7 @@ AUTHORS = [
      "correspondent in Brussels and Manila."),
     ("Priya Natarajan", "Political reporter", "#9b2226",
      "Priya Natarajan follows Congress and the statehouses, with a particular eye on where the money comes "
-     "from. She grew up in a county clerk's office, more or less."),
+     "from. She grew up in a county clerk’s office, more or less."),
     ("Walt Brennan", "Veterans affairs writer", "#606c38",
      "Walt Brennan served eight years in the Marine Corps before turning to reporting. He writes about "
      "benefits, health care and life after the service."),
@@ -73,10 +73,10 @@ AUTHORS = [
 # (title, standfirst, topic phrase). Seven per section, in CATEGORIES order.
 STORIES = {
     "Defense": [
-        ("Navy's new frigate program slips another year as shipyard struggles to hire welders",
+        ("Navy’s new frigate program slips another year as shipyard struggles to hire welders",
          "The first ship was due in the water by now. A labor shortage on the Great Lakes is only part of the reason it is not.",
          "the frigate program"),
-        ("Inside the Army's quiet rethink of how many drones a squad should carry",
+        ("Inside the Army’s quiet rethink of how many drones a squad should carry",
          "Field tests suggest small units can manage more aircraft than planners assumed — and fewer batteries than they need.",
          "squad-level drones"),
         ("Auditors flag $2.1 billion in spare parts nobody can locate",
@@ -114,7 +114,7 @@ STORIES = {
         ("Sanctions tighten, but the loopholes move faster",
          "Shell companies, reflagged tankers and third-country traders are keeping banned goods on the move.",
          "sanctions enforcement"),
-        ("A summit's fine print: what the joint statement does not say",
+        ("A summit’s fine print: what the joint statement does not say",
          "Read closely, the communiqué tells you as much about the disagreements as the handshakes.",
          "the summit communiqué"),
     ],
@@ -148,10 +148,10 @@ STORIES = {
         ("A Marine, a welding torch and a second career built in a garage",
          "After two deployments he wanted work with his hands. Now he employs six other veterans.",
          "veteran-owned small business"),
-        ("Toxic-exposure claims surge as the new law's deadlines approach",
+        ("Toxic-exposure claims surge as the new law’s deadlines approach",
          "Processing centers are working overtime. Advocates urge veterans not to wait for the last week.",
          "toxic-exposure claims"),
-        ("Veterans' service posts struggle to recruit a younger generation",
+        ("Veterans’ service posts struggle to recruit a younger generation",
          "Halls that once hosted packed Friday dinners are looking for new reasons to open the doors.",
          "service-post membership"),
         ("How one county court keeps veterans out of jail and in treatment",
@@ -174,8 +174,8 @@ STORIES = {
         ("AI tools arrive in intelligence shops, along with new rules for using them",
          "Analysts say the software saves hours. Supervisors want to know exactly which hours.",
          "AI in intelligence analysis"),
-        ("Undersea cables are the internet's weak spot. Repair ships are scarce.",
-         "A handful of vessels maintain the world's data links, and most of their crews are nearing retirement.",
+        ("Undersea cables are the internet’s weak spot. Repair ships are scarce.",
+         "A handful of vessels maintain the world’s data links, and most of their crews are nearing retirement.",
          "undersea cable repair"),
         ("A hacker group targeted small water utilities. Here is what the logs show.",
          "Default passwords and internet-facing control panels made the job easy. Fixing them is cheap but slow.",
@@ -200,11 +200,11 @@ STORIES = {
         ("Base towns reinvent their main streets after the troops move on",
          "When a base shrinks, the barber shops and diners feel it first. Some towns have found a second act.",
          "base-town main streets"),
-        ("Letters home: a museum collects a century of soldiers' mail",
+        ("Letters home: a museum collects a century of soldiers’ mail",
          "Curators have gathered more than twelve thousand letters, and they are still arriving by the box.",
          "the letters collection"),
         ("A chef who cooked for generals now runs a diner for everyone",
-         "Her menu still has the chipped beef. The prices, she says, are friendlier than the mess hall's.",
+         "Her menu still has the chipped beef. The prices, she says, are friendlier than the mess hall’s.",
          "the diner"),
         ("Review: an old anti-war play feels uncomfortably current",
          "A spare new staging trusts the text and its actors. It does not let the audience off easy.",
@@ -293,22 +293,13 @@ CLOSINGS = [
 ]
 
 
-def _font(size: int, bold: bool = True) -> ImageFont.ImageFont:
-    name = "DejaVuSerif-Bold.ttf" if bold else "DejaVuSans.ttf"
-    for path in (f"/usr/share/fonts/truetype/dejavu/{name}", name):
-        try:
-            return ImageFont.truetype(path, size)
-        except OSError:
-            continue
-    return ImageFont.load_default(size=size)
-
-
 def _hex(color: str) -> tuple[int, int, int]:
     return tuple(int(color[i : i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
 
 
-def hero_image(label: str, title: str, c1: str, c2: str, seed: int) -> bytes:
-    """A 1600x900 gradient with a few shapes and the section name: recognisably a 'photo' slot."""
+def hero_image(c1: str, c2: str, seed: int) -> bytes:
+    """A 1600x900 gradient with a few shapes: an abstract stand-in photo. No words on it — cards
+    and captions carry the headline, and a picture that repeats it looks machine-made."""
     rng = random.Random(seed)
     width, height = 1600, 900
     mask = Image.linear_gradient("L").rotate(rng.choice([0, 45, 90, 135]), expand=False).resize((width, height))
@@ -326,31 +317,17 @@ def hero_image(label: str, title: str, c1: str, c2: str, seed: int) -> bytes:
     for i in range(0, width, rng.choice([40, 60, 80])):  # a horizon of 'buildings'
         h = rng.randint(60, 260)
         draw.rectangle((i, height - h, i + rng.randint(24, 56), height), fill=(0, 0, 0, 70))
-    draw.rectangle((0, 0, width, 110), fill=(0, 0, 0, 90))
-    draw.text((48, 28), label.upper(), font=_font(48), fill=(255, 255, 255, 230))
-    words, lines, line = title.split(), [], ""
-    for word in words:  # wrap the headline onto at most three lines
-        if len(line) + len(word) > 34:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    lines.append(line)
-    for n, text in enumerate(lines[:3]):
-        draw.text((48, 560 + n * 78), text, font=_font(60), fill=(255, 255, 255, 240))
     buffer = BytesIO()
     img.save(buffer, format="JPEG", quality=85)
     return buffer.getvalue()
 
 
-def portrait(name: str, color: str) -> bytes:
-    """A simple silhouette with initials: a stand-in for a staff photo."""
+def portrait(color: str) -> bytes:
+    """A simple silhouette: a stand-in for a staff photo (no lettering on pictures)."""
     img = Image.new("RGB", (400, 400), _hex(color))
     draw = ImageDraw.Draw(img, "RGBA")
     draw.ellipse((130, 70, 270, 210), fill=(255, 255, 255, 200))
     draw.ellipse((70, 230, 330, 520), fill=(255, 255, 255, 200))
-    initials = "".join(part[0] for part in name.split()[:2])
-    draw.text((200, 330), initials, font=_font(64), fill=_hex(color), anchor="mm")
     buffer = BytesIO()
     img.save(buffer, format="JPEG", quality=88)
     return buffer.getvalue()
@@ -403,7 +380,7 @@ class Command(BaseCommand):
             author = Author.objects.filter(slug=slug).first()
             if author is None:
                 author = Author(name=name, slug=slug, role=role, bio=bio)
-                author.photo.save(f"{slug}.jpg", ContentFile(portrait(name, color)), save=False)
+                author.photo.save(f"{slug}.jpg", ContentFile(portrait(color)), save=False)
                 author.save()
                 created["authors"] += 1
             authors.append(author)
@@ -443,12 +420,10 @@ class Command(BaseCommand):
                     status=status,
                     publish_at=publish_at,
                     hero_alt=f"Illustration for {cat_name}: {topic}",
-                    hero_caption=f"{topic[0].upper()}{topic[1:]} has drawn new scrutiny in {place}.",
+                    hero_caption=f"{place}, at the center of the debate over {topic}.",
                     hero_credit="Illustration: The Ledger demo desk",
                 )
-                article.hero_image.save(
-                    f"{slug[:60]}.jpg", ContentFile(hero_image(cat_name, title, c1, c2, seed=step)), save=False
-                )
+                article.hero_image.save(f"{slug[:60]}.jpg", ContentFile(hero_image(c1, c2, seed=step)), save=False)
                 article.save()
                 lead = authors[desk[cat_name]]
                 team = [lead]
