@@ -1,8 +1,13 @@
 """RSS feeds. A non-free article's item carries its teaser only, whoever asks:
-feed readers are shared caches as far as we are concerned."""
+feed readers are shared caches as far as we are concerned.
 
+Every link is absolute on SITE_URL: Django's syndication would otherwise prefix
+the Sites framework's domain, whose row nobody edits (it says example.com)."""
+
+from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.feedgenerator import Rss201rev2Feed
 
 from .models import Article, Category, Tag
@@ -14,11 +19,24 @@ def _latest(queryset):
     return queryset.select_related("category").prefetch_related("authors", "tags").order_by("-publish_at", "-id")
 
 
+def public_url(path: str) -> str:
+    """The address readers use for this path (SITE_URL, never the Sites row)."""
+    return settings.SITE_URL + path
+
+
 class LatestFeed(Feed):
     feed_type = Rss201rev2Feed
     title = "Latest stories"
-    link = "/"
     description = "The newest journalism from the newsroom."
+
+    def link(self) -> str:
+        return public_url("/")
+
+    def feed_url(self) -> str:
+        return public_url(reverse("articles:feed"))
+
+    def item_link(self, item: Article) -> str:
+        return public_url(item.get_absolute_url())
 
     def items(self):
         return _latest(Article.objects.published())[:FEED_SIZE]
@@ -53,7 +71,10 @@ class CategoryFeed(LatestFeed):
         return f"{obj.name}: latest stories"
 
     def link(self, obj: Category) -> str:
-        return obj.get_absolute_url()
+        return public_url(obj.get_absolute_url())
+
+    def feed_url(self, obj: Category) -> str:
+        return public_url(reverse("articles:category_feed", kwargs={"slug": obj.slug}))
 
     def description(self, obj: Category) -> str:
         return obj.description or f"The newest {obj.name} stories."

@@ -125,7 +125,7 @@ class ArticleQuerySet(models.QuerySet):
         return (
             self.select_related("category")
             .prefetch_related("authors", "tags")
-            .defer("body", "body_html", "teaser_html", "search_vector")
+            .defer("body", "body_html", "teaser_html", "search_vector", "public_search_vector")
             .order_by("-publish_at", "-id")
         )
 
@@ -219,6 +219,9 @@ class Article(models.Model):
     )
     # Filled on PostgreSQL only (title weighted A, summary B, body C); see save().
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
+    # The same over the public text only (title, summary, teaser): what a reader who may
+    # not read the article in full is allowed to match it by (articles/search.py).
+    public_search_vector = SearchVectorField(null=True, blank=True, editable=False)
 
     objects = ArticleQuerySet.as_manager()
 
@@ -304,21 +307,28 @@ def _plain(value):
     return (value.name or "") if hasattr(value, "field") else value
 
 
+# Weighted tsvectors for PostgreSQL full-text search (see articles/search.py): the
+# whole text, and the public text only. The teaser is HTML; PostgreSQL's parser
+# skips its tags. Migration articles/0005 fills existing rows with the same SQL.
+UPDATE_SEARCH_VECTORS = """
+    UPDATE articles_article SET
+        search_vector =
+            setweight(to_tsvector('english', coalesce(title, '')), 'A') ||
+            setweight(to_tsvector('english', coalesce(standfirst, '')), 'B') ||
+            setweight(to_tsvector('english', coalesce(body, '')), 'C'),
+        public_search_vector =
+            setweight(to_tsvector('english', coalesce(title, '')), 'A') ||
+            setweight(to_tsvector('english', coalesce(standfirst, '')), 'B') ||
+            setweight(to_tsvector('english', coalesce(teaser_html, '')), 'C')
+"""
+
+
 def update_search_vector(*article_ids: int) -> None:
-    """Weighted tsvector for PostgreSQL full-text search (see articles/search.py)."""
+    """Both search vectors of these articles (PostgreSQL only)."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE articles_article SET search_vector =
-                setweight(to_tsvector('english', coalesce(title, '')), 'A') ||
-                setweight(to_tsvector('english', coalesce(standfirst, '')), 'B') ||
-                setweight(to_tsvector('english', coalesce(body, '')), 'C')
-            WHERE id = ANY(%s)
-            """,
-            [list(article_ids)],
-        )
+        cursor.execute(UPDATE_SEARCH_VECTORS + " WHERE id = ANY(%s)", [list(article_ids)])
 
 
 # A username no sign-up can produce (the username validators refuse "<", ">" and spaces).

@@ -1,14 +1,20 @@
 """Search and per-category rails.
 
-PostgreSQL: full-text search over a weighted tsvector (title A, summary B,
-body C) kept in `Article.search_vector`, with a GIN index, ranked so title
-hits come first, among the newest SEARCH_CANDIDATES matches. SQLite (first local run only): a case-insensitive match on
-the same fields, title matches first.
+PostgreSQL: full-text search over weighted tsvectors (title A, summary B,
+body C) with GIN indexes, ranked so title hits come first, among the newest
+SEARCH_CANDIDATES matches. SQLite (first local run only): a case-insensitive
+match on the same fields, title matches first.
+
+Search must not be an oracle on paid text: whether an article comes back for
+a quoted phrase says whether the phrase is in it. So an article matches by its
+full text (`search_vector`) only where the access module says this reader may
+read that text (`access.full_text_filter`), and otherwise by its public text
+alone (`public_search_vector`: headline, summary, teaser).
 """
 
 from collections.abc import Collection
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 
@@ -18,23 +24,36 @@ from .models import Article, Category
 SEARCH_CANDIDATES = 1000
 
 
-def search(queryset: QuerySet[Article], query: str) -> QuerySet[Article]:
+def search(queryset: QuerySet[Article], query: str, *, full_text: Q) -> QuerySet[Article]:
+    """Articles of `queryset` matching `query`: by their whole text where `full_text`
+    (a filter from access.full_text_filter; empty means every article) allows,
+    by their public text elsewhere."""
     if not query:
         return queryset.none()
     if connection.vendor == "postgresql":
         q = SearchQuery(query, config="english", search_type="websearch")
+        if full_text:
+            match = Q(public_search_vector=q) | (full_text & Q(search_vector=q))
+            vector = Case(
+                When(full_text, then=F("search_vector")),
+                default=F("public_search_vector"),
+                output_field=SearchVectorField(),
+            )
+        else:
+            match, vector = Q(search_vector=q), F("search_vector")
         # Rank the newest matches only: ranking reads every candidate's vector, and a
         # common word can match most of a large archive (see bench/RESULTS.md).
-        newest = queryset.filter(search_vector=q).order_by("-publish_at", "-id").values("pk")[:SEARCH_CANDIDATES]
+        newest = queryset.filter(match).order_by("-publish_at", "-id").values("pk")[:SEARCH_CANDIDATES]
         return (
             queryset.filter(pk__in=newest)
-            .annotate(rank=SearchRank(F("search_vector"), q))
+            .annotate(rank=SearchRank(vector, q))
             .order_by("-rank", "-publish_at", "-id")
         )
     words = query.split()[:8]
     match = Q()
     for word in words:
-        match &= Q(title__icontains=word) | Q(standfirst__icontains=word) | Q(body__icontains=word)
+        public = Q(title__icontains=word) | Q(standfirst__icontains=word) | Q(teaser_html__icontains=word)
+        match &= public | (full_text & Q(body__icontains=word))
     return (
         queryset.filter(match)
         .annotate(

@@ -1,6 +1,19 @@
-from django.contrib.sitemaps import Sitemap
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.sitemaps import Sitemap as DjangoSitemap
 
 from .models import Article, Author, Category, Tag
+
+
+class Sitemap(DjangoSitemap):
+    """Locations on SITE_URL's scheme and host, not the Sites framework's row (example.com)."""
+
+    def get_protocol(self, protocol: str | None = None) -> str:
+        return urlsplit(settings.SITE_URL).scheme
+
+    def get_domain(self, site=None) -> str:
+        return urlsplit(settings.SITE_URL).netloc
 
 
 class ArticleSitemap(Sitemap):

@@ -12,8 +12,9 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_safe
 from django.views.generic import ListView
 
+from newsroom import ratelimit
 from newsroom.versioned_cache import Version
-from subscriptions import access, stats
+from subscriptions import access, meter, stats
 from subscriptions.models import default_plan
 
 from . import comments, page_cache, search
@@ -70,7 +71,7 @@ def _article_page() -> QuerySet[Article]:
     )
     queryset = (
         Article.objects.select_related("category")
-        .defer("body", "search_vector")
+        .defer("body", "search_vector", "public_search_vector")
         .annotate(comment_count=visible_comment_count, next_scheduled_at=next_scheduled_at)
     )
     if connection.vendor == "postgresql":
@@ -209,9 +210,19 @@ class TagView(PublishedListView):
 class SearchView(PublishedListView):
     template_name = "articles/search.html"
 
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        # Per client, so one scraper cannot hammer the full-text index for everyone.
+        if not ratelimit.hit("search", meter.client_ip(request), settings.RATE_LIMIT_SEARCH):
+            response = render(request, "articles/search_limited.html", status=429)
+            response["Retry-After"] = "60"
+            return response
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
         self.query = self.request.GET.get("q", "").strip()[:200]
-        return search.search(self.base_queryset(), self.query)
+        self.full_text = access.full_text_filter(self.request, Article)
+        return search.search(self.base_queryset(), self.query, full_text=self.full_text)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(query=self.query, **kwargs)
+        return super().get_context_data(query=self.query, searches_everything=not self.full_text, **kwargs)
+

@@ -9,9 +9,9 @@ class SignupNewsletterForm(forms.Form):
     """Extra fields on allauth's sign-up form (ACCOUNT_SIGNUP_FORM_CLASS); allauth calls signup()."""
 
     newsletter_digest = forms.BooleanField(
-        label="Email me the morning digest: the day's stories, every morning", required=False
+        label="Email me the morning digest: the day's stories, every morning", required=False, label_suffix=""
     )
-    newsletter_breaking = forms.BooleanField(label="Email me breaking news", required=False)
+    newsletter_breaking = forms.BooleanField(label="Email me breaking news", required=False, label_suffix="")
 
     def signup(self, request, user) -> None:
         digest = self.cleaned_data.get("newsletter_digest", False)

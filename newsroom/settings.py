@@ -276,6 +276,10 @@ ACCOUNT_RATE_LIMITS = {
     "request_login_code": "20/m/ip,3/m/key",
 }
 
+# Searches one client (address, as the meter sees it) may make: the site's own limit
+# format (newsroom/ratelimit.py), e.g. "60/m,1000/h"; empty turns it off.
+RATE_LIMIT_SEARCH = os.getenv("RATE_LIMIT_SEARCH", "60/m,1000/h")
+
 # --- Comments (articles/comments.py) ---
 COMMENTS_PER_MINUTE = envint("COMMENTS_PER_MINUTE", "5")
 # Seconds an anonymous reader's rendered article page is reused (articles/page_cache.py); 0 = off.
@@ -283,8 +287,9 @@ PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", "300")
 
 # --- The paywall (see subscriptions/access.py and subscriptions/meter.py) ---
 FREE_ARTICLES_PER_DAY = envint("FREE_ARTICLES_PER_DAY", "3")
-# Coarse per-IP backstop so clearing cookies is not an unlimited reset; 0 turns it off.
-FREE_ARTICLES_PER_IP_PER_DAY = envint("FREE_ARTICLES_PER_IP_PER_DAY", "30")
+# Coarse per-address backstop for anonymous readers, so clearing cookies is not an
+# unlimited reset; 0 turns it off. Why 150 (offices, campuses, mobile NAT): docs/paywall.md.
+FREE_ARTICLES_PER_IP_PER_DAY = envint("FREE_ARTICLES_PER_IP_PER_DAY", "150")
 # Trust X-Forwarded-For only when a proxy you run sets it: the number of proxies in front.
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", "0")
 # allauth's rate limits key on the client IP too: without this, behind a proxy

@@ -1,8 +1,8 @@
 """May this reader read this article in full? The only place that decides.
 
 Every view and output that can show article text (page, feeds, structured
-data, search snippets, comments) asks `decide()` or `entitlement()` and shows
-what the answer allows. Templates never decide.
+data, search results, comments) asks `decide()`, `entitlement()` or
+`full_text_filter()` and shows what the answer allows. Templates never decide.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import datetime
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Exists, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Now
 from django.http import HttpRequest
 from django.utils import timezone
@@ -36,6 +36,7 @@ class Reason(enum.StrEnum):
     METER_CREDIT = "metered credit used"
     METER_ALREADY_READ = "already read today"
     METER_EXHAUSTED = "meter exhausted"
+    ADDRESS_LIMIT = "shared address limit"
     SUBSCRIBERS_ONLY = "subscribers only"
 
 
@@ -192,7 +193,9 @@ def decide(request: HttpRequest, article) -> Decision:
         return Decision(full=False, reason=Reason.SUBSCRIBERS_ONLY, entitlement=ent)
     result = meter.consume(request, article.pk)
     if not result.granted:
-        return Decision(full=False, reason=Reason.METER_EXHAUSTED, entitlement=ent, credits_left=0)
+        # The reader may have credits of their own: it is their address's backstop that refused.
+        reason = Reason.ADDRESS_LIMIT if result.by_ip_backstop else Reason.METER_EXHAUSTED
+        return Decision(full=False, reason=reason, entitlement=ent, credits_left=0)
     reason = Reason.METER_ALREADY_READ if result.already_read else Reason.METER_CREDIT
     return Decision(full=True, reason=reason, entitlement=ent, credits_left=result.remaining)
 
@@ -200,6 +203,21 @@ def decide(request: HttpRequest, article) -> Decision:
 def may_read_without_metering(request: HttpRequest, article) -> bool:
     """For listings and feeds: full text only where no credit is involved."""
     return may_read_in_full(entitlement(request), article)
+
+
+def full_text_filter(request: HttpRequest, model) -> Q:
+    """Which articles' full text this reader may search, as a filter on `model` (Article).
+
+    A search result is a yes/no answer about the text it matched, so a reader may
+    match an article by its full text only where they may read that text without
+    spending anything: every article for readers entitled to everything (staff,
+    subscribers), only free articles for everyone else. A metered article costs a
+    credit to read, a subscribers-only one is not theirs: those match by their
+    public text (headline, summary, teaser) alone. An empty Q() means "all".
+    """
+    if entitlement(request).entitled:
+        return Q()
+    return Q(access=model.Access.FREE)
 
 
 def visible_html(article, decision: Decision) -> str:

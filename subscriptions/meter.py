@@ -1,8 +1,9 @@
 """The daily free-article allowance.
 
 A reader is "u:<user id>" when logged in, else "a:<random id>" from a
-long-lived signed cookie the server sets; a coarse per-IP backstop ("ip:<addr>")
-stops a cookie purge from being an unlimited reset.
+long-lived signed cookie the server sets; a coarse per-address backstop for
+anonymous readers ("ip:<addr>", an IPv6 client's /64) stops a cookie purge from
+being an unlimited reset.
 
 Counting is exact under concurrency because the database does it:
   1. INSERT the (reader, day, article) read ... ON CONFLICT DO NOTHING RETURNING.
@@ -23,6 +24,7 @@ run from Python in a transaction. The meter tests run against both.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -131,15 +133,32 @@ def _in_database() -> bool:
     return connection.vendor == "postgresql"
 
 
+def backstop_key(request: HttpRequest) -> str:
+    """The per-address counter: the client's IPv4 address, or its IPv6 /64 (one
+    subscriber's network: a client can pick any address inside it at will)."""
+    ip = client_ip(request)
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return f"ip:{ip}"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return f"ip:{address.ipv4_mapped}"
+        return f"ip:{ipaddress.IPv6Network((address, 64), strict=False).network_address}/64"
+    return f"ip:{address}"
+
+
 def consume(request: HttpRequest, article_id: int) -> MeterResult:
     """Let this reader open this metered article in full, if their allowance allows."""
     limit = settings.FREE_ARTICLES_PER_DAY
-    ip_limit = settings.FREE_ARTICLES_PER_IP_PER_DAY
     reader = reader_key(request)
+    # The backstop stops cookie clearing; an account's own count cannot be cleared,
+    # so logged-in readers are not held to their address's (see docs/paywall.md).
+    ip_limit = settings.FREE_ARTICLES_PER_IP_PER_DAY if reader.startswith("a:") else 0
     day = today()
     if _in_database():
         with connection.cursor() as cursor:
-            cursor.execute(_CONSUME, [reader, f"ip:{client_ip(request)}", day, article_id, limit, ip_limit])
+            cursor.execute(_CONSUME, [reader, backstop_key(request), day, article_id, limit, ip_limit])
             granted, already_read, used, by_ip = cursor.fetchone()
         if not granted:
             return MeterResult(granted=False, by_ip_backstop=by_ip)
@@ -159,7 +178,7 @@ def _consume_in_python(
         if used is None:
             transaction.set_rollback(True)
             return MeterResult(granted=False)
-        if ip_limit > 0 and _take_credit(cursor, f"ip:{client_ip(request)}", day, ip_limit) is None:
+        if ip_limit > 0 and _take_credit(cursor, backstop_key(request), day, ip_limit) is None:
             transaction.set_rollback(True)
             return MeterResult(granted=False, by_ip_backstop=True)
         return MeterResult(granted=True, remaining=max(0, limit - used))

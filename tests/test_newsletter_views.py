@@ -135,3 +135,12 @@ def test_an_article_marked_send_as_email_goes_out_once_it_is_live(free_reader) -
     call_command("send_newsletter", "--no-progress")
     call_command("send_newsletter", "--no-progress")
     assert [m.to for m in mail.outbox] == [[free_reader.email]]
+
+
+def test_a_deleted_account_leaves_the_send_figures_but_not_the_person(free_reader) -> None:
+    from subscriptions.accounts import account_delete
+
+    send = breaking_to(free_reader)
+    account_delete(user=free_reader)
+    assert not Preference.objects.exists()
+    assert send.deliveries.get().user is None and send.deliveries.get().status == Delivery.Status.SENT

@@ -43,7 +43,8 @@ def paid_body(image: InlineImage) -> str:
     return (
         "Opening paragraph number one, public.\n\nSecond paragraph, still public.\n\n"
         "Third paragraph, the end of the teaser.\n\n"
-        f"{MARKER}\n\n[image {image.pk}]\n\nhttps://www.youtube.com/watch?v={PAID_EMBED}\n\nA closing paragraph."
+        f"{MARKER}\n\n> A pull quote that only readers with access see.\n\n"
+        f"[image {image.pk}]\n\nhttps://www.youtube.com/watch?v={PAID_EMBED}\n\nA closing paragraph."
     )
 
 
@@ -172,3 +173,37 @@ def test_pages_that_differ_by_reader_are_never_shared_cacheable(url, article, cl
     response = client.get(url)
     assert "private" in response["Cache-Control"]
     assert "Cookie" in response["Vary"]
+
+
+# Phrases only in the paid part of both articles (after the teaser): the marker
+# sentence, quoted and not, and the pull quote.
+ORACLE_QUERIES = ['"paid paragraph marker sentence"', "marker sentence lives here", "pull quote only readers access"]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_search_is_no_oracle_on_paid_text(persona, site, request) -> None:
+    """Whether an article comes back for a phrase says whether the phrase is in it:
+    a reader who may not read the paid part must not match an article by it."""
+    client = persona_client(persona, site, request, {})
+    paid = {site["metered"].pk, site["locked"].pk}
+    for query in ORACLE_QUERIES:
+        response = client.get("/search/", {"q": query})
+        assert response.status_code == 200
+        found = {a.pk for a in response.context["articles"]} & paid
+        assert found == (paid if persona in ENTITLED else set()), f"{persona}: {query}"
+        if persona not in ENTITLED:
+            assert "Nothing matched" in response.content.decode()
+    # The public text (headline, summary, teaser) finds them for everyone.
+    for query in ["Harbor contracts", "procurement memo", f'"{site["locked"].standfirst}"', "opening paragraph"]:
+        found = {a.pk for a in client.get("/search/", {"q": query}).context["articles"]}
+        assert found & paid, f"{persona}: {query}"
+
+
+def test_search_pages_through_no_paid_matches(site, request) -> None:
+    """Pagination, ordering and the result count cannot betray a paid match either."""
+    client = persona_client("anonymous_fresh", site, request, {})
+    for params in [{"q": "marker", "page": "1"}, {"q": "marker sentence", "page": "last"}]:
+        response = client.get("/search/", params)
+        assert response.status_code in (200, 404)
+        if response.status_code == 200:
+            assert response.context["paginator"].count == 0

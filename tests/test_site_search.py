@@ -20,11 +20,12 @@ def results(client, query: str) -> list[Article]:
     return list(response.context["articles"])
 
 
-def test_search_finds_words_that_are_only_in_the_body(client, category) -> None:
+def test_search_finds_words_that_are_only_in_the_body_of_a_free_story(client, category) -> None:
     story = make_article(
         category=category,
         title="Council meets on Tuesday",
         body="The agenda covered potholes.\n\nA surprise motion about lighthouses passed unanimously.",
+        access=Article.Access.FREE,
     )
     make_article(category=category, title="Unrelated", body="Nothing to see.\n\nStill nothing.")
     found = results(client, "lighthouses")
@@ -84,3 +85,28 @@ def test_search_ranks_only_the_newest_matches_of_a_large_archive(client, categor
     found = results(client, "lighthouse")
     assert set(found) == set(newer)
     assert old_title_hit not in found
+
+
+def test_the_paid_part_of_a_story_is_searched_only_for_readers_who_may_read_it(client, category, subscriber) -> None:
+    story = make_article(
+        category=category,
+        title="Council meets on Tuesday",
+        body="The agenda covered potholes.\n\n[paywall]\n\nA surprise motion about lighthouses passed unanimously.",
+    )
+    assert results(client, "lighthouses") == []
+    assert results(client, "potholes") == [story]  # the teaser is public text
+    client.force_login(subscriber)
+    assert results(client, "lighthouses") == [story]
+
+
+def test_search_is_rate_limited_per_client_with_a_clear_page(category, settings) -> None:
+    from django.test import Client
+
+    settings.RATE_LIMIT_SEARCH = "3/m"
+    make_article(category=category, title="Tugboat strike ends")
+    scraper, neighbour = Client(REMOTE_ADDR="203.0.113.5"), Client(REMOTE_ADDR="203.0.113.6")
+    assert [scraper.get("/search/", {"q": f"tugboat {n}"}).status_code for n in range(4)] == [200, 200, 200, 429]
+    page = scraper.get("/search/", {"q": "tugboat"})
+    assert page.status_code == 429 and page["Retry-After"] == "60"
+    assert "Too many searches" in page.content.decode()
+    assert neighbour.get("/search/", {"q": "tugboat"}).status_code == 200  # another client is not affected
