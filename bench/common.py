@@ -83,6 +83,14 @@ def login_session(user):
 """
 
 
+def publish(report: str, *, record: bool) -> None:
+    """Print a Markdown report; with --record also append it to bench/RESULTS.md."""
+    print(report)
+    if record:
+        with open(ROOT / "bench" / "RESULTS.md", "a") as fh:
+            fh.write("\n" + report)
+
+
 def manage(env: dict[str, str], *args: str) -> str:
     return subprocess.run(
         [PY, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True

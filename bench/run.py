@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import LOGIN_SESSION, ROOT, manage, request, running_site
+from common import LOGIN_SESSION, ROOT, manage, publish, request, running_site
 
 LIMIT = 3
 LUA = """
@@ -281,11 +281,7 @@ def main() -> int:
                   for n, page, r in scale_rows]  # fmt: skip
     if not ok:
         lines += ["", "**Errors: some responses were not 2xx/3xx — see wrk output.**"]
-    report = "\n".join(lines) + "\n"
-    print(report)
-    if args.record:
-        with open(ROOT / "bench" / "RESULTS.md", "a") as fh:
-            fh.write("\n" + report)
+    publish("\n".join(lines) + "\n", record=args.record)
     return 0 if ok else 1
 
 

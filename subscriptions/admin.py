@@ -7,8 +7,11 @@ articles migrations), so none of this shows for them.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
+import stripe
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
@@ -16,12 +19,13 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from .models import ComplimentaryAccess, DailyStat, Plan, StripeEvent, Subscription
+from . import billing
+from .models import ComplimentaryAccess, DailyStat, Plan, StripeEvent, Subscription, money
 
-# Monthly equivalent of one period's price, for MRR.
-_PER_MONTH = {"week": 52 / 12, "month": 1, "year": 1 / 12}
+log = logging.getLogger(__name__)
+
 
 
 def dashboard_numbers(now: datetime | None = None) -> dict:
@@ -35,7 +39,7 @@ def dashboard_numbers(now: datetime | None = None) -> dict:
         .values_list("name", "total")
     )
     active_rows = Subscription.objects.filter(status=Subscription.Status.ACTIVE).select_related("plan")
-    mrr_cents = sum(round(s.plan.amount_cents * _PER_MONTH[s.plan.interval]) for s in active_rows if s.plan)
+    mrr_cents = sum(round(s.plan.yearly_cents() / 12) for s in active_rows if s.plan)
     counts = Subscription.objects.aggregate(
         active=Count("user", distinct=True, filter=Q(status=Subscription.Status.ACTIVE)),
         trialing=Count("user", distinct=True, filter=Q(status=Subscription.Status.TRIALING)),
@@ -55,19 +59,76 @@ def dashboard_numbers(now: datetime | None = None) -> dict:
         "mrr": f"${mrr_cents / 100:,.2f}",
         "churned": counts["churned"],
         "churn_rate": f"{100 * counts['churned'] / base:.1f}%" if base else "—",
+        "revenue": _revenue(month_start),
     }
+
+
+def _revenue(since: datetime) -> dict[str, str] | None:
+    """This month's money as Stripe's balance transactions report it (net of
+    Stripe's fees); None when Stripe is not configured or cannot be reached."""
+    if not billing.is_configured():
+        return None
+    try:
+        totals = billing.balance_summary(since)
+    except stripe.StripeError:
+        log.warning("publisher dashboard: balance transactions unavailable", exc_info=True)
+        return None
+    return {name: money(cents) for name, cents in totals.items()}
+
+
+class PlanForm(forms.ModelForm):
+    """Changing a plan's price changes it in Stripe first (billing.plan_change_price);
+    if Stripe refuses or cannot be reached, the form says so and nothing changes."""
+
+    class Meta:
+        model = Plan
+        fields = ["code", "name", "amount_cents", "currency", "interval", "interval_count", "trial_days",
+                  "is_default", "is_active", "position"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        plan = self.instance
+        terms = ("amount_cents", "currency", "interval", "interval_count")
+        if self.errors or not plan.pk or not plan.stripe_price_id or not any(t in self.changed_data for t in terms):
+            return data
+        if not billing.is_configured():
+            raise forms.ValidationError(
+                "This plan is sold through Stripe, and Stripe is not configured here, so its price cannot change."
+            )
+        try:
+            billing.plan_change_price(plan, **{t: data[t] for t in terms})
+        except stripe.StripeError as exc:
+            raise forms.ValidationError(
+                f"Stripe did not take the new price, so nothing changed: {exc.user_message or exc}"
+            ) from exc
+        return data
 
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "price", "interval", "trial_days", "is_default", "is_active", "stripe_price_id"]
+    form = PlanForm
+    list_display = ["name", "code", "price", "trial_days", "is_default", "is_active", "stripe_price_id"]
     list_editable = ["is_active"]
-    readonly_fields = ["stripe_product_id", "stripe_price_id"]
+    readonly_fields = ["stripe_product_id", "stripe_price_id", "price_history"]
     change_list_template = "admin/subscriptions/plan_change_list.html"
 
     @admin.display(description="Price")
     def price(self, obj: Plan) -> str:
-        return obj.price_display
+        return obj.price_label()
+
+    @admin.display(description="Stripe prices this plan has had")
+    def price_history(self, obj: Plan) -> str:
+        return format_html_join(
+            "", "<p>{} — {} every {} {}(s){}</p>",
+            ((p.stripe_price_id, money(p.amount_cents, p.currency), p.interval_count, p.interval,
+              f" (archived {p.archived_at:%Y-%m-%d})" if p.archived_at else " (current)") for p in obj.prices.all()),
+        ) or "—"
+
+    def has_delete_permission(self, request: HttpRequest, obj: Plan | None = None) -> bool:
+        # A plan Stripe has sold or anyone subscribed to is deactivated, never deleted.
+        if obj is not None and (obj.prices.exists() or obj.subscriptions.exists()):
+            return False
+        return super().has_delete_permission(request, obj)
 
     def get_urls(self):
         return [

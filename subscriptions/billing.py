@@ -8,6 +8,7 @@ current state of subscriptions. Turning that state into local rows is
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 import time
@@ -20,17 +21,24 @@ import stripe
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.mail import mail_admins
 from django.db import transaction
 from django.utils import timezone
 
 from . import emails, stats
-from .models import Plan, StripeCustomer, Subscription
+from .models import Plan, PlanPrice, StripeCustomer, Subscription, TrialClaim
 
 log = logging.getLogger(__name__)
 
 # Statuses in which a reader already has (or is about to have) a subscription,
 # so a second Checkout would double-bill.
-LIVE_STATUSES = {Subscription.Status.TRIALING, Subscription.Status.ACTIVE, Subscription.Status.PAST_DUE}
+LIVE_STATUSES = {
+    Subscription.Status.TRIALING,
+    Subscription.Status.ACTIVE,
+    Subscription.Status.PAST_DUE,
+    Subscription.Status.UNPAID,
+    Subscription.Status.PAUSED,
+}
 # A double click within this many seconds reuses the same Checkout Session.
 CHECKOUT_BUCKET_SECONDS = 600
 # How long a Checkout Session stays payable (Stripe allows 30 minutes to 24 hours).
@@ -82,35 +90,101 @@ def _idempotency_key(purpose: str) -> Iterator[str]:
 # --- plans -----------------------------------------------------------------
 
 
-def sync_plans() -> list[str]:
-    """Create the product and price of every active plan when missing. Safe twice:
-    plans that already have ids are left alone, and idempotency keys make a crash
-    between Stripe's answer and our save harmless."""
-    _configure()
-    done = []
-    for plan in Plan.objects.filter(is_active=True):
-        if not plan.stripe_product_id:
+def _lookup_key(plan: Plan) -> str:
+    return f"ledger_{plan.code}"
+
+
+def _price_terms(price: Any) -> tuple[int, str, str, int]:
+    recurring = price.get("recurring") or {}
+    return (price["unit_amount"], price["currency"], recurring.get("interval"), recurring.get("interval_count") or 1)
+
+
+def _record_price(plan: Plan, price: Any) -> None:
+    """Make `price` the plan's current one: remember it, archive the others locally."""
+    amount, currency, interval, count = _price_terms(price)
+    PlanPrice.objects.update_or_create(
+        stripe_price_id=price["id"],
+        defaults={"plan": plan, "amount_cents": amount, "currency": currency, "interval": interval,
+                  "interval_count": count, "archived_at": None},
+    )
+    plan.prices.exclude(stripe_price_id=price["id"]).filter(archived_at=None).update(archived_at=timezone.now())
+    plan.stripe_price_id = price["id"]
+    plan.amount_cents, plan.currency, plan.interval, plan.interval_count = amount, currency, interval, count
+
+
+def _ensure_product(plan: Plan, existing_price: Any | None) -> str:
+    if not plan.stripe_product_id:
+        if existing_price is not None:  # a restored database or a second site: adopt Stripe's product
+            plan.stripe_product_id = _id(existing_price["product"])
+        else:
             with _idempotency_key(f"product-{plan.code}") as key:
                 product = stripe.Product.create(
                     name=f"{settings.SITE_NAME} {plan.name}", metadata={"plan_code": plan.code}, idempotency_key=key
                 )
             plan.stripe_product_id = product.id
-            plan.save(update_fields=["stripe_product_id"])
-            done.append(f"product {plan.code} {product.id}")
-        if not plan.stripe_price_id:
-            with _idempotency_key(f"price-{plan.code}-{plan.amount_cents}-{plan.currency}-{plan.interval}") as key:
-                price = stripe.Price.create(
-                    product=plan.stripe_product_id,
-                    unit_amount=plan.amount_cents,
-                    currency=plan.currency,
-                    recurring={"interval": plan.interval},
-                    lookup_key=f"ledger_{plan.code}",
-                    metadata={"plan_code": plan.code},
-                    idempotency_key=key,
-                )
-            plan.stripe_price_id = price.id
-            plan.save(update_fields=["stripe_price_id"])
-            done.append(f"price {plan.code} {price.id}")
+        plan.save(update_fields=["stripe_product_id"])
+    return plan.stripe_product_id
+
+
+def _create_price(plan: Plan, terms: tuple[int, str, str, int], *, transfer: bool) -> Any:
+    amount, currency, interval, count = terms
+    purpose = f"price-{plan.code}-{amount}-{currency}-{interval}-{count}-{plan.stripe_price_id or 'first'}"
+    with _idempotency_key(purpose) as key:
+        return stripe.Price.create(
+            product=plan.stripe_product_id,
+            unit_amount=amount,
+            currency=currency,
+            recurring={"interval": interval, "interval_count": count},
+            lookup_key=_lookup_key(plan),
+            # Moves the lookup key from the plan's previous price in the same call.
+            transfer_lookup_key=transfer,
+            metadata={"plan_code": plan.code},
+            idempotency_key=key,
+        ).to_dict()
+
+
+def plan_change_price(plan: Plan, *, amount_cents: int, currency: str, interval: str, interval_count: int) -> None:
+    """Sell `plan` at new terms. Stripe prices are immutable: this creates a new
+    price (taking over the lookup key), archives the old one in Stripe — its
+    subscribers keep billing at it, and it stays in the plan's price history so
+    they keep mapping to the plan — and only then changes the plan's terms and
+    current price id (saved by the caller). On a Stripe error nothing changes
+    here, so the site goes on advertising what Checkout charges."""
+    _configure()
+    old = plan.stripe_price_id
+    _ensure_product(plan, None)
+    price = _create_price(plan, (amount_cents, currency, interval, interval_count), transfer=True)
+    if old and old != price["id"]:
+        stripe.Price.modify(old, active=False)
+    _record_price(plan, price)
+
+
+def sync_plans() -> list[str]:
+    """Make Stripe sell every active plan at its terms. Safe twice, and on a
+    second site or a restored database: a price already holding the plan's
+    lookup key is adopted when its terms match, replaced when they don't."""
+    _configure()
+    done = []
+    for plan in Plan.objects.filter(is_active=True):
+        current = plan.prices.filter(stripe_price_id=plan.stripe_price_id).first() if plan.stripe_price_id else None
+        if current is not None and current.terms() == plan.terms():
+            continue
+        found = stripe.Price.list(lookup_keys=[_lookup_key(plan)], limit=1).data
+        existing = found[0].to_dict() if found else None
+        with transaction.atomic():
+            _ensure_product(plan, existing)
+            if existing is not None and _price_terms(existing) == plan.terms() and existing.get("active", True):
+                _record_price(plan, existing)
+                done.append(f"found price {plan.code} {existing['id']}")
+            else:
+                terms = plan.terms()
+                price = _create_price(plan, terms, transfer=existing is not None)
+                old = [p for p in {plan.stripe_price_id, existing and existing["id"]} if p and p != price["id"]]
+                for price_id in old:
+                    stripe.Price.modify(price_id, active=False)
+                _record_price(plan, price)
+                done.append(f"created price {plan.code} {price['id']}")
+            plan.save()
     return done
 
 
@@ -151,7 +225,7 @@ def create_checkout_session(user, plan: Plan, *, success_url: str, cancel_url: s
     session back instead of a second one."""
     customer = customer_for(user)
     # The free trial is for a reader's first subscription, not every re-subscribe.
-    first_time = not Subscription.objects.filter(user=user).exclude(status=Subscription.Status.INCOMPLETE).exists()
+    first_time = not had_trial(user)
     sub_data: dict[str, Any] = {"metadata": {"user_id": str(user.pk), "plan": plan.code}}
     if plan.trial_days and first_time:
         sub_data["trial_period_days"] = plan.trial_days
@@ -241,29 +315,53 @@ def _period_end(stripe_sub: Any) -> datetime | None:
     return _ts(stripe_sub.get("current_period_end") or _first_item(stripe_sub).get("current_period_end"))
 
 
+def _plan_for_price(price_id: str | None) -> Plan | None:
+    """The plan a Stripe price belongs to, current or any earlier price of it."""
+    if not price_id:
+        return None
+    return (
+        Plan.objects.filter(prices__stripe_price_id=price_id).first()
+        or Plan.objects.filter(stripe_price_id=price_id).first()
+    )
+
+
 def sync_subscription(stripe_sub: Any, *, user=None, refetch: bool = True) -> Subscription | None:
     """Make the local row match Stripe's subscription. Idempotent; order-free.
 
     `stripe_sub` only says which subscription; with `refetch` (the default) the
     current object is fetched again while the local row is locked, so two
-    concurrent syncs cannot write older data over newer. Subscriptions to
-    prices that are not ours, or for customers we don't know, are ignored.
+    concurrent syncs cannot write older data over newer. New subscriptions to
+    prices that are not ours, or for customers we don't know, are ignored; a
+    subscription we already mirror is kept up to date even when its price is
+    unknown to us (changed in Stripe's dashboard), and staff are told.
     The user is found by Stripe customer id (or given by the caller who
-    verified it, e.g. Checkout's client_reference_id), never by email."""
+    verified it, e.g. Checkout's client_reference_id), never by email.
+
+    A reader's second live subscription (two tabs both paid) is cancelled and
+    its charge refunded or voided; a trial the reader's card or email already
+    had is ended at once. Either way the reader is told by email."""
     sub_id = stripe_sub["id"]
-    plan = Plan.objects.filter(stripe_price_id=_price_id(stripe_sub)).first() if _price_id(stripe_sub) else None
-    if plan is None:
-        log.info("ignoring subscription %s: price %s is not ours", sub_id, _price_id(stripe_sub))
+    price_id = _price_id(stripe_sub)
+    plan = _plan_for_price(price_id)
+    known = Subscription.objects.filter(stripe_subscription_id=sub_id).exists()
+    if plan is None and not known:
+        log.info("ignoring subscription %s: price %s is not ours", sub_id, price_id)
+        if user is not None or StripeCustomer.objects.filter(customer_id=_id(stripe_sub.get("customer"))).exists():
+            _tell_staff_unknown_price(sub_id, price_id)
         return None
     customer_id = _id(stripe_sub.get("customer"))
     if user is None:
         sc = StripeCustomer.objects.filter(customer_id=customer_id).select_related("user").first()
-        if sc is None:
+        if sc is None and not known:
             log.warning("ignoring subscription %s: unknown customer %s", sub_id, customer_id)
             return None
-        user = sc.user
+        user = sc.user if sc else None
 
     with transaction.atomic():
+        if user is not None:
+            # One reader's subscriptions are written one at a time, so two
+            # arriving together (two tabs) see each other.
+            get_user_model().objects.select_for_update().only("pk").get(pk=user.pk)
         local, created = Subscription.objects.get_or_create(
             stripe_subscription_id=sub_id,
             defaults={"user": user, "plan": plan, "stripe_customer_id": customer_id or ""},
@@ -271,10 +369,16 @@ def sync_subscription(stripe_sub: Any, *, user=None, refetch: bool = True) -> Su
         local = Subscription.objects.select_for_update().get(pk=local.pk)
         if refetch and not created:
             stripe_sub = retrieve_subscription(sub_id)
-            plan = Plan.objects.filter(stripe_price_id=_price_id(stripe_sub)).first() or plan
+            price_id = _price_id(stripe_sub)
+            plan = _plan_for_price(price_id)
+        if created and local.user_id and stripe_sub["status"] in LIVE_STATUSES:
+            stripe_sub = _refuse_duplicate(local, stripe_sub) or _end_repeated_trial(local, stripe_sub)
+        if plan is None:
+            # Status, dates and cancellation still follow Stripe; the plan stays what it was.
+            transaction.on_commit(lambda: _tell_staff_unknown_price(sub_id, price_id))
         old_status = "" if created else local.status
         new_status = stripe_sub["status"]
-        local.plan = plan
+        local.plan = plan or local.plan
         local.stripe_customer_id = customer_id or local.stripe_customer_id
         local.status = new_status
         local.trial_end = _ts(stripe_sub.get("trial_end"))
@@ -289,6 +393,101 @@ def sync_subscription(stripe_sub: Any, *, user=None, refetch: bool = True) -> Su
         local.save()
         _record_transition(local, old_status, new_status)
     return local
+
+
+def _tell_staff_unknown_price(sub_id: str, price_id: str | None) -> None:
+    log.error("Stripe subscription %s is on price %s, which no plan has had", sub_id, price_id)
+    mail_admins(
+        f"Stripe subscription {sub_id} is on an unknown price",
+        f"Subscription {sub_id} in Stripe is on price {price_id}, which none of the site's plans has ever had.\n"
+        "Its status and dates are kept in step; its plan is left as it was. If the price was made in the Stripe "
+        "dashboard, change the plan in the site's admin instead (Subscriptions → Plans), which creates the price "
+        "in Stripe and keeps the history.",
+        fail_silently=True,
+    )
+
+
+def _refuse_duplicate(local: Subscription, stripe_sub: Any) -> Any | None:
+    """A reader's second live subscription: cancel it in Stripe, refund or void
+    what it charged, and tell the reader. The first one stays."""
+    first = (
+        Subscription.objects.filter(user_id=local.user_id, status__in=LIVE_STATUSES)
+        .exclude(pk=local.pk)
+        .order_by("created_at")
+        .first()
+    )
+    if first is None:
+        return None
+    sub_id = stripe_sub["id"]
+    log.warning("user %s has subscription %s; cancelling duplicate %s", local.user_id, first.stripe_subscription_id,
+                sub_id)
+    canceled = stripe.Subscription.cancel(sub_id).to_dict()
+    invoice_id = _id(stripe_sub.get("latest_invoice"))
+    if invoice_id:
+        invoice = stripe.Invoice.retrieve(invoice_id, expand=["payments"]).to_dict()
+        if invoice["status"] in ("open", "draft"):
+            stripe.Invoice.void_invoice(invoice_id)
+        elif invoice["status"] == "paid" and invoice.get("amount_paid"):
+            for payment in (invoice.get("payments") or {}).get("data", []):
+                intent = _id((payment.get("payment") or {}).get("payment_intent"))
+                if intent:
+                    with _idempotency_key(f"refund-{intent}") as key:
+                        stripe.Refund.create(payment_intent=intent, idempotency_key=key)
+    transaction.on_commit(lambda: emails.duplicate_canceled(local))
+    return canceled
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.strip().lower().encode()).hexdigest()
+
+
+def _end_repeated_trial(local: Subscription, stripe_sub: Any) -> Any:
+    """One free trial per person: a trial whose card (fingerprint) or email
+    already had one ends now — Stripe invoices at once — and the reader is told.
+    Otherwise the card and email are recorded as having had their trial."""
+    if stripe_sub["status"] != Subscription.Status.TRIALING:
+        return stripe_sub
+    sub_id = stripe_sub["id"]
+    claims = [(TrialClaim.Kind.EMAIL, _digest(local.user.email))] if local.user and local.user.email else []
+    pm_id = _id(stripe_sub.get("default_payment_method"))
+    if pm_id:
+        card = stripe.PaymentMethod.retrieve(pm_id).to_dict().get("card") or {}
+        if card.get("fingerprint"):
+            claims.append((TrialClaim.Kind.CARD, _digest(card["fingerprint"])))
+    had_one = any(
+        TrialClaim.objects.filter(kind=kind, digest=digest).exclude(stripe_subscription_id=sub_id).exists()
+        for kind, digest in claims
+    )
+    if had_one:
+        with _idempotency_key(f"end-trial-{sub_id}") as key:
+            ended = stripe.Subscription.modify(sub_id, trial_end="now", idempotency_key=key).to_dict()
+        transaction.on_commit(lambda: emails.trial_refused(local))
+        return ended
+    for kind, digest in claims:
+        TrialClaim.objects.get_or_create(kind=kind, digest=digest, defaults={"stripe_subscription_id": sub_id})
+    return stripe_sub
+
+
+def had_trial(user) -> bool:
+    """Has this reader (by any account with their email, deleted ones included) had a free trial?"""
+    if Subscription.objects.filter(user=user).exclude(status=Subscription.Status.INCOMPLETE).exists():
+        return True
+    return bool(user.email) and TrialClaim.objects.filter(kind=TrialClaim.Kind.EMAIL,
+                                                          digest=_digest(user.email)).exists()
+
+
+def balance_summary(since: datetime) -> dict[str, int]:
+    """Money Stripe moved since `since`, from its balance transactions: what
+    readers paid (less refunds), Stripe's fees, and what reaches the bank."""
+    _configure()
+    totals = {"gross": 0, "fees": 0, "net": 0}
+    for obj in stripe.BalanceTransaction.list(created={"gte": int(since.timestamp())}, limit=100).auto_paging_iter():
+        txn = obj.to_dict()
+        if txn["type"] in ("charge", "payment", "refund", "payment_refund"):
+            totals["gross"] += txn["amount"]
+            totals["fees"] += txn["fee"]
+            totals["net"] += txn["net"]
+    return totals
 
 
 def _record_transition(local: Subscription, old: str, new: str) -> None:

@@ -39,3 +39,11 @@ def trial_ending(sub: Subscription) -> None:
 
 def payment_failed(sub: Subscription) -> None:
     _send("payment_failed", sub)
+
+
+def duplicate_canceled(sub: Subscription) -> None:
+    _send("duplicate_canceled", sub)
+
+
+def trial_refused(sub: Subscription) -> None:
+    _send("trial_refused", sub)

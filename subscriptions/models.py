@@ -15,7 +15,13 @@ class PlanQuerySet(models.QuerySet):
 
 
 class Plan(models.Model):
-    """A price a reader can subscribe at. Stripe ids are filled by `stripe_sync_plans`."""
+    """What a reader can subscribe to, and the terms it is sold at.
+
+    `amount_cents` is charged every `interval_count` `interval`s. Stripe prices
+    are immutable, so the terms only change through billing.plan_change_price
+    (the admin calls it), which creates the new Stripe price first; every price
+    the plan ever had stays in `prices`, so subscribers on an old price still
+    map to their plan. `stripe_price_id` is the price Checkout sells now."""
 
     class Interval(models.TextChoices):
         WEEK = "week", "week"
@@ -27,6 +33,9 @@ class Plan(models.Model):
     amount_cents = models.PositiveIntegerField()
     currency = models.CharField(max_length=3, default="usd")
     interval = models.CharField(max_length=5, choices=Interval.choices, default=Interval.WEEK)
+    interval_count = models.PositiveSmallIntegerField(
+        default=1, help_text="Bill every this many intervals, e.g. 4 with week: billed every 4 weeks."
+    )
     trial_days = models.PositiveSmallIntegerField(default=14)
     is_default = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
@@ -40,11 +49,87 @@ class Plan(models.Model):
         ordering = ["position", "amount_cents"]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.price_display}/{self.interval})"
+        return f"{self.name} ({self.price_label()})"
 
     @property
     def price_display(self) -> str:
-        return f"${Decimal(self.amount_cents) / 100:.2f}"
+        """What one billing period costs, e.g. "$2.00"."""
+        return money(self.amount_cents, self.currency)
+
+    def price_label(self) -> str:
+        """The one wording of a plan's price, used by the paywall, the subscribe
+        page, the account page and emails: "$24.00/year", or when several
+        intervals are billed together "$0.50/week, billed $2.00 every 4 weeks"."""
+        headline, billed = self.price_parts()
+        return f"{headline}, {billed}" if billed else headline
+
+    def price_parts(self) -> tuple[str, str]:
+        """price_label in two parts, for a page that sets them apart."""
+        if self.interval_count == 1:
+            return f"{self.price_display}/{self.interval}", ""
+        per_interval = money(round(self.amount_cents / self.interval_count), self.currency)
+        return (
+            f"{per_interval}/{self.interval}",
+            f"billed {self.price_display} every {self.interval_count} {self.interval}s",
+        )
+
+    def yearly_cents(self) -> int:
+        """What a year of this plan costs (to state the annual plan's saving)."""
+        per_year = {"week": 52, "month": 12, "year": 1}[self.interval] / self.interval_count
+        return round(self.amount_cents * per_year)
+
+    def terms(self) -> tuple[int, str, str, int]:
+        return (self.amount_cents, self.currency, self.interval, self.interval_count)
+
+
+def money(cents: int, currency: str = "usd") -> str:
+    if currency.lower() == "usd":
+        return f"${Decimal(cents) / 100:.2f}"
+    return f"{Decimal(cents) / 100:.2f} {currency.upper()}"
+
+
+class PlanPrice(models.Model):
+    """A Stripe price a plan has had. Never deleted: subscriptions made at an
+    old price keep billing at it in Stripe, and their events name its id."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="prices")
+    stripe_price_id = models.CharField(max_length=255, unique=True)
+    amount_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    interval = models.CharField(max_length=5, choices=Plan.Interval.choices)
+    interval_count = models.PositiveSmallIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.stripe_price_id
+
+    def terms(self) -> tuple[int, str, str, int]:
+        return (self.amount_cents, self.currency, self.interval, self.interval_count)
+
+
+class TrialClaim(models.Model):
+    """Who has had a free trial: a hash of a card fingerprint or of an email
+    address, and the subscription that used it. No user link, so it outlives
+    account deletion (one trial per person, not per account)."""
+
+    class Kind(models.TextChoices):
+        CARD = "card", "card fingerprint"
+        EMAIL = "email", "email address"
+
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    digest = models.CharField(max_length=64)
+    stripe_subscription_id = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "digest"], name="trial_claim_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.digest[:12]}…"
 
     @property
     def weekly_cents(self) -> int:
@@ -95,7 +180,8 @@ class Subscription(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="subscriptions"
     )
-    plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.SET_NULL, related_name="subscriptions")
+    # PROTECT: a plan people subscribed to is deactivated, never deleted.
+    plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.PROTECT, related_name="subscriptions")
     stripe_subscription_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     stripe_customer_id = models.CharField(max_length=255, blank=True, db_index=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.INCOMPLETE)

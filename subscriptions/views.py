@@ -4,6 +4,7 @@ from urllib.parse import urlencode
 import stripe
 from allauth.account.models import EmailAddress
 from allauth.core import ratelimit
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from . import access, accounts, billing
 from .forms import DeleteAccountForm
-from .models import Plan, Subscription
+from .models import Plan, Subscription, money
 from .webhooks import fulfil_checkout_session, stripe_webhook  # noqa: F401 - routed in urls.py
 
 log = logging.getLogger(__name__)
@@ -22,20 +23,40 @@ log = logging.getLogger(__name__)
 
 @require_safe
 def pricing(request: HttpRequest) -> HttpResponse:
+    """The subscribe page: a card per plan, the one chosen on the paywall highlighted."""
     plans = list(Plan.objects.active())
+    codes = {p.code for p in plans}
+    default = next((p for p in plans if p.is_default), plans[0] if plans else None)
     chosen = request.GET.get("plan", "")
+    if chosen not in codes:
+        chosen = default.code if default else ""
     user = request.user
-    # A visitor picks a plan, signs up or logs in, and lands back here with it chosen.
-    back = reverse("subscriptions:pricing") + ("?" + urlencode({"plan": chosen}) if chosen else "")
+    cards = []
+    for plan in plans:
+        # The saving of a longer plan over a year of the default one.
+        saving = default.yearly_cents() - plan.yearly_cents() if default and plan is not default else 0
+        headline, billed = plan.price_parts()
+        cards.append({
+            "plan": plan,
+            "headline": headline,
+            "billed": billed,
+            "saving": money(saving, plan.currency) if saving > 0 else "",
+            "saving_percent": round(100 * saving / default.yearly_cents()) if saving > 0 else 0,
+            "login_query": urlencode({"next": reverse("subscriptions:pricing") + "?" + urlencode({"plan": plan.code})}),
+        })
+    configured = billing.is_configured()
     return render(
         request,
         "subscriptions/pricing.html",
         {
-            "plans": plans,
+            "cards": cards,
             "chosen": chosen,
-            "stripe_configured": billing.is_configured(),
+            "on_sale": configured and any(p.stripe_price_id for p in plans),
+            "stripe_configured": configured,
+            "trial_available": not (user.is_authenticated and billing.had_trial(user)),
             "has_live_subscription": user.is_authenticated and billing.has_live_subscription(user),
-            "next_query": urlencode({"next": back}),
+            "login_query": urlencode({"next": reverse("subscriptions:pricing") + "?" + urlencode({"plan": chosen})}),
+            "free_per_day": settings.FREE_ARTICLES_PER_DAY,
         },
     )
 
@@ -53,7 +74,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         messages.info(request, "You already have a subscription. You can change or cancel it here.")
         return redirect("subscriptions:account")
     if not billing.is_configured() or not plan.stripe_price_id:
-        messages.error(request, "Payments are not configured on this site yet.")
+        messages.info(request, "Subscriptions open soon: we can't take payments just yet.")
         return redirect("subscriptions:pricing")
     if not _verified(request.user):
         messages.warning(request, "Please confirm your email address before subscribing.")

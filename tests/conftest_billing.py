@@ -71,6 +71,9 @@ def plans(db) -> None:
     from django.apps import apps as django_apps
 
     import_module("subscriptions.migrations.0002_default_plans").create_plans(django_apps, None)
+    import_module("subscriptions.migrations.0006_plan_interval_count_and_price_history").bill_weekly_every_four_weeks(
+        django_apps, None
+    )
 
 
 @pytest.fixture

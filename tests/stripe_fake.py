@@ -36,6 +36,7 @@ import re
 import secrets
 import threading
 import time
+import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -118,6 +119,7 @@ class StripeFake:
             self.requests: list[tuple[str, str, dict]] = []
             self.versions: set[str] = set()
             self.events: list[dict] = []
+            self._outbox: list[tuple[str, dict]] = []
             self.declining: set[str] = set()  # customers whose cards are declined
             self.offset = 0  # seconds the clock was advanced
             # Answer the next N API requests with a 500, like a Stripe outage.
@@ -167,7 +169,8 @@ class StripeFake:
                            subscription=sub["id"])
             self._event("checkout.session.completed", self._public(session))
             self._event("customer.subscription.created", sub)
-            return sub
+        self.flush()
+        return sub
 
     def make_subscription(self, customer: str, price_id: str, *, status: str = "active", trial_days: int = 0,
                           metadata: dict | None = None, payment_method: str | None = None,
@@ -215,7 +218,9 @@ class StripeFake:
                 self.offset += max(0, when - self.now())
                 self._fall_due(sub)
             self.offset += max(0, target - self.now())
-            return self.events[first:]
+            happened = self.events[first:]
+        self.flush()
+        return happened
 
     def _next_due(self) -> tuple[int, dict] | None:
         due = []
@@ -294,6 +299,16 @@ class StripeFake:
                  "data": {"object": json.loads(json.dumps(self._public(obj)))}}
         self.events.append(event)
         if self.webhook_url:
+            # Sent by flush(), once the lock is released: the site calls back into the fake.
+            self._outbox.append((event_type, json.loads(json.dumps(self._public(obj)))))
+
+    def flush(self) -> None:
+        """Deliver the events waiting to be sent, in order (never while holding the lock)."""
+        while True:
+            with self.lock:
+                if not self._outbox:
+                    return
+                event_type, obj = self._outbox.pop(0)
             self.send_event(event_type, obj)
 
     def send_event(self, event_type: str, obj: dict) -> int | None:
@@ -389,6 +404,7 @@ class StripeFake:
                             fake.update_subscription(sub["id"], cancel_at_period_end=True)
                             fake._event("customer.subscription.updated", sub)
                     target = portal["return_url"]
+                fake.flush()
                 self.send_response(303)
                 self.send_header("Location", target)
                 self.send_header("Content-Length", "0")
@@ -433,11 +449,20 @@ class StripeFake:
                         fake.fail_next -= 1
                         result = (500, _error("Simulated outage", "api_error"))
                     else:
-                        result = fake.route(method, url.path, params, raw, dict(self.headers))
+                        try:
+                            result = fake.route(method, url.path, params, raw, dict(self.headers))
+                        except Exception:  # a bug in the fake: say so loudly, don't drop the connection
+                            traceback.print_exc()
+                            result = (500, _error(f"stripe_fake crashed: {traceback.format_exc()}", "api_error"))
                     if method == "POST" and key:
                         # Stripe keeps the first result for 24 hours, a 500 included.
                         fake.idempotent[key] = (method, url.path, params, *result)
                 self._send(*result)
+                if fake._outbox:
+                    # Events this call caused go out on their own thread: the caller
+                    # may hold locks the webhook needs, and its next request may come
+                    # on this same keep-alive connection.
+                    threading.Thread(target=fake.flush, daemon=True).start()
 
         return Handler
 

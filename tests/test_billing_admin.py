@@ -68,7 +68,8 @@ def test_publisher_dashboard_numbers(client, boss, plans) -> None:
     assert numbers["paywall_views"] == 3
     assert numbers["trials_started"] == 2 and numbers["trials_converted"] == 1
     assert numbers["active"] == 2 and numbers["trialing"] == 1 and numbers["churned"] == 1
-    expected = round(weekly.amount_cents * 52 / 12) + round(annual.amount_cents / 12)
+    assert weekly.yearly_cents() == 2600  # $2.00 every 4 weeks
+    expected = round(weekly.yearly_cents() / 12) + round(annual.yearly_cents() / 12)
     assert numbers["mrr"] == f"${expected / 100:,.2f}"
     assert numbers["churn_rate"] == "33.3%"
     client.force_login(boss)

@@ -22,20 +22,27 @@ def _checkout(client: Client, plan: str = "weekly"):
     return client.post("/subscribe/checkout/", {"plan": plan})
 
 
-def test_pricing_without_keys_says_not_configured(client, settings) -> None:
+def test_pricing_without_keys_tells_readers_soon_and_staff_what_to_set_up(client, settings) -> None:
     settings.STRIPE_SECRET_KEY = ""
     body = client.get("/subscribe/").content.decode()
-    assert "Payments are not configured" in body
-    assert "STRIPE_SECRET_KEY" in body
-    assert "/subscribe/checkout/" not in body
+    assert "Subscriptions open soon" in body
+    assert "STRIPE_SECRET_KEY" not in body and "manage.py" not in body and "README" not in body
+    assert "/subscribe/checkout/" not in body and "/accounts/signup/" not in body
+    client.force_login(make_user())
+    assert "STRIPE_SECRET_KEY" not in client.get("/subscribe/").content.decode()
+    client.force_login(make_user(is_staff=True))
+    body = client.get("/subscribe/").content.decode()
+    assert "STRIPE_SECRET_KEY" in body and "stripe_sync_plans" in body
 
 
 def test_pricing_shows_plans_trial_terms_and_signup_with_way_back(client, stripe_env) -> None:
     body = client.get("/subscribe/?plan=weekly").content.decode()
-    assert "$0.50" in body and "14 days are free" in body
+    assert "$0.50/week, billed $2.00 every 4 weeks" in body and "14 days free" in body
     assert "No ads" in body and "comments" in body
-    assert "/accounts/signup/?next=/subscribe/%3Fplan%3Dweekly" in body
-    assert "Payments are not configured" not in body
+    assert "/accounts/signup/?next=%2Fsubscribe%2F%3Fplan%3Dweekly" in body
+    assert "Subscriptions open soon" not in body
+    assert 'class="plan plan--chosen" id="plan-weekly"' in body
+    assert "Save $2.00 a year (8%) over weekly" in body  # annual $24.00 vs 52 weeks at $0.50
 
 
 def test_checkout_without_keys_does_not_call_stripe(client, settings, stripe_fake) -> None:
@@ -136,7 +143,7 @@ def test_customer_is_created_once_and_reused(client, stripe_env) -> None:
 
 
 def test_active_subscriber_cannot_buy_twice(client, stripe_env) -> None:
-    for status in ("active", "trialing", "past_due"):
+    for status in ("active", "trialing", "past_due", "unpaid", "paused"):
         user = make_user()
         make_subscription(user, status)
         client.force_login(user)
@@ -191,7 +198,7 @@ def test_sync_plans_twice_creates_each_price_once(stripe_env) -> None:
     assert dict(Plan.objects.values_list("code", "stripe_price_id")) == before
     assert stripe_env.count("POST", "/v1/prices") == Plan.objects.filter(is_active=True).count()
     price = stripe_env.prices[before["weekly"]]
-    assert price["unit_amount"] == 50 and price["recurring"]["interval"] == "week"
+    assert price["unit_amount"] == 200 and price["recurring"] == {"interval": "week", "interval_count": 4}
 
 
 def test_success_page_survives_a_stripe_outage(client, stripe_env) -> None:

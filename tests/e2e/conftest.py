@@ -5,6 +5,9 @@ download does not work here), a fresh browser context per reader so cookies
 never leak between journeys, and every journey at two viewports. Each step is
 saved as artifacts/e2e/<journey>-<viewport>-<nn>-<step>.png so a reviewer can
 see what the reader saw; a failing test also leaves a "-failed" screenshot.
+Each screenshot of a page of the site first runs axe-core on it (see `audit`),
+and a journey fails if it loaded a page of the site it never screenshotted, so
+every page a journey visits is checked at both widths.
 
 The pages talk to pytest-django's `live_server`, which runs in this process:
 the test and the server share settings, the locmem mailbox and the cache, and
@@ -19,8 +22,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
@@ -99,6 +104,31 @@ def watch_csp(page: Page, violations: list[str]) -> None:
     )
 
 
+AXE = Axe()  # axe-core as pinned by axe-playwright-python (requirements-dev.txt)
+# A reader's own account pages and the editors' admin: only serious and critical
+# problems fail there. Every other page is public: moderate ones fail too.
+PRIVATE_PATHS = ("/admin/", "/account/")
+
+
+def audit(page: Page) -> list[str]:
+    """axe-core's violations on this page that fail a journey, one line each."""
+    path = urlsplit(page.url).path
+    failing = {"critical", "serious"} if path.startswith(PRIVATE_PATHS) else {"critical", "serious", "moderate"}
+    violations = AXE.run(page).response["violations"]
+    return [
+        f"{path} [{v['impact']}] {v['id']}: {v['help']} at "
+        + "; ".join(" ".join(map(str, node["target"])) for node in v["nodes"][:4])
+        for v in violations
+        if v["impact"] in failing
+    ]
+
+
+@pytest.fixture
+def audited() -> set[str]:
+    """Paths of the site that a screenshot (and so axe) has covered in this test."""
+    return set()
+
+
 @pytest.fixture
 def csp_violations() -> list[str]:
     """Every CSP violation any page of the test reported; the new_page fixture fails the test on any."""
@@ -113,6 +143,7 @@ def new_page(
     live_server,
     dialogs: list[str],
     csp_violations: list[str],
+    audited: set[str],
     request: pytest.FixtureRequest,
 ) -> Iterator[Callable[[], Page]]:
     """Open a page in a fresh context (a separate reader: own cookies) at this test's viewport.
@@ -120,6 +151,7 @@ def new_page(
     Every journey fails if any of its pages violated the Content-Security-Policy.
     """
     contexts: list[BrowserContext] = []
+    loaded: list[str] = []  # paths of the site the journey's pages loaded
 
     def open_page() -> Page:
         context = browser.new_context(base_url=live_server.url, **VIEWPORTS[viewport])
@@ -128,6 +160,12 @@ def new_page(
         page = context.new_page()
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
         watch_csp(page, csp_violations)
+        page.on(
+            "load",
+            lambda loaded_page: (
+                loaded.append(urlsplit(loaded_page.url).path) if loaded_page.url.startswith(live_server.url) else None
+            ),
+        )
         return page
 
     yield open_page
@@ -142,6 +180,9 @@ def new_page(
         finally:
             context.close()
     assert not csp_violations, "Content-Security-Policy violations:\n" + "\n".join(csp_violations)
+    if not failed and "screenshot" in request.fixturenames:  # a journey: every page it shows is checked
+        unchecked = sorted(set(loaded) - audited)
+        assert not unchecked, f"pages loaded but never screenshotted (so never checked with axe): {unchecked}"
 
 
 @pytest.fixture
@@ -150,8 +191,9 @@ def page(new_page: Callable[[], Page]) -> Page:
 
 
 @pytest.fixture
-def screenshot(journey: str, viewport: str) -> Screenshot:
-    """`screenshot(page, "paywall")` -> artifacts/e2e/<journey>-<viewport>-<nn>-paywall.png."""
+def screenshot(journey: str, viewport: str, live_server, audited: set[str], csp_violations: list[str]) -> Screenshot:
+    """`screenshot(page, "paywall")` -> artifacts/e2e/<journey>-<viewport>-<nn>-paywall.png,
+    after checking a page of the site with axe-core (fails on what `audit` reports)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for stale in ARTIFACTS.glob(f"{journey}-{viewport}-*.png"):
         stale.unlink()
@@ -161,6 +203,14 @@ def screenshot(journey: str, viewport: str) -> Screenshot:
         slug = re.sub(r"[^a-z0-9]+", "-", step.lower()).strip("-")
         path = ARTIFACTS / f"{journey}-{viewport}-{next(steps):02d}-{slug}.png"
         page.screenshot(path=path, full_page=True)
+        if page.url.startswith(live_server.url):
+            before = len(csp_violations)
+            problems = audit(page)
+            # axe-core, run from the test, sets style attributes while it measures (on the
+            # admin's form, for one): the page's policy refuses those, and they are not the page's.
+            csp_violations[before:] = [v for v in csp_violations[before:] if "Applying inline style" not in v]
+            assert not problems, f"axe-core on {step!r} ({viewport}):\n" + "\n".join(problems)
+            audited.add(urlsplit(page.url).path)
         return path
 
     return take

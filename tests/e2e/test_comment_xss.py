@@ -67,6 +67,7 @@ def test_script_in_a_comment_renders_as_inert_text(
     article = make_article(title="Harbour master answers readers")
 
     page.goto(f"/accounts/login/?next={article.get_absolute_url()}")
+    screenshot(page, "log-in")
     log_in(page, author.email)
     page.wait_for_url(f"**{article.get_absolute_url()}")
     page.get_by_label("Add a comment").fill(BODY)

@@ -77,6 +77,7 @@ def test_editor_publishes_now_and_schedules_for_later(
     screenshot(page, "admin-login")
     log_in(page, editor.email)
     page.wait_for_url(lambda url: urlsplit(url).path == "/admin/")
+    screenshot(page, "admin-index")
     page.get_by_role("link", name="Articles").first.click()
     page.get_by_role("link", name="Add article").click()
     page.wait_for_url("**/admin/articles/article/add/")
@@ -106,7 +107,8 @@ def test_editor_publishes_now_and_schedules_for_later(
     hero = reader.get_by_role("img", name="Two cranes against a yellow sun")
     expect(hero).to_be_visible()
     assert (hero.get_attribute("src") or "").startswith("/media/articles/")
-    expect(hero).to_have_attribute("srcset", re.compile(r"\b480w\b.*\b960w\b"))  # renditions made on save
+    renditions = re.compile(r"\b320w\b.*\b640w\b.*\b960w\b.*\b1600w\b")  # made on save
+    expect(hero).to_have_attribute("srcset", renditions)
     hero.evaluate("img => img.decode()")  # rejects if the uploaded image cannot be loaded
     assert hero.evaluate("img => img.naturalWidth") > 0
     screenshot(reader, "published-article")
@@ -139,6 +141,7 @@ def test_editor_publishes_now_and_schedules_for_later(
     page.goto(later.get_absolute_url())
     expect(page.get_by_role("note")).to_contain_text("Preview")
     expect(page.get_by_role("heading", level=1, name=later_title)).to_be_visible()
+    screenshot(page, "preview")
 
     # Its time comes. Only the clock moves: no save(), no action, no job.
     time.sleep(max(0.0, (later.publish_at - timezone.now()).total_seconds()) + 0.5)

@@ -84,7 +84,7 @@ def test_anonymous_reader_reads_the_free_allowance_then_meets_the_paywall(
     page.goto(article.get_absolute_url())
     paywall = page.get_by_role("region", name=f"You've read your {limit} free article")
     expect(paywall).to_be_visible()
-    expect(paywall).to_contain_text("Full ad-free access for $0.50/week.")
+    expect(paywall).to_contain_text("Full ad-free access for $0.50/week, billed $2.00 every 4 weeks.")
     expect(paywall).to_contain_text("Try it free for 14 days.")
     trial = paywall.get_by_role("link", name="Start your 14-day free trial")
     expect(trial).to_be_visible()

@@ -46,8 +46,8 @@ def test_reader_signs_up_confirms_email_and_is_offered_the_trial(
     paywall.get_by_role("link", name="Start your 14-day free trial").click()
     page.wait_for_url("**/subscribe/?plan=weekly")
     plan = page.locator("#plan-weekly")
-    expect(plan).to_contain_text("Your first 14 days are free")
-    plan.get_by_role("link", name="Create an account to start").click()
+    expect(plan).to_contain_text("14 days free")
+    plan.get_by_role("link", name="Start free trial").click()
     page.wait_for_url(lambda url: urlsplit(url).path == "/accounts/signup/")
     screenshot(page, "signup")
 
@@ -83,7 +83,7 @@ def test_reader_signs_up_confirms_email_and_is_offered_the_trial(
     assert address.verified
 
     plan = page.locator("#plan-weekly")
-    expect(plan).to_contain_text("Your first 14 days are free, then $0.50 every week.")
+    expect(plan).to_contain_text("14 days free, then $0.50/week, billed $2.00 every 4 weeks.")
     expect(plan.get_by_role("button", name="Start free trial")).to_be_visible()
     expect(plan.get_by_role("button", name="Start free trial")).to_be_enabled()
     screenshot(page, "confirmed-logged-in-trial-offer")

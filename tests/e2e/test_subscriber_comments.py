@@ -65,6 +65,7 @@ def test_subscriber_reads_everything_without_ads_and_manages_a_comment(
     page.goto("/")
     expect(page.get_by_role("link", name=metered.title).first).to_be_visible()
     expect(ad_slots(page)).to_have_count(0)
+    screenshot(page, "home-without-ads")
     page.goto(metered.get_absolute_url())
 
     post_reply_edit_delete(page, screenshot, article_path=metered.get_absolute_url(), author_name=user.username)

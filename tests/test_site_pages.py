@@ -1,0 +1,79 @@
+"""What a reader sees first on the reading pages: pictures in WebP and JPEG at
+card sizes, times HTML accepts, the meter before the story, ads between
+sections of text (never above the opening, never under the paywall), one of
+each story on the home page."""
+
+from __future__ import annotations
+
+import re
+from io import BytesIO
+
+import pytest
+from django.core.files.base import ContentFile
+from PIL import Image
+
+from articles.models import Article
+from articles.rendering import render_body, split_for_ad
+from articles.views import HOME_LATEST
+from tests.conftest import make_article, make_category
+
+pytestmark = pytest.mark.django_db
+
+LONG_BODY = "First.\n\nSecond.\n\nThird.\n\nFourth.\n\n## What next\n\nFifth.\n\nLast."
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path) -> None:
+    settings.MEDIA_ROOT = tmp_path
+
+
+def with_picture(article: Article) -> Article:
+    buffer = BytesIO()
+    Image.new("RGB", (1600, 900), (30, 60, 90)).save(buffer, format="JPEG")
+    article.hero_image.save("harbour.jpg", ContentFile(buffer.getvalue()), save=True)
+    return article
+
+
+def test_the_ad_break_never_comes_before_the_opening_and_prefers_a_subheading() -> None:
+    before, after = split_for_ad(render_body(LONG_BODY))
+    assert before.count("<p>") == 4 and after.startswith("<h2>What next</h2>")
+    short, rest = split_for_ad(render_body("One.\n\nTwo.\n\nThree.\n\nFour."))
+    assert rest == "" and short.count("<p>") == 4  # too short to carry an ad inside
+
+
+def test_renditions_come_in_webp_and_jpeg_down_to_card_sizes() -> None:
+    article = with_picture(make_article())
+    renditions = article.hero_renditions
+    assert sorted(map(int, renditions["sizes"])) == sorted(map(int, renditions["webp"])) == [320, 640, 960, 1600]
+    assert all(path.endswith(".webp") for path in renditions["webp"].values())
+
+
+def test_a_new_reader_sees_the_meter_first_the_hero_first_and_an_ad_between_sections(client) -> None:
+    article = with_picture(make_article(body=LONG_BODY))
+    page = client.get(article.get_absolute_url()).content.decode()
+    assert page.index('class="meter-note"') < page.index("<h1")
+    assert "2 free articles left today." in page
+    hero = re.search(r'<figure class="hero">.*?</figure>', page, re.S).group(0)
+    assert '<source type="image/webp" srcset="' in hero and 'fetchpriority="high"' in hero and "lazy" not in hero
+    for stamp in re.findall(r'<time datetime="([^"]+)"', page):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", stamp), stamp
+    body = page[page.index('class="article__body"') : page.index('class="author-box"')]
+    ad = body.index('aria-label="Advertisement in the story"')
+    assert body[:ad].count("<p>") == 4 and "What next" in body[ad:]
+
+
+def test_no_ad_sits_under_the_paywall(client, settings) -> None:
+    settings.FREE_ARTICLES_PER_DAY = 0
+    page = client.get(make_article(body=LONG_BODY).get_absolute_url()).content.decode()
+    after_paywall = page[page.index('class="paywall"') :]
+    assert after_paywall.index('class="author-box"') < after_paywall.index('class="ad-slot')
+    assert 'aria-label="Advertisement in the story"' not in page
+
+
+def test_the_home_page_shows_each_story_once(client) -> None:
+    sections = [make_category(), make_category()]
+    for i in range(HOME_LATEST + 10):
+        make_article(category=sections[i % 2], title=f"Harbour story {i}")
+    page = client.get("/").content.decode()
+    links = re.findall(r'<h[23] class="(?:card|lead-story)__title"[^>]*><a href="([^"]+)"', page)
+    assert len(links) == len(set(links)) == HOME_LATEST + 1 + 2 * 4
