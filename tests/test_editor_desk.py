@@ -93,8 +93,8 @@ def test_a_picture_uploaded_into_the_story_gets_renditions_and_its_alt_caption_c
     result = upload_inline(client)
     assert result["status"] == 201 and result["markdown"] == f"[image {result['id']}]"
     image = InlineImage.objects.get()
-    assert sorted(image.renditions["sizes"], key=int) == ["320", "640", "960"]  # as hero images
-    assert sorted(image.renditions["webp"], key=int) == ["320", "640", "960"]
+    assert sorted(image.renditions["sizes"], key=int) == ["320", "640", "960", "1400"]  # as hero images
+    assert sorted(image.renditions["webp"], key=int) == ["320", "640", "960", "1400"]
     html = preview(client, f"Opening.\n\n{result['markdown']}\n\nAfter.")["preview"]
     figure = re.search(r'<figure class="inline-image">.*?</figure>', html, re.S).group(0)
     assert 'alt="A tugboat in fog"' in figure and "320w" in figure and "960w" in figure

@@ -92,6 +92,8 @@ def test_editor_writes_previews_schedules_fixes_compares_restores_and_a_writer_c
 
     # --- write: text, a picture uploaded into the body, an embed, the paywall break -----
     page.goto("/admin/articles/article/add/")
+    page.wait_for_url(lambda url: "login" in urlsplit(url).path)
+    screenshot(page, "editor-login")
     log_in(page, editor.email)
     page.wait_for_url("**/admin/articles/article/add/")
     page.locator("input[name=title]").fill(TITLE)
@@ -158,8 +160,10 @@ def test_editor_writes_previews_schedules_fixes_compares_restores_and_a_writer_c
     reader = new_page()
     outside = third_party_log(reader, live_server.url)
     reader.goto("/accounts/login/")
+    screenshot(reader, "subscriber-login")
     log_in(reader, subscriber.email)
     reader.wait_for_url(lambda url: "login" not in urlsplit(url).path)
+    screenshot(reader, "subscriber-logged-in")
     reader.goto(article.get_absolute_url())
     expect(reader.get_by_role("heading", level=1, name=TITLE)).to_be_visible()
     expect(reader.get_by_role("img", name="A pilot boat leaving the harbor at night")).to_be_visible()
@@ -222,6 +226,8 @@ def test_editor_writes_previews_schedules_fixes_compares_restores_and_a_writer_c
     Author.objects.create(name="Wes Writer", slug="wes-writer", user=writer)
     desk_page = new_page()
     desk_page.goto("/admin/articles/article/add/")
+    desk_page.wait_for_url(lambda url: "login" in urlsplit(url).path)
+    screenshot(desk_page, "writer-login")
     log_in(desk_page, writer.email)
     desk_page.wait_for_url("**/admin/articles/article/add/")
     expect(desk_page.locator("select[name=status]")).to_have_count(0)
