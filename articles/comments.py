@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
+from newsroom.params import bounded_int
 from subscriptions import access
 
 from .models import Article, Comment, CommentReport
@@ -127,10 +128,8 @@ def context_for(request: HttpRequest, article: Article) -> dict:
     if not access.can_comment(request):
         return {"comments_visible": False}
     newest_first = request.GET.get("comments") == "newest"
-    try:
-        page = max(1, int(request.GET.get("cpage", "1")))
-    except ValueError:
-        page = 1
+    # A page past the last is simply empty; past 10,000 it is the same empty page (no huge OFFSET).
+    page = bounded_int(request.GET.get("cpage"), default=1, low=1, high=10_000)
     order = ("-created_at", "-id") if newest_first else ("created_at", "id")
     top = (
         Comment.objects.filter(article=article, parent=None, is_hidden=False)

@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString
 from articles.admin import ArticleAdmin as BaseArticleAdmin
 from articles.models import Article
 from subscriptions import access
+from subscriptions.admin import ReadOnlyAdmin
 
 from . import content, sending
 from .models import Delivery, Send
@@ -33,7 +34,7 @@ def _count(status: str) -> Count:
 
 
 @admin.register(Send)
-class SendAdmin(admin.ModelAdmin):
+class SendAdmin(ReadOnlyAdmin):
     list_display = ("subject", "kind", "status", "created_at", "recipients", "sent", "failed", "unsubscribes")
     list_filter = ("kind", "status")
     readonly_fields = ("key", "kind", "article", "subject", "status", "created_at", "finished_at", "figures")
@@ -80,21 +81,12 @@ class SendAdmin(admin.ModelAdmin):
         parts.append(f"Unsubscribed from this email: {obj.n_unsubscribes}")
         return format_html("{}", " · ".join(parts))
 
-    # Editors see the figures; nobody edits a send by hand.
+    # Editors see the figures; nobody edits a send by hand (ReadOnlyAdmin).
     def has_module_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(EDIT_PERMISSION)
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return request.user.has_perm(EDIT_PERMISSION)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def get_urls(self):
         wrap = self.admin_site.admin_view

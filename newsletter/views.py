@@ -27,7 +27,7 @@ def current_choices(user) -> dict[str, bool]:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def preferences(request: HttpRequest) -> HttpResponse:
     form = PreferencesForm(request.POST or None, initial=current_choices(request.user))
     if request.method == "POST" and form.is_valid():
@@ -43,7 +43,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt  # RFC 8058: mail providers POST here without cookies; the signed token is the credential
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET asks (link scanners follow links); POST — the button, or a mail client's
     one-click `List-Unsubscribe=One-Click` — unsubscribes. No login needed."""
@@ -55,7 +55,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if user is None:
         return render(request, "newsletter/unsubscribe.html", {"invalid": True}, status=400)
     label = Send.Kind(kind).label.lower()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # only a POST unsubscribes
         return render(request, "newsletter/unsubscribe.html", {"label": label, "email": user.email})
     Preference.objects.update_or_create(user=user, defaults={kind: False})
     if send_id is not None:

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "newsroom.middleware.RejectNulBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -197,6 +198,8 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 # Any provider through django-anymail (pip install it, then e.g. EMAIL_BACKEND=anymail.backends.postmark.EmailBackend).
 EMAIL_BACKEND = os.getenv("EMAIL_BACKEND", EMAIL_BACKEND)
+# Seconds before a silent mail server counts as gone (a newsletter sender holds its row meanwhile).
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "30")
 DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "The Ledger <newsroom@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -262,6 +265,8 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Sign-up answers in the same time for a known and a new address (see the form).
+ACCOUNT_FORMS = {"signup": "subscriptions.forms.SignupForm"}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 ACCOUNT_RATE_LIMITS = {

@@ -29,5 +29,6 @@ if settings.SERVE_MEDIA:
         re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
     ]
 
+handler400 = "newsroom.views.bad_request"
 handler404 = "newsroom.views.page_not_found"
 handler500 = "newsroom.views.server_error"

@@ -33,6 +33,11 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Anything the client sent that cannot be read (a NUL byte, a broken form): a page, not Django's bare text."""
+    return render(request, "400.html", status=400)
+
+
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return render(request, "404.html", status=404)
 

@@ -12,7 +12,10 @@ Rules (see README "Subscriptions and Stripe"):
 
 from __future__ import annotations
 
+import json
 import logging
+import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -134,6 +137,43 @@ def process_event(event: Any) -> bool:
     return True
 
 
+# Clock skew allowed for a signature's or an event's time ahead of ours.
+FUTURE_SKEW_SECONDS = 300
+LAST_REPRESENTABLE_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z
+_TIMESTAMP = re.compile(r"(?:^|,)t=(\d{1,12})(?:,|$)")
+
+
+def _malformed(signature: str, body: bytes) -> str | None:
+    """Why this delivery cannot be a Stripe event, before checking its signature (the
+    stripe library fails with TypeError or AttributeError on some of these), or None.
+    Only its shape: whether the event is genuine is the signature check's to say."""
+    if not signature.isascii() or not signature.isprintable():
+        return "malformed signature"
+    stamp = _TIMESTAMP.search(signature)
+    if stamp is None:
+        return "malformed signature"
+    if int(stamp.group(1)) > time.time() + FUTURE_SKEW_SECONDS:
+        return "signature dated in the future"
+    try:
+        event = json.loads(body)
+    except ValueError:
+        return "not JSON"
+    data = event.get("data") if isinstance(event, dict) else None
+    if not (
+        isinstance(data, dict)
+        and isinstance(data.get("object"), dict)
+        and isinstance(event.get("id"), str)
+        and isinstance(event.get("type"), str)
+    ):
+        return "not an event object"
+    # Not "after now": events of a Stripe test clock carry its simulated (future) time. But a
+    # date past year 9999 is no date at all (and would overflow any datetime made from it).
+    created = event.get("created", 0)
+    if not isinstance(created, int) or not 0 <= created <= LAST_REPRESENTABLE_TIMESTAMP:
+        return "event date out of range"
+    return None
+
+
 @csrf_exempt  # Stripe cannot send a CSRF token; the signature is the authentication.
 @require_POST
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
@@ -141,6 +181,8 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     secret = settings.STRIPE_WEBHOOK_SECRET
     if not signature or not secret:
         return HttpResponse("missing signature", status=400)
+    if (problem := _malformed(signature, request.body)) is not None:
+        return HttpResponse(problem, status=400)
     try:
         event = stripe.Webhook.construct_event(request.body, signature, secret).to_dict()
     except (ValueError, stripe.SignatureVerificationError):

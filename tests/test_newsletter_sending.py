@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -208,11 +208,14 @@ def test_a_sender_killed_mid_send_is_resumed_without_duplicates_or_gaps(smtp, tm
 @pytest.mark.django_db(transaction=True)
 def test_two_senders_at_once_split_the_work_and_send_each_email_once(smtp) -> None:
     emails = _seed_breaking(30)
-    smtp.delay = 0.01
+    smtp.delay = 0.02
     results: list[Counter] = []
+    both_connected = threading.Barrier(2, timeout=30)
 
     def sender() -> None:
         try:
+            connection.ensure_connection()
+            both_connected.wait()  # start together, however slow the machine is to open connections
             results.append(sending.Sender().run())
         finally:
             connection.close()
@@ -225,3 +228,23 @@ def test_two_senders_at_once_split_the_work_and_send_each_email_once(smtp) -> No
 
     assert smtp.recipients() == Counter({address: 1 for address in emails})
     assert all(result["sent"] > 0 for result in results) and sum(r["sent"] for r in results) == 30
+
+
+@pytest.mark.django_db
+def test_an_unreachable_mail_server_stops_the_run_and_loses_nothing(settings) -> None:
+    from .smtp_server import free_port
+
+    use_smtp(settings, free_port())  # nothing listens there
+    _seed_breaking(2)
+    with pytest.raises(CommandError, match="Mail server unavailable"):
+        call_command("send_newsletter", "--no-progress")
+    assert set(Delivery.objects.values_list("status", "attempts")) == {(Delivery.Status.PENDING, 0)}
+
+
+@pytest.mark.django_db
+def test_run_by_hand_it_shows_a_progress_bar(smtp, monkeypatch, capsys) -> None:
+    _seed_breaking(3)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    call_command("send_newsletter")
+    err = capsys.readouterr().err
+    assert "[" + "#" * 30 + "] 3/3 · 3 sent" in err

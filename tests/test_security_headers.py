@@ -69,3 +69,14 @@ def test_head_on_a_metered_article_spends_no_credit() -> None:
     assert not MeterDay.objects.exists()
     assert client.get(article.get_absolute_url()).status_code == 200
     assert MeterDay.objects.exists()
+
+
+def test_head_on_an_unsubscribe_link_asks_and_unsubscribes_nobody(client, free_reader) -> None:
+    from newsletter.content import unsubscribe_token
+    from newsletter.models import Preference
+
+    path = f"/newsletter/unsubscribe/{unsubscribe_token(user_id=free_reader.pk, kind='digest', send_id=None)}/"
+    assert client.head(path).status_code == client.get(path).status_code == 200
+    assert not Preference.objects.filter(user=free_reader, digest=False).exists()
+    assert client.post(path).status_code in (200, 302)
+    assert Preference.objects.filter(user=free_reader, digest=False).exists()  # only the POST did it
