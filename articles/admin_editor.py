@@ -18,7 +18,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -157,12 +157,15 @@ def word_diff(old: str, new: str) -> str:
 @require_GET
 def compare(request: HttpRequest, model_admin, object_id: str) -> HttpResponse:
     """Two saved revisions of one article side by side, changed words marked."""
-    article = get_object_or_404(Article, pk=object_id)
+    ids = [object_id, request.GET.get("from", ""), request.GET.get("to", "")]
+    if not all(i.isascii() and i.isdigit() and len(i) < 19 for i in ids):  # ids, not text; within bigint
+        raise Http404("No such revision.")
+    article = get_object_or_404(Article, pk=int(ids[0]))
     if not model_admin.has_view_or_change_permission(request, article):
         raise PermissionDenied
     versions = Version.objects.get_for_object(article).select_related("revision__user")
-    older = get_object_or_404(versions, pk=request.GET.get("from") or 0)
-    newer = get_object_or_404(versions, pk=request.GET.get("to") or 0)
+    older = get_object_or_404(versions, pk=int(ids[1]))
+    newer = get_object_or_404(versions, pk=int(ids[2]))
     if older.revision.date_created > newer.revision.date_created:
         older, newer = newer, older
     rows = []
