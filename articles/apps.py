@@ -6,6 +6,4 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Newsroom"
 
     def ready(self) -> None:
-        from . import signals
-
-        signals.connect()
+        from . import receivers  # noqa: F401  (connects the receivers)

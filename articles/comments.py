@@ -6,7 +6,6 @@ of replies, ownership) and builds what the article page shows.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -157,7 +156,6 @@ def context_for(request: HttpRequest, article: Article) -> dict:
         "comments_page": page,
         "comments_has_next": has_next,
         "comments_newest_first": newest_first,
-        "comment_token": secrets.token_hex(16),
         "comment_draft": draft,
         "comment_max_length": MAX_LENGTH,
     }

@@ -1,5 +1,6 @@
-"""RSS feeds. A non-free article's item carries its teaser only, whoever asks:
-feed readers are shared caches as far as we are concerned.
+"""RSS feeds. Each item shows what subscriptions.access decides for anyone
+(no reader, no credit): a non-free article's item carries its teaser only,
+whoever asks — feed readers are shared caches as far as we are concerned.
 
 Every link is absolute on SITE_URL: Django's syndication would otherwise prefix
 the Sites framework's domain, whose row nobody edits (it says example.com)."""
@@ -9,6 +10,8 @@ from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Rss201rev2Feed
+
+from subscriptions import access
 
 from .models import Article, Category, Tag
 
@@ -45,10 +48,10 @@ class LatestFeed(Feed):
         return item.title
 
     def item_description(self, item: Article) -> str:
-        # Free articles in full; everything else: the summary and the public teaser.
-        if item.is_free:
+        decision = access.decide_for_user(None, item)
+        if decision.full:
             return item.body_html
-        return f"<p>{item.standfirst}</p>{item.teaser_html}"
+        return f"<p>{item.standfirst}</p>{access.visible_html(item, decision)}"
 
     def item_pubdate(self, item: Article):
         return item.publish_at

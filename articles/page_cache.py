@@ -1,19 +1,28 @@
-"""Rendered article pages for anonymous readers, kept in the shared cache.
+"""Rendered article pages, kept in the shared cache and reused by every reader
+who got the same answer.
 
-An anonymous reader's article page depends only on the article and on what
-`subscriptions.access.decide()` answered — full text or teaser, why, and how
-many free articles are left — plus the host and path it was asked for (its
+A reader's article page depends only on the article, on what
+`subscriptions.access` answered — full text or teaser, why, how many free
+articles are left, whether a payment failed, whether they may comment — on
+whether they are logged in, and on the host and path it was asked for (its
 canonical link names the host). The query string is not part of the key and
-the page echoes none of it, so tracking parameters share one entry. So once
-the meter has decided (that part always runs, on every request: credits are
-never cached), the page itself can be reused for every
-anonymous reader who got the same answer. The decision is part of the key, so
-a page rendered with the full text can only ever be served to a reader whose
-own decision was "full"; a teaser page holds the teaser only.
+the page echoes none of it, so tracking parameters share one entry; only the
+comment list's own parameters (page, order) count, where comments are shown.
+The meter always runs, on every request: credits are never cached. The
+decision is part of the key, so a page rendered with the full text can only
+ever be served to a reader whose own decision was "full"; a teaser page holds
+the teaser only.
 
-Never used for logged-in readers (their header, comments and forms are
-personal, and forms carry CSRF tokens), for staff previews, or while a flash
-message is waiting to be shown.
+What is the reader's own is not in the stored page: it is rendered as
+placeholders and filled in per request by `fill()` — the CSRF token, the
+comment form's double-submit token, and which comments are the reader's own
+(edit and delete) rather than someone else's (report). The account menu is
+the same for every logged-in reader. So a subscriber's page is rendered once
+per article and comments page, not once per subscriber.
+
+Never shared for staff (previews, and they may see more), while a flash
+message or a comment draft is waiting to be shown, or for logged-in readers
+when PAGE_CACHE_LOGGED_IN is off.
 
 The article itself (the row the page is made from, with its section, comment
 count and the next scheduled publication) is kept here too, for every reader:
@@ -36,17 +45,22 @@ be missing the new story from its "More from" cards); otherwise entries live
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import re
+import secrets
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest
+from django.middleware.csrf import get_token
 from django.utils import timezone
 
 from newsroom import versioned_cache
 from newsroom.versioned_cache import Version
+from subscriptions import access
 from subscriptions.access import Decision
 
+from .comments import DRAFT_SESSION_KEY
 from .models import Article
 
 GENERATION_KEY = "page-cache:generation"
@@ -85,6 +99,9 @@ def find_article(queryset: QuerySet[Article], slug: str) -> tuple[Article, Versi
     Raises Http404 when there is no such article."""
     if settings.PAGE_CACHE_SECONDS <= 0:
         return _article_or_404(queryset, slug), (0,)
+    if not settings.ARTICLE_ROW_CACHE:  # still read the version the page is kept under
+        _, version = versioned_cache.read([], GENERATION_KEY, _comments_key(slug))
+        return _article_or_404(queryset, slug), version
     key = "page-cache:article-row:" + _slug_hash(slug)
     found, generation = versioned_cache.read([key], GENERATION_KEY, _comments_key(slug))
     if key in found:
@@ -94,49 +111,73 @@ def find_article(queryset: QuerySet[Article], slug: str) -> tuple[Article, Versi
     return article, generation
 
 
-def applies(request: HttpRequest, preview: bool) -> bool:
-    return (
-        settings.PAGE_CACHE_SECONDS > 0
-        and not preview
-        and not request.user.is_authenticated
-        and "messages" not in request.COOKIES
-    )
+# Stand-ins for the reader's own parts of a page (see fill()); nothing else on a page looks like them.
+CSRF_PLACEHOLDER = "csrf-for-this-reader-9c1e52"
+COMMENT_TOKEN_PLACEHOLDER = "comment-token-for-this-reader-5a07d3"
+PLACEHOLDERS = {"csrf_token": CSRF_PLACEHOLDER, "comment_token": COMMENT_TOKEN_PLACEHOLDER}
+# includes/comment.html: <!--by AUTHOR_ID-->the author's controls<!--else-->everyone else's<!--/by-->
+_OWN_CONTROLS = re.compile(r"<!--by (\d+)-->(.*?)<!--else-->(.*?)<!--/by-->", re.S)
+
+
+def fill(request: HttpRequest, html: str) -> str:
+    """Put this reader's own parts into a page rendered with PLACEHOLDERS."""
+    if CSRF_PLACEHOLDER in html:
+        html = html.replace(CSRF_PLACEHOLDER, get_token(request))
+    if COMMENT_TOKEN_PLACEHOLDER in html:
+        html = html.replace(COMMENT_TOKEN_PLACEHOLDER, secrets.token_hex(16))
+    if "<!--by " in html:
+        own = str(request.user.pk)
+        html = _OWN_CONTROLS.sub(lambda m: m[2] if m[1] == own else m[3], html)
+    return html
+
+
+def _shared(request: HttpRequest, preview: bool) -> bool:
+    user = request.user
+    if settings.PAGE_CACHE_SECONDS <= 0 or preview or user.is_staff or "messages" in request.COOKIES:
+        return False
+    if user.is_authenticated:
+        return settings.PAGE_CACHE_LOGGED_IN and DRAFT_SESSION_KEY not in request.session
+    return True
 
 
 def _key(request: HttpRequest, article: Article, decision: Decision) -> str:
     # The page names its host (canonical and og: links) but echoes no query string, so
     # `?utm_source=…` and random parameters share one entry instead of adding one each.
     url = f"{request.scheme}://{request.get_host()}{request.path}"
+    ent = decision.entitlement
+    comments = (request.GET.get("comments", ""), request.GET.get("cpage", "")) if access.can_comment(request) else ()
     # What the article shows (its edits, its comment count) is in the version the page
     # is stored under (find_article), not here; here only what varies per reader.
     parts = (
         article.pk, decision.full, decision.reason.value, decision.credits_left, settings.FREE_ARTICLES_PER_DAY, url,
+        request.user.is_authenticated, ent.reason, ent.subscription_status, ent.payment_failed, ent.email_verified,
+        comments,
     )  # fmt: skip
     return "page-cache:article:" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
 
 
-@dataclass(frozen=True)
-class Entry:
-    """A page's place in the cache: its key, the generation current when it was
-    looked up (a page rendered now belongs to it), and the page if it was there."""
-
-    key: str
-    generation: Version
-    html: str | None
-
-
-def get(request: HttpRequest, article: Article, decision: Decision, generation: Version) -> Entry:
-    """The page for this decision, if it was rendered in `generation` (the one
-    find_article() read the article with)."""
+def page(
+    request: HttpRequest,
+    article: Article,
+    decision: Decision,
+    version: Version,
+    preview: bool,
+    render: Callable[[], str],
+) -> str:
+    """The article page for this reader's decision: rendered with PLACEHOLDERS
+    (or from the cache, if rendered under `version`, the one find_article() read
+    the article with), then filled in for this reader."""
+    if not _shared(request, preview):
+        return fill(request, render())
     key = _key(request, article, decision)
-    return Entry(key, generation, versioned_cache.get(key, generation))
+    html = versioned_cache.get(key, version)
+    if html is None:
+        html = render()
+        versioned_cache.store(key, version, html, seconds_to_keep(article))
+    return fill(request, html)
 
 
-def put(entry: Entry, html: str, article: Article) -> None:
-    versioned_cache.store(entry.key, entry.generation, html, seconds_to_keep(article))
-
-
-def invalidate(**kwargs) -> None:
+def invalidate() -> None:
     """Every cached article row, page and fragment is stale: something they show has changed."""
     versioned_cache.retire(GENERATION_KEY)
 

@@ -24,12 +24,13 @@ from .models import Article, Category
 SEARCH_CANDIDATES = 1000
 
 
-def search(queryset: QuerySet[Article], query: str, *, full_text: Q) -> QuerySet[Article]:
-    """Articles of `queryset` matching `query`: by their whole text where `full_text`
+def ranked_ids(queryset: QuerySet[Article], query: str, *, full_text: Q) -> list[int]:
+    """Ids of the articles of `queryset` matching `query`, best first, at most
+    SEARCH_CANDIDATES, in one query: matched by their whole text where `full_text`
     (a filter from access.full_text_filter; empty means every article) allows,
     by their public text elsewhere."""
     if not query:
-        return queryset.none()
+        return []
     if connection.vendor == "postgresql":
         q = SearchQuery(query, config="english", search_type="websearch")
         if full_text:
@@ -42,19 +43,22 @@ def search(queryset: QuerySet[Article], query: str, *, full_text: Q) -> QuerySet
         else:
             match, vector = Q(search_vector=q), F("search_vector")
         # Rank the newest matches only: ranking reads every candidate's vector, and a
-        # common word can match most of a large archive (see bench/RESULTS.md).
+        # common word can match most of a large archive. PostgreSQL walks the publish_at
+        # index newest first and stops at SEARCH_CANDIDATES matches for a broad term, or
+        # takes the GIN index for a rare one (see bench/RESULTS.md).
         newest = queryset.filter(match).order_by("-publish_at", "-id").values("pk")[:SEARCH_CANDIDATES]
-        return (
-            queryset.filter(pk__in=newest)
+        return list(
+            Article.objects.filter(pk__in=newest)
             .annotate(rank=SearchRank(vector, q))
             .order_by("-rank", "-publish_at", "-id")
+            .values_list("pk", flat=True)
         )
     words = query.split()[:8]
     match = Q()
     for word in words:
         public = Q(title__icontains=word) | Q(standfirst__icontains=word) | Q(teaser_html__icontains=word)
         match &= public | (full_text & Q(body__icontains=word))
-    return (
+    return list(
         queryset.filter(match)
         .annotate(
             title_hit=Case(
@@ -62,6 +66,7 @@ def search(queryset: QuerySet[Article], query: str, *, full_text: Q) -> QuerySet
             )
         )
         .order_by("-title_hit", "-publish_at", "-id")
+        .values_list("pk", flat=True)[:SEARCH_CANDIDATES]
     )
 
 

@@ -1,18 +1,20 @@
 from django.urls import path
 
+from newsroom.shared_cache import shareable_view
+
 from . import comment_views, feeds, views
 
 app_name = "articles"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("search/", views.SearchView.as_view(), name="search"),
-    path("feed/", feeds.LatestFeed(), name="feed"),
-    path("category/<slug:slug>/", views.CategoryView.as_view(), name="category"),
-    path("category/<slug:slug>/feed/", feeds.CategoryFeed(), name="category_feed"),
-    path("author/<slug:slug>/", views.AuthorView.as_view(), name="author"),
-    path("topic/<slug:slug>/", views.TagView.as_view(), name="tag"),
-    path("topic/<slug:slug>/feed/", feeds.TagFeed(), name="tag_feed"),
+    path("search/", shareable_view(views.SearchView.as_view()), name="search"),
+    path("feed/", shareable_view(feeds.LatestFeed()), name="feed"),
+    path("category/<slug:slug>/", shareable_view(views.CategoryView.as_view()), name="category"),
+    path("category/<slug:slug>/feed/", shareable_view(feeds.CategoryFeed()), name="category_feed"),
+    path("author/<slug:slug>/", shareable_view(views.AuthorView.as_view()), name="author"),
+    path("topic/<slug:slug>/", shareable_view(views.TagView.as_view()), name="tag"),
+    path("topic/<slug:slug>/feed/", shareable_view(feeds.TagFeed()), name="tag_feed"),
     path("<slug:slug>/comments/", comment_views.comment_post, name="comment_post"),
     path("<slug:slug>/comments/<int:pk>/edit/", comment_views.comment_edit, name="comment_edit"),
     path("<slug:slug>/comments/<int:pk>/delete/", comment_views.comment_delete, name="comment_delete"),

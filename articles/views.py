@@ -8,32 +8,23 @@ from django.db.models.functions import Coalesce, Now
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
-from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_safe
 from django.views.generic import ListView
 
-from newsroom import ratelimit
-from newsroom.versioned_cache import Version
+from newsroom import ratelimit, shared_cache
 from subscriptions import access, meter, stats
 from subscriptions.models import default_plan
 
-from . import comments, page_cache, search
+from . import archive, comments, page_cache, search
 from .models import Article, Author, Category, Comment, Tag
 from .rendering import split_for_ad
 from .structured_data import PAYWALL_CSS_CLASS, news_article
 
-PAGE_SIZE = 12
 HOME_LATEST = 6  # stories under the lead, before the section rails
 
 
-def _private(response: HttpResponse) -> HttpResponse:
-    """Pages that differ by reader must never sit in a shared cache."""
-    patch_cache_control(response, private=True, no_cache=True)
-    patch_vary_headers(response, ["Cookie"])
-    return response
-
-
 @require_safe
+@shared_cache.shareable_view
 def home(request: HttpRequest) -> HttpResponse:
     latest = list(Article.objects.published().for_listing()[: 1 + HOME_LATEST])
     lead, rest = (latest[0], latest[1:]) if latest else (None, [])
@@ -85,23 +76,24 @@ def _article_page() -> QuerySet[Article]:
 
 @require_safe
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    article, generation = page_cache.find_article(_article_page(), slug)
+    article, version = page_cache.find_article(_article_page(), slug)
     preview = not article.is_live
     if preview and not request.user.is_staff:
         raise Http404("No article here.")
     if request.method == "HEAD":
         # A link checker's HEAD learns the page exists; it must not spend the reader's credit.
-        return _private(_robots_headers(HttpResponse(), article))
+        return shared_cache.private(_robots_headers(HttpResponse(), article))
     decision = access.decide(request, article)
+    if decision.needs_credit:
+        decision = access.spend_credit(request, article)
     if decision.paywalled:
         stats.count_page_view("paywall_view")
-    entry = page_cache.get(request, article, decision, generation) if page_cache.applies(request, preview) else None
-    html = entry.html if entry else None
-    if html is None:
-        html = _render_article(request, article, decision, preview, generation)
-        if entry:
-            page_cache.put(entry, html, article)
-    return _private(_robots_headers(HttpResponse(html), article))
+    render = functools.partial(_render_article, request, article, decision, preview)
+    html = page_cache.page(request, article, decision, version, preview, render)
+    response = _robots_headers(HttpResponse(html), article)
+    if article.is_free and not preview:
+        return shared_cache.shareable(response)  # the same for every anonymous reader
+    return shared_cache.private(response)  # the meter decides per reader
 
 
 def _robots_headers(response: HttpResponse, article: Article) -> HttpResponse:
@@ -110,38 +102,22 @@ def _robots_headers(response: HttpResponse, article: Article) -> HttpResponse:
     return response
 
 
-def _render_article(
-    request: HttpRequest, article: Article, decision: access.Decision, preview: bool, generation: Version
-) -> str:
+def _render_article(request: HttpRequest, article: Article, decision: access.Decision, preview: bool) -> str:
     prefetch_related_objects([article], "authors")  # already there when the row came from the page cache
     visible_html = access.visible_html(article, decision)
     access.redact(article, decision)
     # Non-subscribers reading in full get one ad between sections of the story, never above its opening.
     body_html, body_after_ad = split_for_ad(visible_html) if decision.full and decision.show_ads else (visible_html, "")
-    # Lazy: the template caches the cards it renders from it (same generation as the row),
-    # so for every reader but the first this query never runs.
     related = (
         Article.objects.published()
         .filter(category_id=article.category_id)
         .exclude(pk=article.pk)
         .select_related("category")
-        .only(
-            "title",
-            "slug",
-            "standfirst",
-            "hero_image",
-            "hero_alt",
-            "hero_renditions",
-            "publish_at",
-            "access",
-            "category__name",
-            "category__slug",
-        )  # fmt: skip
+        .only("title", "slug", "standfirst", "hero_image", "hero_alt", "hero_renditions", "publish_at", "access",
+              "category__name", "category__slug")  # fmt: skip
         .order_by("-publish_at", "-id")[:4]
     )
     context = {
-        "fragment_generation": generation,
-        "fragment_seconds": page_cache.seconds_to_keep(article),
         "article": article,
         "decision": decision,
         "body_html": body_html,
@@ -154,6 +130,7 @@ def _render_article(
         "paywall_class": PAYWALL_CSS_CLASS,
         "free_per_day": settings.FREE_ARTICLES_PER_DAY,
         **comments.context_for(request, article),
+        **page_cache.PLACEHOLDERS,  # the reader's own parts: page_cache.fill()
     }
     return render_to_string("articles/article_detail.html", context, request)
 
@@ -166,49 +143,59 @@ def _meter(decision: access.Decision) -> list[bool] | None:
     return [n < limit - decision.credits_left for n in range(limit)]
 
 
-class PublishedListView(ListView):
-    paginate_by = PAGE_SIZE
+class ArchiveView(ListView):
+    """Newest first, "older stories" by keyset (articles/archive.py): no OFFSET, no COUNT."""
+
     context_object_name = "articles"
 
-    def base_queryset(self):
+    def base_queryset(self) -> QuerySet[Article]:
         return Article.objects.published().for_listing()
 
+    def get_context_data(self, **kwargs) -> dict:
+        page = archive.archive_page(self.object_list, self.request)
+        return {**super().get_context_data(page=page, **kwargs), "articles": page.articles}
 
-class CategoryView(PublishedListView):
+
+class CategoryView(ArchiveView):
     template_name = "articles/category.html"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Article]:
         self.category = get_object_or_404(Category, slug=self.kwargs["slug"])
         return self.base_queryset().filter(category=self.category)
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(category=self.category, **kwargs)
 
 
-class AuthorView(PublishedListView):
+class AuthorView(ArchiveView):
     template_name = "articles/author.html"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Article]:
         self.author = get_object_or_404(Author, slug=self.kwargs["slug"])
         return self.base_queryset().filter(authors=self.author)
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(author=self.author, **kwargs)
 
 
-class TagView(PublishedListView):
+class TagView(ArchiveView):
     template_name = "articles/tag.html"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Article]:
         self.tag = get_object_or_404(Tag, slug=self.kwargs["slug"])
         return self.base_queryset().filter(tags=self.tag)
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(tag=self.tag, **kwargs)
 
 
-class SearchView(PublishedListView):
+class SearchView(ListView):
+    """Ranked results: the ids in rank order come from one query (at most
+    search.SEARCH_CANDIDATES of them), the page's cards from a second."""
+
     template_name = "articles/search.html"
+    paginate_by = archive.PAGE_SIZE
+    context_object_name = "articles"
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         # Per client, so one scraper cannot hammer the full-text index for everyone.
@@ -218,11 +205,15 @@ class SearchView(PublishedListView):
             return response
         return super().get(request, *args, **kwargs)
 
-    def get_queryset(self):
+    def get_queryset(self) -> list[int]:
         self.query = self.request.GET.get("q", "").strip()[:200]
         self.full_text = access.full_text_filter(self.request, Article)
-        return search.search(self.base_queryset(), self.query, full_text=self.full_text)
+        return search.ranked_ids(Article.objects.published(), self.query, full_text=self.full_text)
 
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(query=self.query, searches_everything=not self.full_text, **kwargs)
-
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(query=self.query, searches_everything=not self.full_text, **kwargs)
+        ids = list(context["page_obj"].object_list) if context["page_obj"] else []
+        cards = {a.pk: a for a in Article.objects.filter(pk__in=ids).for_listing()}
+        context["articles"] = [cards[pk] for pk in ids if pk in cards]
+        context["capped"] = len(self.object_list) >= search.SEARCH_CANDIDATES
+        return context

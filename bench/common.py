@@ -97,41 +97,77 @@ def manage(env: dict[str, str], *args: str) -> str:
     ).stdout
 
 
-@contextlib.contextmanager
-def running_site(
-    db: str, *, workers: int = 3, threads: int = 1, production_conf: bool = False, **extra: str
-) -> Iterator[tuple[int, dict]]:
-    """Create `db`, migrate and seed it, serve it with gunicorn; drop it afterwards.
+def database_exists(db: str) -> bool:
+    out = subprocess.run(
+        ["psql", "-tAq", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c",
+         f"SELECT 1 FROM pg_database WHERE datname = '{db}'"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return out.strip() == "1"
 
-    production_conf=True serves with gunicorn.conf.py (the production settings:
-    worker count from the CPUs unless WEB_CONCURRENCY is in `extra`)."""
-    env = site_env(db, **extra)
+
+@contextlib.contextmanager
+def serving(env: dict[str, str], *, workers: int = 3, threads: int = 1, production_conf: bool = False
+            ) -> Iterator[tuple[int, subprocess.Popen]]:  # fmt: skip
+    """gunicorn serving the site described by `env` on a free loopback port, until the block ends."""
     port = free_port()
-    psql(f"CREATE DATABASE {db}")
-    server = None
+    env = {k: v for k, v in env.items() if k != "GUNICORN_PID"}  # gunicorn reads it as "re-executed by a master"
+    if production_conf:
+        command = [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "newsroom.wsgi"]
+        env["BIND"] = f"127.0.0.1:{port}"
+    else:
+        command = [str(ROOT / ".venv/bin/gunicorn"), "newsroom.wsgi", "-b", f"127.0.0.1:{port}",
+                   "-w", str(workers), "-k", "gthread", "--threads", str(threads), "--timeout", "60",
+                   "--log-level", "warning"]  # fmt: skip
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
     try:
-        manage(env, "migrate", "--noinput", "-v0")
-        manage(env, "collectstatic", "--noinput", "-v0")
-        manage(env, "seed_demo")
-        if production_conf:
-            command = [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "newsroom.wsgi"]
-            env["BIND"] = f"127.0.0.1:{port}"
-        else:
-            command = [str(ROOT / ".venv/bin/gunicorn"), "newsroom.wsgi", "-b", f"127.0.0.1:{port}",
-                       "-w", str(workers), "-k", "gthread", "--threads", str(threads), "--timeout", "60",
-                       "--log-level", "warning"]  # fmt: skip
-        server = subprocess.Popen(command, cwd=ROOT, env=env)
         for _ in range(150):
             if request(port, "GET", "/healthz", timeout=2)[0] == 200:
                 break
             time.sleep(0.1)
-        yield port, env | {"GUNICORN_PID": str(server.pid)}
+        yield port, server
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
+        server.terminate()
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # a loaded machine: never leave the database behind for this
+            server.kill()
+            server.wait()
+
+
+@contextlib.contextmanager
+def running_site(
+    db: str, *, workers: int = 3, threads: int = 1, production_conf: bool = False, keep: bool = False, **extra: str
+) -> Iterator[tuple[int, dict]]:
+    """Create `db`, migrate and seed it, serve it with gunicorn; drop it afterwards.
+
+    production_conf=True serves with gunicorn.conf.py (the production settings:
+    worker count from the CPUs unless WEB_CONCURRENCY is in `extra`).
+    keep=True reuses `db` if it exists (seed_demo never duplicates) and leaves it
+    in place afterwards: a million generated articles are made once, not per run."""
+    env = site_env(db, **extra)
+    if not (keep and database_exists(db)):
+        psql(f"CREATE DATABASE {db}")
+    try:
+        manage(env, "migrate", "--noinput", "-v0")
+        manage(env, "collectstatic", "--noinput", "-v0")
+        manage(env, "seed_demo")
+        with serving(env, workers=workers, threads=threads, production_conf=production_conf) as (port, server):
+            yield port, env | {"GUNICORN_PID": str(server.pid)}
+    finally:
         for _ in range(50):
             if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"]).returncode == 0:
                 break
             time.sleep(0.2)
-        psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+        if not keep:
+            psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+
+
+def git_commit() -> str:
+    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages: how busy the shared machine was."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])

@@ -1,6 +1,7 @@
 """Benchmark: the article page against a minimal Django view, on one server, in one run.
 
-    .venv/bin/python bench/run.py [--seconds 15] [--connections 16] [--scale 1000,100000] [--record]
+    .venv/bin/python bench/run.py [--seconds 15] [--connections 16] [--scale 1000,100000,1000000]
+                                  [--scale-db NAME] [--record]
 
 What it does, on loopback only:
   1. creates a throwaway PostgreSQL database, migrates, loads the demo newsroom
@@ -18,8 +19,14 @@ What it does, on loopback only:
      as in the first run, and nothing else) ÷ minimal — no metered article page
      can be faster than that on the same machine;
   4. reads the workers' resident memory;
-  5. generates articles (manage.py generate_articles) up to each --scale size
-     and measures home, category and search latency.
+  5. what each speed mechanism on the article path buys: for each switch in
+     MECHANISMS, the pages it serves are measured on the server as configured
+     and, right after, on a second server (same database and Redis) with that
+     one switch off; the table gives on ÷ off. A mechanism under 5% is a cost;
+  6. generates articles (manage.py generate_articles, COPY) up to each --scale
+     size and measures the archive pages' p50/p95/p99 (bench/archive.py: home,
+     a section's and an author's first and deepest page, search, sitemaps);
+     --scale-db NAME does that in a database kept between runs.
 Prints a Markdown section; --record appends it to bench/RESULTS.md.
 Needs wrk (apt-get install wrk) and PostgreSQL and Redis on 127.0.0.1.
 """
@@ -39,9 +46,24 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import LOGIN_SESSION, ROOT, manage, publish, request, running_site
+import archive
+from common import LOGIN_SESSION, ROOT, manage, publish, request, running_site, serving
 
 LIMIT = 3
+# The issue's targets: article page ÷ same-size minimal view, same run.
+TARGETS = {"anonymous reader with credits": 0.6, "anonymous reader over the limit": 0.6, "subscriber": 0.5}
+# Each speed mechanism on the article path: its switch (newsroom/settings.py), the value
+# that turns it off, what it is, and the readers whose pages it serves.
+MECHANISMS = [
+    ("PAGE_CACHE_SECONDS", "0", "page cache (rendered pages, shared)", ["credits", "over", "subscriber"]),
+    ("PAGE_CACHE_LOGGED_IN", "0", "logged-in pages rendered once, own parts filled per reader", ["subscriber"]),
+    ("ARTICLE_ROW_CACHE", "0", "article-row cache", ["credits", "subscriber"]),
+    ("ENTITLEMENT_CACHE", "0", "entitlement cache", ["subscriber"]),
+    ("METER_IN_DATABASE", "0", "meter as one PL/pgSQL call", ["credits"]),
+    ("METER_ASYNC_COMMIT", "0", "meter credit committed without waiting for the flush", ["credits"]),
+    ("PAYWALL_COUNTER_WITHOUT_FLUSH", "0", "paywall counter committed without waiting for the flush", ["over"]),
+    ("REDIS_CLIENT_PER_POOL", "0", "one Redis client per pool (client subclass)", ["credits", "subscriber"]),
+]
 LUA = """
 paths = {%(paths)s}
 rotate_ip = %(rotate_ip)s
@@ -95,7 +117,10 @@ out["article, anonymous over the limit (rendered)"] = count(anon, f"/{slugs[%(li
 out["article, anonymous over the limit (page cache)"] = count(anon, f"/{slugs[%(limit)d]}/")
 subscriber = Client(HTTP_HOST="127.0.0.1")
 subscriber.force_login(get_user_model().objects.get(email="reader@ledger.example"))
-out["article, subscriber"] = count(subscriber, f"/{slugs[6]}/")
+out["article, subscriber (rendered)"] = count(subscriber, f"/{slugs[6]}/")
+other = Client(HTTP_HOST="127.0.0.1")
+other.force_login(get_user_model().objects.get(email="reader@ledger.example"))
+out["article, another subscriber (shared page)"] = count(other, f"/{slugs[6]}/")
 fresh = Client(HTTP_HOST="127.0.0.1")
 out["home"] = count(fresh, "/")
 out["category"] = count(fresh, f"/category/{Category.objects.first().slug}/")
@@ -161,7 +186,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--scale", default="1000,100000", help="article counts for the archive latency runs")
+    parser.add_argument("--scale-db", default="", help="run the archive sizes in this database, kept between runs")
     parser.add_argument("--record", action="store_true")
+    parser.add_argument("--mechanism-seconds", type=float, default=0, help="per on/off run (default: --seconds / 2)")
+    parser.add_argument("--no-mechanisms", action="store_true", help="skip the mechanism table")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is not installed: apt-get install wrk", file=sys.stderr)
@@ -225,23 +253,33 @@ def main() -> int:
                      minimal))  # fmt: skip
         rss = worker_rss_mb(int(env["GUNICORN_PID"]))
 
-        scale_rows = []
-        for target in [int(n) for n in args.scale.split(",") if n]:
-            have = int(manage(env, "shell", "-c",
-                              "from articles.models import Article; print(Article.objects.published().count())"
-                              ).strip().splitlines()[-1])  # fmt: skip
-            if target > have:
-                started = time.monotonic()
-                manage(env, "generate_articles", str(target - have))
-                vacuum = "from django.db import connection; connection.cursor().execute('VACUUM ANALYZE')"
-                manage(env, "shell", "-c", vacuum)  # as autovacuum would, before measuring
-                print(f"generated {target - have} articles in {time.monotonic() - started:.0f} s", file=sys.stderr)
-            for page, path in [("home", "/"), ("category", f"/category/{data['category']}/"),
-                               ("category, last page", f"/category/{data['category']}/?page=last"),
-                               ("search", "/search/?q=harbor+budget")]:  # fmt: skip
-                result = wrk(port, [path], seconds=max(5, args.seconds / 2), connections=4)
-                ok &= result["errors"] == 0
-                scale_rows.append((target, page, result))
+        # What each mechanism buys: its pages with it (this server) and without it (a second server),
+        # alternated with, without, with, without so a neighbour's burst of load hits both sides.
+        readers = {"credits": ("", True), "over": (meter_cookie, False), "subscriber": (subscriber_cookie, False)}
+        mech_seconds = args.mechanism_seconds or max(5.0, args.seconds / 2)
+        mechanism_rows = []
+        for switch, off, what, served in [] if args.no_mechanisms else MECHANISMS:
+            with serving(env | {switch: off}, production_conf=True) as (off_port, _):
+                for path in paths * 3:  # every worker up and warm before measuring
+                    request(off_port, "GET", path, headers={"Cookie": subscriber_cookie})
+                wrk(off_port, paths, seconds=2, connections=args.connections, cookie=subscriber_cookie)
+                for reader in served:
+                    cookie, rotate = readers[reader]
+                    runs = {port: [], off_port: []}
+                    for server in (port, off_port, port, off_port):
+                        runs[server].append(wrk(server, paths, seconds=mech_seconds / 2, connections=args.connections,
+                                                cookie=cookie, rotate_ip=rotate))  # fmt: skip
+                    ok &= all(r["errors"] == 0 for r in runs[port] + runs[off_port])
+                    with_it, without = (sum(r["rps"] for r in runs[p]) / 2 for p in (port, off_port))
+                    mechanism_rows.append((what, f"{switch}={off}", reader, with_it, without))
+                    print(f"{switch}={off} {reader}: {with_it:.0f} with, {without:.0f} without", file=sys.stderr)
+
+        targets = [int(n) for n in args.scale.split(",") if n]
+        scale_rows, scale_notes = ([], []) if args.scale_db else archive.measure(env, port, targets, seconds=8)
+    if args.scale_db:  # the archive sizes in a database kept between runs (a million articles are made once)
+        with running_site(args.scale_db, production_conf=True, keep=True, **extra) as (port, env):
+            scale_rows, scale_notes = archive.measure(env, port, targets, seconds=8)
+    ok &= all(r["errors"] == 0 for _, _, r in scale_rows)
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     commit = commit.stdout.strip()
@@ -249,7 +287,8 @@ def main() -> int:
         f"## Benchmark — {time.strftime('%Y-%m-%d %H:%M %Z')}",
         "",
         f"Command: `.venv/bin/python bench/run.py --seconds {args.seconds:.0f} --connections {args.connections} "
-        f"--scale {args.scale or chr(34) * 2}{' --record' if args.record else ''}`  ",
+        f"--scale {args.scale or chr(34) * 2}{' --scale-db ' + args.scale_db if args.scale_db else ''}"
+        f"{' --record' if args.record else ''}`  ",
         f"Commit: `{commit}`  ",
         f"Machine: {machine()}  ",
         f"Server: gunicorn with gunicorn.conf.py ({workers} gthread workers × 2 threads), PostgreSQL and Redis "
@@ -268,17 +307,27 @@ def main() -> int:
             f"| {article['p50']:.1f} / {article['p99']:.1f} | {minimal['p50']:.1f} / {minimal['p99']:.1f} "
             f"| {article['errors']} + {minimal['errors']} |"
         )
+    lines += ["", "Against the targets (issue 13): " + "; ".join(
+        f"{label} **{article['rps'] / minimal['rps']:.2f}×** (≥ {TARGETS[label]}: "
+        f"{'met' if article['rps'] / minimal['rps'] >= TARGETS[label] else 'NOT met'})"
+        for label, _, article, minimal in rows if label in TARGETS)]  # fmt: skip
+    if mechanism_rows:
+        lines += ["", f"### What each mechanism buys (its pages with it ÷ without it: with, without, with, without, "
+                  f"{mech_seconds / 2:.0f} s each, mean req/s; under 1.05× it does not pay its way)", "",
+                  "| Mechanism | Switched off by | Reader | With req/s | Without req/s | Buys |",
+                  "|---|---|---|---|---|---|"]  # fmt: skip
+        names = {"credits": "anonymous with credits", "over": "anonymous over the limit", "subscriber": "subscriber"}
+        for what, switch, reader, on, off in mechanism_rows:
+            buys = f"**{on / off:.2f}×**" if off else "— (the run without it failed)"
+            lines.append(f"| {what} | `{switch}` | {names[reader]} | {on:.0f} | {off:.0f} | {buys} |")
     lines += ["", "### SQL statements per page (test client, same database, warm caches; no BEGIN/COMMIT)",
               "",
               "| Page | Queries |", "|---|---|"]  # fmt: skip
     lines += [f"| {page} | {n} |" for page, n in queries.items()]
     lines += ["", f"### Worker memory after the runs: {', '.join(f'{m:.0f}' for m in rss)} MB RSS "
               f"(max {max(rss):.0f} MB, total {sum(rss):.0f} MB)", ""]  # fmt: skip
-    if scale_rows:
-        lines += ["### Archive pages by number of published articles (wrk -c4)", "",
-                  "| Articles | Page | req/s | p50 ms | p99 ms | Non-2xx |", "|---|---|---|---|---|---|"]  # fmt: skip
-        lines += [f"| {n:,} | {page} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['errors']} |"
-                  for n, page, r in scale_rows]  # fmt: skip
+    if scale_rows or scale_notes:
+        lines += archive.table(scale_rows, scale_notes)
     if not ok:
         lines += ["", "**Errors: some responses were not 2xx/3xx — see wrk output.**"]
     publish("\n".join(lines) + "\n", record=args.record)

@@ -43,8 +43,7 @@ SECRET_KEY = os.getenv("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Set a long random SECRET_KEY in the environment, "
-            "or DEBUG=1 for local development."
+            "SECRET_KEY is not set. Set a long random SECRET_KEY in the environment, or DEBUG=1 for local development."
         )
     SECRET_KEY = _DEV_SECRET_KEY
 elif not DEBUG and (SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50):
@@ -77,6 +76,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "newsroom.middleware.SharedCacheMiddleware",  # first: sees every cookie the others set
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "newsroom.middleware.RejectNulBytesMiddleware",
@@ -89,7 +89,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "subscriptions.middleware.MeterCookieMiddleware",
-    "newsroom.middleware.PrivateByDefaultMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -111,6 +110,19 @@ TEMPLATES = [
     },
 ]
 
+# --- Speed mechanisms on the article path. Each can be turned off, so bench/run.py
+# measures what it buys (bench/RESULTS.md, "What each mechanism buys"); all on by default.
+# One redis-py client per connection pool instead of one per cache call (newsroom/cache.py).
+REDIS_CLIENT_PER_POOL = envbool("REDIS_CLIENT_PER_POOL", "True")
+# The article row (with authors, comment count, next scheduled time) kept in the cache (articles/page_cache.py).
+ARTICLE_ROW_CACHE = envbool("ARTICLE_ROW_CACHE", "True")
+# Each reader's entitlement kept in the cache until it changes (subscriptions/access.py).
+ENTITLEMENT_CACHE = envbool("ENTITLEMENT_CACHE", "True")
+# The meter in one PostgreSQL function call (migration subscriptions/0004) rather than from Python.
+METER_IN_DATABASE = envbool("METER_IN_DATABASE", "True")
+# The paywall-view counter commits without waiting for the disk flush (migration subscriptions/0005).
+PAYWALL_COUNTER_WITHOUT_FLUSH = envbool("PAYWALL_COUNTER_WITHOUT_FLUSH", "True")
+
 # Database: DATABASE_URL, e.g. postgres://user@127.0.0.1:5432/newsroom.
 # Without it, a SQLite file for a first local run.
 DATABASES = {
@@ -120,9 +132,6 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django's backend with a health check that needs no round trip (newsroom/db/base.py).
-    DATABASES["default"]["ENGINE"] = "newsroom.db"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite: a plain per-request connection is simplest and avoids "database is locked".
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -136,7 +145,9 @@ REDIS_URL = os.getenv("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "newsroom.cache.RedisCache",
+            "BACKEND": "newsroom.cache.RedisCache"
+            if REDIS_CLIENT_PER_POOL
+            else "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.getenv("CACHE_KEY_PREFIX", "newsroom"),
         }
@@ -287,8 +298,15 @@ RATE_LIMIT_SEARCH = os.getenv("RATE_LIMIT_SEARCH", "60/m,1000/h")
 
 # --- Comments (articles/comments.py) ---
 COMMENTS_PER_MINUTE = envint("COMMENTS_PER_MINUTE", "5")
-# Seconds an anonymous reader's rendered article page is reused (articles/page_cache.py); 0 = off.
+# Seconds a rendered article page is reused (articles/page_cache.py); 0 = off.
 PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", "300")
+# Logged-in readers share rendered pages too, their own parts filled in per request.
+PAGE_CACHE_LOGGED_IN = envbool("PAGE_CACHE_LOGGED_IN", "True")
+# A shared cache in front (nginx, a CDN) keeps pages that are the same for every anonymous reader
+# this long (s-maxage; 0 = never), then may serve them stale this much longer while it refreshes
+# (stale-while-revalidate). See newsroom/shared_cache.py.
+SHARED_CACHE_SECONDS = envint("SHARED_CACHE_SECONDS", "60")
+SHARED_CACHE_STALE_SECONDS = envint("SHARED_CACHE_STALE_SECONDS", "30")
 
 # --- The paywall (see subscriptions/access.py and subscriptions/meter.py) ---
 FREE_ARTICLES_PER_DAY = envint("FREE_ARTICLES_PER_DAY", "3")
@@ -303,6 +321,8 @@ ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 METER_COOKIE_NAME = "reader"
 METER_COOKIE_MAX_AGE = 60 * 60 * 24 * 365 * 2
 METER_RETENTION_DAYS = envint("METER_RETENTION_DAYS", "7")
+# The meter's credits commit without waiting for PostgreSQL's disk flush (docs/paywall.md).
+METER_ASYNC_COMMIT = envbool("METER_ASYNC_COMMIT", "True")
 TEASER_PARAGRAPHS = envint("TEASER_PARAGRAPHS", "3")
 
 # --- Stripe (see subscriptions/billing.py) ---

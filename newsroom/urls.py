@@ -1,13 +1,13 @@
 from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from articles.sitemaps import sitemaps
+from articles.sitemaps import sitemap_index, sitemap_section
 
-from . import views
+from . import account_deletion, views
+from .shared_cache import shareable_view
 
 # The admin's own login form has no rate limit: send it through allauth's
 # login (rate-limited, email verification) and let staff back in from there.
@@ -16,9 +16,12 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="django.contrib.sitemaps.views.sitemap"),
+    # The index keeps the framework's URL name: templates and robots.txt reverse it.
+    path("sitemap.xml", shareable_view(sitemap_index), name="django.contrib.sitemaps.views.sitemap"),
+    path("sitemap-<slug:section>.xml", shareable_view(sitemap_section), name="sitemap_section"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("healthz", views.healthz, name="healthz"),
+    path("account/delete/", account_deletion.delete_account, name="delete_account"),
     path("", include("newsletter.urls")),
     path("", include("subscriptions.urls")),
     path("", include("articles.urls")),

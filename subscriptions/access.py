@@ -1,8 +1,18 @@
 """May this reader read this article in full? The only place that decides.
 
 Every view and output that can show article text (page, feeds, structured
-data, search results, comments) asks `decide()`, `entitlement()` or
-`full_text_filter()` and shows what the answer allows. Templates never decide.
+data, search results, comments, newsletters) asks `decide()` (or
+`decide_for_user()` where there is no request, `full_text_filter()` for
+search) and shows what the answer allows. Templates never decide. Deciding
+never writes.
+
+A metered article for a reader without a subscription is "teaser, unless a
+credit opens it" (`decision.needs_credit`). Only the article page spends one,
+visibly, at its call site:
+
+    decision = access.decide(request, article)
+    if decision.needs_credit:
+        decision = access.spend_credit(request, article)
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ class Reason(enum.StrEnum):
     METER_CREDIT = "metered credit used"
     METER_ALREADY_READ = "already read today"
     METER_EXHAUSTED = "meter exhausted"
+    CREDIT_NEEDED = "a free-article credit would open it"
     ADDRESS_LIMIT = "shared address limit"
     SUBSCRIBERS_ONLY = "subscribers only"
 
@@ -73,9 +84,13 @@ class Decision:
     def paywalled(self) -> bool:
         return not self.full
 
+    @property
+    def needs_credit(self) -> bool:
+        """Teaser now; spend_credit() may open it in full."""
+        return self.reason == Reason.CREDIT_NEEDED
+
 
 NONE = Entitlement()
-_ENTITLING = [Subscription.Status.TRIALING, Subscription.Status.ACTIVE, Subscription.Status.PAST_DUE]
 
 
 @functools.cache
@@ -83,7 +98,8 @@ def _entitlement_query():
     """Users annotated with their best live subscription, complimentary access and
     verified email. Built once (resolving the subqueries is costly); filtered per user."""
     best = (
-        Subscription.objects.filter(user=OuterRef("pk"), status__in=_ENTITLING)
+        Subscription.objects.live()
+        .filter(user=OuterRef("pk"))
         .annotate(
             rank=Case(
                 When(status=Subscription.Status.ACTIVE, then=Value(0)),
@@ -128,7 +144,9 @@ def forget_entitlement(user_id: int | None) -> None:
 def _entitlement_row(user_id: int) -> dict | None:
     """The user's best live subscription, complimentary access and verified email:
     one query (compiling it costs more than running it), then kept in the shared
-    cache until any of them changes (signals.py calls forget_entitlement)."""
+    cache until any of them changes (receivers.py calls forget_entitlement)."""
+    if not settings.ENTITLEMENT_CACHE:
+        return _entitlement_query().filter(pk=user_id).first()
     key = f"entitlement:row:{user_id}"
     found, version = versioned_cache.read([key], _version_key(user_id))
     if key in found:
@@ -152,8 +170,7 @@ def _user_entitlement(user) -> Entitlement:
     if status == Subscription.Status.TRIALING:
         return Entitlement(Reason.TRIAL, status, until=row["sub_end"], email_verified=verified)
     if status == Subscription.Status.PAST_DUE:
-        since = row["sub_since"] or now
-        if now < since + timezone.timedelta(days=settings.PAST_DUE_GRACE_DAYS):
+        if Subscription(status=status, past_due_since=row["sub_since"]).in_grace(now):
             return Entitlement(Reason.GRACE, status, payment_failed=True, email_verified=verified)
     if row["comp_until"] and row["comp_until"] > now:  # the row may be older than the clock
         return Entitlement(Reason.COMPLIMENTARY, until=row["comp_until"], email_verified=verified)
@@ -167,30 +184,39 @@ def entitlement(request: HttpRequest) -> Entitlement:
     cached = getattr(request, "_entitlement", None)
     if cached is not None:
         return cached
-    user = getattr(request, "user", None)
-    result = _user_entitlement(user) if user is not None and user.is_authenticated else NONE
+    result = user_entitlement(getattr(request, "user", None))
     request._entitlement = result  # type: ignore[attr-defined]
     return result
 
 
-def user_is_entitled(user) -> bool:
-    """For code without a request (emails, comment permissions in jobs)."""
-    return user.is_authenticated and _user_entitlement(user).entitled
-
-
-def decide(request: HttpRequest, article) -> Decision:
-    """Full text or teaser for this reader and article, and why.
-
-    Opening a metered article in full uses one of the day's credits; call this
-    once per page view of the article, and only for views that show it.
-    """
-    ent = entitlement(request)
+def _decide(ent: Entitlement, article) -> Decision:
     if article.access == article.Access.FREE:
         return Decision(full=True, reason=Reason.FREE_ARTICLE, entitlement=ent)
     if ent.entitled:
         return Decision(full=True, reason=ent.reason, entitlement=ent)  # type: ignore[arg-type]
     if article.access == article.Access.SUBSCRIBERS:
         return Decision(full=False, reason=Reason.SUBSCRIBERS_ONLY, entitlement=ent)
+    return Decision(full=False, reason=Reason.CREDIT_NEEDED, entitlement=ent)
+
+
+def decide(request: HttpRequest, article) -> Decision:
+    """What this reader may see of this article, and why. Writes nothing: a
+    metered article the reader has no subscription for comes back as a teaser
+    that `needs_credit`."""
+    return _decide(entitlement(request), article)
+
+
+def decide_for_user(user, article) -> Decision:
+    """decide() without a request (newsletters, jobs); None or an anonymous user is anyone."""
+    return _decide(user_entitlement(user), article)
+
+
+def spend_credit(request: HttpRequest, article) -> Decision:
+    """WRITES: opens a metered article with one of the reader's free articles
+    for today, if any is left (re-reading one already opened today is free).
+    Call it once per page view that shows the article, after decide() said
+    `needs_credit`; the meter keeps it exact under concurrency."""
+    ent = entitlement(request)
     result = meter.consume(request, article.pk)
     if not result.granted:
         # The reader may have credits of their own: it is their address's backstop that refused.
@@ -198,11 +224,6 @@ def decide(request: HttpRequest, article) -> Decision:
         return Decision(full=False, reason=reason, entitlement=ent, credits_left=0)
     reason = Reason.METER_ALREADY_READ if result.already_read else Reason.METER_CREDIT
     return Decision(full=True, reason=reason, entitlement=ent, credits_left=result.remaining)
-
-
-def may_read_without_metering(request: HttpRequest, article) -> bool:
-    """For listings and feeds: full text only where no credit is involved."""
-    return may_read_in_full(entitlement(request), article)
 
 
 def full_text_filter(request: HttpRequest, model) -> Q:
@@ -246,4 +267,4 @@ def user_entitlement(user) -> Entitlement:
 def may_read_in_full(ent: Entitlement, article) -> bool:
     """Pure: the full text without spending a meter credit — free articles, or an
     entitled reader. What an email or any other channel without a page view may show."""
-    return article.access == article.Access.FREE or ent.entitled
+    return _decide(ent, article).full

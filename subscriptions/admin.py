@@ -7,73 +7,21 @@ articles migrations), so none of this shows for them.
 
 from __future__ import annotations
 
-import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import stripe
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from . import billing
-from .models import ComplimentaryAccess, DailyStat, Plan, StripeEvent, Subscription, money
-
-log = logging.getLogger(__name__)
-
-
-
-def dashboard_numbers(now: datetime | None = None) -> dict:
-    """The publisher dashboard figures (also used by tests)."""
-    now = now or timezone.now()
-    month_start = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    stat = dict(
-        DailyStat.objects.filter(day__gte=month_start.date())
-        .values_list("name")
-        .annotate(total=Sum("value"))
-        .values_list("name", "total")
-    )
-    active_rows = Subscription.objects.filter(status=Subscription.Status.ACTIVE).select_related("plan")
-    mrr_cents = sum(round(s.plan.yearly_cents() / 12) for s in active_rows if s.plan)
-    counts = Subscription.objects.aggregate(
-        active=Count("user", distinct=True, filter=Q(status=Subscription.Status.ACTIVE)),
-        trialing=Count("user", distinct=True, filter=Q(status=Subscription.Status.TRIALING)),
-        past_due=Count("user", distinct=True, filter=Q(status=Subscription.Status.PAST_DUE)),
-        churned=Count("pk", filter=Q(status=Subscription.Status.CANCELED, canceled_at__gte=month_start)),
-    )
-    # Paying at the start of the month ≈ paying now + those who left since.
-    base = counts["active"] + counts["past_due"] + counts["churned"]
-    return {
-        "month_start": month_start,
-        "paywall_views": stat.get("paywall_view", 0),
-        "trials_started": stat.get("trial_started", 0),
-        "trials_converted": stat.get("trial_converted", 0),
-        "active": counts["active"],
-        "trialing": counts["trialing"],
-        "past_due": counts["past_due"],
-        "mrr": f"${mrr_cents / 100:,.2f}",
-        "churned": counts["churned"],
-        "churn_rate": f"{100 * counts['churned'] / base:.1f}%" if base else "—",
-        "revenue": _revenue(month_start),
-    }
-
-
-def _revenue(since: datetime) -> dict[str, str] | None:
-    """This month's money as Stripe's balance transactions report it (net of
-    Stripe's fees); None when Stripe is not configured or cannot be reached."""
-    if not billing.is_configured():
-        return None
-    try:
-        totals = billing.balance_summary(since)
-    except stripe.StripeError:
-        log.warning("publisher dashboard: balance transactions unavailable", exc_info=True)
-        return None
-    return {name: money(cents) for name, cents in totals.items()}
+from .models import ComplimentaryAccess, Plan, StripeEvent, Subscription, money
+from .stats import dashboard_numbers
 
 
 class PlanForm(forms.ModelForm):
@@ -196,7 +144,3 @@ class StripeEventAdmin(ReadOnlyAdmin):
     list_display = ["event_id", "type", "received_at"]
     list_filter = ["type"]
     search_fields = ["event_id"]
-
-
-def dashboard_url() -> str:
-    return reverse("admin:subscriptions_dashboard")

@@ -30,17 +30,8 @@ from .models import Plan, PlanPrice, StripeCustomer, Subscription, TrialClaim
 
 log = logging.getLogger(__name__)
 
-# Statuses in which a reader already has (or is about to have) a subscription,
-# so a second Checkout would double-bill.
-LIVE_STATUSES = {
-    Subscription.Status.TRIALING,
-    Subscription.Status.ACTIVE,
-    Subscription.Status.PAST_DUE,
-    Subscription.Status.UNPAID,
-    Subscription.Status.PAUSED,
-}
 # A double click within this many seconds reuses the same Checkout Session.
-CHECKOUT_BUCKET_SECONDS = 600
+CHECKOUT_REUSE_SECONDS = 60
 # How long a Checkout Session stays payable (Stripe allows 30 minutes to 24 hours).
 CHECKOUT_LIFETIME_SECONDS = 30 * 60
 # Stripe remembers an idempotency key for 24 hours.
@@ -66,25 +57,32 @@ def _configure() -> None:
 
 
 @contextmanager
-def _idempotency_key(purpose: str) -> Iterator[str]:
-    """The idempotency key of one attempt at `purpose`.
+def _attempt(purpose: str, *, seconds: int = IDEMPOTENCY_KEY_SECONDS, **fixed: Any) -> Iterator[dict[str, Any]]:
+    """The idempotency key (and any `fixed` parameters) of one attempt at `purpose`.
 
-    Repeating the same purpose (a double click, a crash before our commit)
-    reuses the key, so Stripe answers with the first result instead of acting
-    twice. But Stripe also keeps a 5xx answer for the key's 24 hours: after a
-    server error or a network failure (the library's own retries, which reuse
-    the key, have given up) the key is dropped, and the next attempt gets a
-    fresh one instead of the stored error."""
-    cache_key = f"stripe-idempotency:{purpose}"
-    key = cache.get(cache_key)
-    if key is None:
-        key = f"ledger-{purpose}-{secrets.token_hex(6)}"
-        cache.set(cache_key, key, IDEMPOTENCY_KEY_SECONDS)
+    Repeating the same purpose within `seconds` (a double click, a crash
+    before our commit) reuses the key and the fixed parameters, so Stripe
+    answers with the first result instead of acting twice. But Stripe also
+    keeps a 5xx answer for the key's 24 hours: after a server error or a
+    network failure (the library's own retries, which reuse the key, have
+    given up) the attempt is dropped, and the next one gets a fresh key
+    instead of the stored error."""
+    cache_key = f"stripe-attempt:{purpose}"
+    attempt = cache.get(cache_key)
+    if attempt is None:
+        attempt = {"key": f"ledger-{purpose}-{secrets.token_hex(6)}", **fixed}
+        cache.set(cache_key, attempt, seconds)
     try:
-        yield key
+        yield attempt
     except (stripe.APIConnectionError, stripe.APIError):
         cache.delete(cache_key)
         raise
+
+
+@contextmanager
+def _idempotency_key(purpose: str) -> Iterator[str]:
+    with _attempt(purpose) as attempt:
+        yield attempt["key"]
 
 
 # --- plans -----------------------------------------------------------------
@@ -212,7 +210,7 @@ def customer_for(user) -> str:
 
 
 def has_live_subscription(user) -> bool:
-    return Subscription.objects.filter(user=user, status__in=LIVE_STATUSES).exists()
+    return Subscription.objects.live().filter(user=user).exists()
 
 
 def create_checkout_session(user, plan: Plan, *, success_url: str, cancel_url: str) -> Any:
@@ -220,7 +218,7 @@ def create_checkout_session(user, plan: Plan, *, success_url: str, cancel_url: s
     for 30 minutes; the reader's other open sessions are expired, so two tabs
     cannot both be paid.
 
-    A double click (or a reload of the POST) within the same ten-minute bucket
+    A double click (or a reload of the POST) within a minute
     sends the same parameters under the same idempotency key and gets the same
     session back instead of a second one."""
     customer = customer_for(user)
@@ -231,15 +229,16 @@ def create_checkout_session(user, plan: Plan, *, success_url: str, cancel_url: s
         sub_data["trial_period_days"] = plan.trial_days
         # A trial that ends without a card ends the subscription (no free ride).
         sub_data["trial_settings"] = {"end_behavior": {"missing_payment_method": "cancel"}}
-    bucket = int(time.time() // CHECKOUT_BUCKET_SECONDS)
-    # The same for every click in the bucket, and at least 30 minutes away.
-    expires_at = (bucket + 1) * CHECKOUT_BUCKET_SECONDS + CHECKOUT_LIFETIME_SECONDS
     with transaction.atomic():
-        # One reader's Checkout starts one at a time (two tabs racing), so each
-        # sees and expires the other's session.
+        # One reader's Checkout starts one at a time (two tabs racing, a double
+        # click), so each sees the other's attempt and session.
         get_user_model().objects.select_for_update().only("pk").get(pk=user.pk)
         # Customer ids are unique across Stripe, so this key cannot collide between sites.
-        with _idempotency_key(f"checkout-{customer}-{plan.stripe_price_id}-{int(first_time)}-{bucket}") as key:
+        purpose = f"checkout-{customer}-{plan.stripe_price_id}-{int(first_time)}"
+        # Stripe refuses less than 30 minutes from its own clock: a minute's
+        # margin for the request's way there and for clock skew.
+        expires_at = int(time.time()) + CHECKOUT_LIFETIME_SECONDS + 60
+        with _attempt(purpose, seconds=CHECKOUT_REUSE_SECONDS, expires_at=expires_at) as attempt:
             session = stripe.checkout.Session.create(
                 mode="subscription",
                 customer=customer,
@@ -249,8 +248,8 @@ def create_checkout_session(user, plan: Plan, *, success_url: str, cancel_url: s
                 subscription_data=sub_data,
                 success_url=success_url,
                 cancel_url=cancel_url,
-                expires_at=expires_at,
-                idempotency_key=key,
+                expires_at=attempt["expires_at"],
+                idempotency_key=attempt["key"],
             )
         for other in stripe.checkout.Session.list(customer=customer, status="open", limit=100).auto_paging_iter():
             if other.id != session.id:
@@ -371,7 +370,7 @@ def sync_subscription(stripe_sub: Any, *, user=None, refetch: bool = True) -> Su
             stripe_sub = retrieve_subscription(sub_id)
             price_id = _price_id(stripe_sub)
             plan = _plan_for_price(price_id)
-        if created and local.user_id and stripe_sub["status"] in LIVE_STATUSES:
+        if created and local.user_id and stripe_sub["status"] in Subscription.LIVE_STATUSES:
             stripe_sub = _refuse_duplicate(local, stripe_sub) or _end_repeated_trial(local, stripe_sub)
         if plan is None:
             # Status, dates and cancellation still follow Stripe; the plan stays what it was.
@@ -389,13 +388,14 @@ def sync_subscription(stripe_sub: Any, *, user=None, refetch: bool = True) -> Su
             local.past_due_since = local.past_due_since or timezone.now()
         else:
             local.past_due_since = None
-        local.stripe_synced_at = timezone.now()
         local.save()
         _record_transition(local, old_status, new_status)
     return local
 
 
 def _tell_staff_unknown_price(sub_id: str, price_id: str | None) -> None:
+    if not cache.add(f"stripe-unknown-price:{sub_id}:{price_id}", 1, 24 * 3600):
+        return  # told already today; every event of that subscription would repeat it
     log.error("Stripe subscription %s is on price %s, which no plan has had", sub_id, price_id)
     mail_admins(
         f"Stripe subscription {sub_id} is on an unknown price",
@@ -411,7 +411,7 @@ def _refuse_duplicate(local: Subscription, stripe_sub: Any) -> Any | None:
     """A reader's second live subscription: cancel it in Stripe, refund or void
     what it charged, and tell the reader. The first one stays."""
     first = (
-        Subscription.objects.filter(user_id=local.user_id, status__in=LIVE_STATUSES)
+        Subscription.objects.live().filter(user_id=local.user_id)
         .exclude(pk=local.pk)
         .order_by("created_at")
         .first()
@@ -421,7 +421,8 @@ def _refuse_duplicate(local: Subscription, stripe_sub: Any) -> Any | None:
     sub_id = stripe_sub["id"]
     log.warning("user %s has subscription %s; cancelling duplicate %s", local.user_id, first.stripe_subscription_id,
                 sub_id)
-    canceled = stripe.Subscription.cancel(sub_id).to_dict()
+    # Money first, then the cancellation: a retry after a failure in between
+    # still finds the subscription live and finishes the job.
     invoice_id = _id(stripe_sub.get("latest_invoice"))
     if invoice_id:
         invoice = stripe.Invoice.retrieve(invoice_id, expand=["payments"]).to_dict()
@@ -431,10 +432,25 @@ def _refuse_duplicate(local: Subscription, stripe_sub: Any) -> Any | None:
             for payment in (invoice.get("payments") or {}).get("data", []):
                 intent = _id((payment.get("payment") or {}).get("payment_intent"))
                 if intent:
-                    with _idempotency_key(f"refund-{intent}") as key:
-                        stripe.Refund.create(payment_intent=intent, idempotency_key=key)
+                    _refund(intent)
+    try:
+        canceled = stripe.Subscription.cancel(sub_id).to_dict()
+    except stripe.InvalidRequestError:
+        # Already cancelled by an earlier attempt whose transaction rolled back.
+        canceled = retrieve_subscription(sub_id)
+        if canceled["status"] != Subscription.Status.CANCELED:
+            raise
     transaction.on_commit(lambda: emails.duplicate_canceled(local))
     return canceled
+
+
+def _refund(payment_intent: str) -> None:
+    try:
+        with _idempotency_key(f"refund-{payment_intent}") as key:
+            stripe.Refund.create(payment_intent=payment_intent, idempotency_key=key)
+    except stripe.InvalidRequestError:
+        # Refunded by an earlier attempt (whose key we no longer have): nothing left to give back.
+        log.warning("refund of %s refused; already refunded?", payment_intent, exc_info=True)
 
 
 def _digest(value: str) -> str:

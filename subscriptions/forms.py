@@ -1,27 +1,6 @@
 from allauth.account import forms as allauth_forms
-from django import forms
 from django.contrib.auth.hashers import make_password
 from django.http import HttpRequest
-
-
-class DeleteAccountForm(forms.Form):
-    """Asks for the current password, so an unattended logged-in browser cannot delete the account."""
-
-    password = forms.CharField(
-        label="Your current password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-
-    def __init__(self, user, *args, **kwargs) -> None:
-        self.user = user
-        super().__init__(*args, **kwargs)
-
-    def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise forms.ValidationError("That isn't your current password.")
-        return password
 
 
 class SignupForm(allauth_forms.SignupForm):

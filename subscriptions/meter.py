@@ -18,7 +18,8 @@ Counting is exact under concurrency because the database does it:
 
 On PostgreSQL these steps run inside one database function
 (subscriptions_meter_consume, migration 0004): one statement, one round trip,
-its own transaction. Elsewhere (SQLite for a first local run) the same steps
+its own transaction, committed without waiting for the disk flush
+(METER_ASYNC_COMMIT; docs/paywall.md has the trade). Elsewhere (SQLite for a first local run) the same steps
 run from Python in a transaction. The meter tests run against both.
 """
 
@@ -45,7 +46,7 @@ class MeterResult:
     granted: bool
     already_read: bool = False
     remaining: int = 0
-    by_ip_backstop: bool = False
+    by_ip_backstop: bool = False  # refused by the address's backstop, not the reader's own allowance
 
 
 def today() -> date:
@@ -123,14 +124,17 @@ def _take_credit(cursor, reader: str, day: date, limit: int) -> int | None:
     return row[0] if row else None
 
 
-_CONSUME = (
-    "SELECT granted, already_read, used, by_ip_backstop FROM subscriptions_meter_consume(%s, %s, %s, %s, %s, %s)"
-)
+_CONSUME = "SELECT granted, already_read, used, by_ip_backstop FROM subscriptions_meter_consume(%s, %s, %s, %s, %s, %s)"
+# The same call, committed without waiting for the WAL flush (set_config(..., true) lasts
+# to the end of this statement's own transaction). Exactness is unchanged — the row locks
+# and unique indexes decide — but a PostgreSQL crash may forget the last moments of
+# credits, which only ever gives a reader an article back (docs/paywall.md).
+_CONSUME_ASYNC = _CONSUME + ", set_config('synchronous_commit', 'off', true)"
 
 
 def _in_database() -> bool:
     """Whether the database counts in one call (PostgreSQL's function) or Python does."""
-    return connection.vendor == "postgresql"
+    return connection.vendor == "postgresql" and settings.METER_IN_DATABASE
 
 
 def backstop_key(request: HttpRequest) -> str:
@@ -158,7 +162,10 @@ def consume(request: HttpRequest, article_id: int) -> MeterResult:
     day = today()
     if _in_database():
         with connection.cursor() as cursor:
-            cursor.execute(_CONSUME, [reader, backstop_key(request), day, article_id, limit, ip_limit])
+            # Inside a caller's transaction the call must not change how that one commits.
+            asynchronous = settings.METER_ASYNC_COMMIT and not connection.in_atomic_block
+            params = [reader, backstop_key(request), day, article_id, limit, ip_limit]
+            cursor.execute(_CONSUME_ASYNC if asynchronous else _CONSUME, params)
             granted, already_read, used, by_ip = cursor.fetchone()
         if not granted:
             return MeterResult(granted=False, by_ip_backstop=by_ip)
@@ -182,11 +189,6 @@ def _consume_in_python(
             transaction.set_rollback(True)
             return MeterResult(granted=False, by_ip_backstop=True)
         return MeterResult(granted=True, remaining=max(0, limit - used))
-
-
-def remaining(request: HttpRequest) -> int:
-    used = MeterDay.objects.filter(reader=reader_key(request), day=today()).values_list("count", flat=True).first()
-    return max(0, settings.FREE_ARTICLES_PER_DAY - (used or 0))
 
 
 def share_todays_reads(request: HttpRequest, user, *, leaving: bool) -> None:
@@ -223,9 +225,26 @@ def share_todays_reads(request: HttpRequest, user, *, leaving: bool) -> None:
             row.save(update_fields=["count"])
 
 
-def prune(*, keep_days: int) -> int:
-    """Delete meter rows older than keep_days; returns how many rows went."""
+def forget_user(user) -> None:
+    """The account is going: its meter rows go with it."""
+    MeterRead.objects.filter(reader=f"u:{user.pk}").delete()
+    MeterDay.objects.filter(reader=f"u:{user.pk}").delete()
+
+
+PRUNE_BATCH = 10_000
+
+
+def prune(*, keep_days: int, batch: int = PRUNE_BATCH) -> int:
+    """Delete meter rows older than keep_days; returns how many rows went.
+
+    At a million reads a day one DELETE would remove millions of rows in one
+    transaction (bench/meter_tables.py). In batches of `batch` rows, each its
+    own statement and transaction (call it outside atomic()), nothing holds
+    locks, a snapshot or a burst of WAL for long, and today's credits — other
+    rows entirely — never wait on it."""
     cutoff = today() - timedelta(days=keep_days)
-    reads, _ = MeterRead.objects.filter(day__lt=cutoff).delete()
-    days, _ = MeterDay.objects.filter(day__lt=cutoff).delete()
-    return reads + days
+    removed = 0
+    for model in (MeterRead, MeterDay):
+        while ids := list(model.objects.filter(day__lt=cutoff).values_list("pk", flat=True)[:batch]):
+            removed += model.objects.filter(pk__in=ids).delete()[0]
+    return removed

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import models
-from django.utils import timezone
 
 
 class PlanQuerySet(models.QuerySet):
@@ -132,9 +131,9 @@ class TrialClaim(models.Model):
         return f"{self.kind} {self.digest[:12]}…"
 
     @property
-    def weekly_cents(self) -> int:
-        per_week = {"week": 1, "month": 52 / 12, "year": 52}[self.interval]
-        return round(self.amount_cents / per_week)
+    def monthly_cents(self) -> int:
+        """One period's price as a monthly amount (the dashboard's MRR)."""
+        return round(self.amount_cents * {"week": 52 / 12, "month": 1, "year": 1 / 12}[self.interval])
 
 
 DEFAULT_PLAN_CACHE_KEY = "subscriptions:default_plan"
@@ -142,7 +141,7 @@ DEFAULT_PLAN_CACHE_KEY = "subscriptions:default_plan"
 
 def default_plan() -> Plan | None:
     """The plan the paywall advertises. Cached (it is on every paywalled page);
-    saving or deleting any Plan clears the cache (see signals.py)."""
+    saving or deleting any Plan clears the cache (see receivers.py)."""
     plan = cache.get(DEFAULT_PLAN_CACHE_KEY)
     if plan is None:
         plan = Plan.objects.active().filter(is_default=True).first() or Plan.objects.active().first()
@@ -161,9 +160,20 @@ class StripeCustomer(models.Model):
         return self.customer_id
 
 
+class SubscriptionQuerySet(models.QuerySet):
+    def live(self) -> SubscriptionQuerySet:
+        """Subscriptions that can still bill: a second Checkout would double-bill."""
+        return self.filter(status__in=Subscription.LIVE_STATUSES)
+
+    def entitling(self) -> SubscriptionQuerySet:
+        """Subscriptions that can give access (past due only within the grace period: Subscription.in_grace)."""
+        return self.filter(status__in=Subscription.ENTITLING_STATUSES)
+
+
 class Subscription(models.Model):
-    """Local mirror of a Stripe subscription. Written only by subscriptions/webhooks.py
-    (or staff in the admin before billing is configured)."""
+    """Local mirror of a Stripe subscription. Written by billing.sync_subscription
+    (from webhooks, the Checkout success page and reconcile), and by staff in the
+    admin before billing is configured."""
 
     class Status(models.TextChoices):
         TRIALING = "trialing", "Trialing"
@@ -174,6 +184,11 @@ class Subscription(models.Model):
         UNPAID = "unpaid", "Unpaid"
         PAUSED = "paused", "Paused"
         CANCELED = "canceled", "Canceled"
+
+    LIVE_STATUSES = (Status.TRIALING, Status.ACTIVE, Status.PAST_DUE, Status.UNPAID, Status.PAUSED)
+    ENTITLING_STATUSES = (Status.TRIALING, Status.ACTIVE, Status.PAST_DUE)
+    # After these a subscription can never bill again.
+    ENDED_STATUSES = (Status.CANCELED, Status.INCOMPLETE_EXPIRED)
 
     # NULL once the reader deleted their account: the billing record stays for
     # the publisher's figures and for finding it in Stripe by its ids.
@@ -190,10 +205,10 @@ class Subscription(models.Model):
     cancel_at_period_end = models.BooleanField(default=False)
     canceled_at = models.DateTimeField(null=True, blank=True)
     past_due_since = models.DateTimeField(null=True, blank=True)
-    # Stripe's `created` of the object we last wrote from, to ignore stale data.
-    stripe_synced_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SubscriptionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -202,12 +217,11 @@ class Subscription(models.Model):
     def __str__(self) -> str:
         return f"{self.user or 'deleted account'} · {self.status}"
 
-    @property
-    def in_grace(self) -> bool:
+    def in_grace(self, now: datetime) -> bool:
+        """Past due, but still within PAST_DUE_GRACE_DAYS of the failed payment: still reads."""
         if self.status != self.Status.PAST_DUE:
             return False
-        since = self.past_due_since or self.updated_at or timezone.now()
-        return timezone.now() < since + timedelta(days=settings.PAST_DUE_GRACE_DAYS)
+        return now < (self.past_due_since or now) + timedelta(days=settings.PAST_DUE_GRACE_DAYS)
 
 
 class ComplimentaryAccess(models.Model):

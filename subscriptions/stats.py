@@ -1,7 +1,17 @@
 """Daily counters for the publisher dashboard, raised atomically in SQL."""
 
+import logging
+from datetime import datetime
+
+import stripe
+from django.conf import settings
 from django.db import connection
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
+
+from .models import DailyStat, Subscription, money
+
+log = logging.getLogger(__name__)
 
 _BUMP = (
     "INSERT INTO subscriptions_dailystat (day, name, value) VALUES (%s, %s, %s) "
@@ -22,8 +32,58 @@ def count_page_view(name: str) -> None:
     without waiting for the disk flush (migration 0005 says why and what that
     costs); inside one it must not change how the caller's transaction commits,
     so it is a plain bump()."""
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+    if connection.vendor == "postgresql" and settings.PAYWALL_COUNTER_WITHOUT_FLUSH and not connection.in_atomic_block:
         with connection.cursor() as cursor:
             cursor.execute(_BUMP_WITHOUT_FLUSH, [timezone.localdate(), name, 1])
     else:
         bump(name)
+
+
+def dashboard_numbers(now: datetime | None = None) -> dict:
+    """The publisher dashboard's figures for this month (the admin's dashboard page shows them)."""
+    now = now or timezone.now()
+    month_start = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    stat = dict(
+        DailyStat.objects.filter(day__gte=month_start.date())
+        .values_list("name")
+        .annotate(total=Sum("value"))
+        .values_list("name", "total")
+    )
+    active_rows = Subscription.objects.filter(status=Subscription.Status.ACTIVE).select_related("plan")
+    mrr_cents = sum(round(s.plan.yearly_cents() / 12) for s in active_rows if s.plan)
+    counts = Subscription.objects.aggregate(
+        active=Count("user", distinct=True, filter=Q(status=Subscription.Status.ACTIVE)),
+        trialing=Count("user", distinct=True, filter=Q(status=Subscription.Status.TRIALING)),
+        past_due=Count("user", distinct=True, filter=Q(status=Subscription.Status.PAST_DUE)),
+        churned=Count("pk", filter=Q(status=Subscription.Status.CANCELED, canceled_at__gte=month_start)),
+    )
+    # Paying at the start of the month ≈ paying now + those who left since.
+    base = counts["active"] + counts["past_due"] + counts["churned"]
+    return {
+        "month_start": month_start,
+        "paywall_views": stat.get("paywall_view", 0),
+        "trials_started": stat.get("trial_started", 0),
+        "trials_converted": stat.get("trial_converted", 0),
+        "active": counts["active"],
+        "trialing": counts["trialing"],
+        "past_due": counts["past_due"],
+        "mrr": f"${mrr_cents / 100:,.2f}",
+        "churned": counts["churned"],
+        "churn_rate": f"{100 * counts['churned'] / base:.1f}%" if base else "—",
+        "revenue": _revenue(month_start),
+    }
+
+
+def _revenue(since: datetime) -> dict[str, str] | None:
+    """This month's money as Stripe's balance transactions report it (net of
+    Stripe's fees); None when Stripe is not configured or cannot be reached."""
+    from . import billing  # billing raises these counters: imported here, not at the top
+
+    if not billing.is_configured():
+        return None
+    try:
+        totals = billing.balance_summary(since)
+    except stripe.StripeError:
+        log.warning("publisher dashboard: balance transactions unavailable", exc_info=True)
+        return None
+    return {name: money(cents) for name, cents in totals.items()}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, webhooks
 
 app_name = "subscriptions"
 
@@ -10,6 +10,5 @@ urlpatterns = [
     path("subscribe/checkout/", views.checkout, name="checkout"),
     path("subscribe/success/", views.success, name="success"),
     path("account/billing/", views.portal, name="portal"),
-    path("account/delete/", views.delete_account, name="delete_account"),
-    path("stripe/webhook/", views.stripe_webhook, name="webhook"),
+    path("stripe/webhook/", webhooks.stripe_webhook, name="webhook"),
 ]

@@ -3,20 +3,17 @@ from urllib.parse import urlencode
 
 import stripe
 from allauth.account.models import EmailAddress
-from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_POST, require_safe
 
-from . import access, accounts, billing
-from .forms import DeleteAccountForm
+from . import access, billing
 from .models import Plan, Subscription, money
-from .webhooks import fulfil_checkout_session, stripe_webhook  # noqa: F401 - routed in urls.py
+from .webhooks import fulfil_checkout_session
 
 log = logging.getLogger(__name__)
 
@@ -143,44 +140,4 @@ def account(request: HttpRequest) -> HttpResponse:
             "Status": Subscription.Status,
             "comments": request.user.comments.select_related("article").order_by("-created_at")[:50],
         },
-    )
-
-
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
-def delete_account(request: HttpRequest) -> HttpResponse:
-    """Ask for the password, then delete the account (see subscriptions/accounts.py)."""
-    user = request.user
-    refusal = accounts.account_deletion_refusal(user)
-    form = DeleteAccountForm(user, request.POST if request.method == "POST" else None)
-    status = 200
-    if request.method == "POST":
-        if refusal:
-            status = 403
-        # Guessing the password here is limited like allauth's own re-authentication.
-        elif limited := ratelimit.consume_or_429(request, action="reauthenticate", user=user):
-            return limited
-        elif form.is_valid():
-            try:
-                accounts.account_delete(user=user)
-            except accounts.AccountDeletionRefused as exc:  # a subscription started meanwhile
-                refusal, status = str(exc), 403
-            else:
-                logout(request)
-                messages.success(request, "Your account is deleted. Thank you for reading.")
-                return redirect("articles:home")
-        else:
-            status = 400
-    return render(
-        request,
-        "subscriptions/delete_account.html",
-        {
-            "form": form,
-            "refusal": refusal,
-            "comment_count": user.comments.count(),
-            "has_password": user.has_usable_password(),
-            "stripe_configured": billing.is_configured(),
-            "has_customer": hasattr(user, "stripe_customer"),
-        },
-        status=status,
     )

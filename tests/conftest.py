@@ -1,6 +1,6 @@
 """Personas and builders shared by the whole suite.
 
-Personas (see STYLE.md): anonymous reader, free reader (verified account, no
+Personas: anonymous reader, free reader (verified account, no
 subscription), trialing subscriber, active subscriber, lapsed subscriber,
 complimentary reader, editor (staff, in the Editors group).
 """

@@ -40,6 +40,7 @@ import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -122,8 +123,10 @@ class StripeFake:
             self._outbox: list[tuple[str, dict]] = []
             self.declining: set[str] = set()  # customers whose cards are declined
             self.offset = 0  # seconds the clock was advanced
-            # Answer the next N API requests with a 500, like a Stripe outage.
+            # Answer the next N API requests with a 500, like a Stripe outage,
+            # or the ones for which fail_when(method, path) is true.
             self.fail_next = 0
+            self.fail_when: Callable[[str, str], bool] | None = None
             # Where and how to deliver webhooks (None: events only collect in self.events).
             self.webhook_url: str | None = None
             self.webhook_secret = ""
@@ -445,8 +448,8 @@ class StripeFake:
                                 f"were first used with. Try using a key other than '{key}' if you meant to "
                                 "execute a different request.", "idempotency_error"))
                         return self._send(*stored[3:], replayed=True)
-                    if fake.fail_next > 0:
-                        fake.fail_next -= 1
+                    if fake.fail_next > 0 or (fake.fail_when and fake.fail_when(method, url.path)):
+                        fake.fail_next = max(0, fake.fail_next - 1)
                         result = (500, _error("Simulated outage", "api_error"))
                     else:
                         try:

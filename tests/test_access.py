@@ -89,22 +89,39 @@ def test_someone_elses_subscription_gives_nothing() -> None:
     assert entitlement_of(other).reason is None
 
 
-def test_decide_explains_itself(article, settings) -> None:
+def test_decide_writes_nothing_and_spend_credit_is_what_uses_one(article, settings) -> None:
     settings.FREE_ARTICLES_PER_DAY = 1
     request = RequestFactory().get("/", REMOTE_ADDR="192.0.2.1")
     from django.contrib.auth.models import AnonymousUser
 
+    from subscriptions.models import MeterDay, MeterRead
+
     request.user = AnonymousUser()
-    first = access.decide(request, article)
+    asked = access.decide(request, article)
+    assert (asked.full, asked.needs_credit, asked.show_ads) == (False, True, True)
+    assert access.decide(request, article) == asked
+    assert not MeterRead.objects.exists() and not MeterDay.objects.exists()
+    first = access.spend_credit(request, article)
     assert (first.full, first.reason, first.credits_left) == (True, Reason.METER_CREDIT, 0)
-    again = access.decide(request, article)
+    again = access.spend_credit(request, article)
     assert (again.full, again.reason) == (True, Reason.METER_ALREADY_READ)
     other = Article.objects.get(pk=article.pk)
     other.pk = None
     other.slug = "another-story"
     other.save()
-    blocked = access.decide(request, other)
+    assert access.decide(request, other).needs_credit  # asking still costs nothing
+    blocked = access.spend_credit(request, other)
     assert (blocked.full, blocked.reason, blocked.show_ads) == (False, Reason.METER_EXHAUSTED, True)
+
+
+def test_decide_for_user_needs_no_request(article) -> None:
+    """For newsletters and jobs: a subscriber reads a metered article in full, anyone else is not
+    given it (no credit is spent without a page view)."""
+    subscriber = make_user()
+    make_subscription(subscriber, Subscription.Status.ACTIVE)
+    assert access.decide_for_user(subscriber, article).full
+    assert not access.decide_for_user(make_user(), article).full
+    assert access.decide_for_user(None, article).needs_credit
 
 
 def test_the_entitlement_row_is_cached_and_each_change_retires_it() -> None:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from articles.models import DELETED_READER_USERNAME, Comment
-from subscriptions import accounts
+from newsroom import account_deletion as accounts
 from subscriptions.models import MeterDay, MeterRead, StripeCustomer, Subscription
 
 from .conftest import PASSWORD, make_subscription, make_user

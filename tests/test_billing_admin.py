@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from subscriptions import access, stats
-from subscriptions.admin import dashboard_numbers
 from subscriptions.models import ComplimentaryAccess, Plan, Subscription
+from subscriptions.stats import dashboard_numbers
 from tests.conftest import make_subscription, make_user
 
 pytestmark = pytest.mark.django_db
@@ -40,10 +40,10 @@ def test_staff_grant_complimentary_access_until_a_date(client, boss, free_reader
     assert resp.status_code == 302, resp.content.decode()[:2000]
     grant = ComplimentaryAccess.objects.get(user=free_reader)
     assert grant.granted_by == boss and grant.note == "Press pass"
-    assert access.user_is_entitled(free_reader)
+    assert access.user_entitlement(free_reader).entitled
     grant.until = timezone.now() - timedelta(minutes=1)  # staff end it early
     grant.save()
-    assert not access.user_is_entitled(free_reader)
+    assert not access.user_entitlement(free_reader).entitled
 
 
 def test_editors_get_no_billing_rights(client, editor) -> None:

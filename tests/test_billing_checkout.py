@@ -82,7 +82,7 @@ def test_full_checkout_trial_then_success_page_grants_access(
 
     # Before paying, the success URL grants nothing even with a session id.
     client.get(session["success_url"].replace("http://testserver", ""))
-    assert not access.user_is_entitled(user)
+    assert not access.user_entitlement(user).entitled
 
     stripe_env.complete_checkout(session["id"])
     with django_capture_on_commit_callbacks(execute=True):
@@ -91,7 +91,7 @@ def test_full_checkout_trial_then_success_page_grants_access(
     sub = Subscription.objects.get(user=user)
     assert sub.status == "trialing" and sub.plan == plan
     assert sub.trial_end > timezone.now() + timedelta(days=13)
-    assert access.user_is_entitled(user)
+    assert access.user_entitlement(user).entitled
     assert [m.to for m in mail.outbox] == [[user.email]] and "Welcome" in mail.outbox[0].subject
 
 
@@ -105,7 +105,7 @@ def test_success_page_ignores_someone_elses_or_unknown_session(client, stripe_en
     client.get(f"/subscribe/success/?session_id={session['id']}")
     client.get("/subscribe/success/?session_id=cs_test_forged")
     assert not Subscription.objects.exists()
-    assert not access.user_is_entitled(other)
+    assert not access.user_entitlement(other).entitled
 
 
 @pytest.mark.django_db(transaction=True)
@@ -161,7 +161,7 @@ def test_resubscribe_after_cancel_works_without_a_second_trial(client, stripe_en
     client.get(f"/subscribe/success/?session_id={first['id']}")
     stripe_env.update_subscription(sub["id"], status="canceled", canceled_at=int(timezone.now().timestamp()))
     billing.sync_subscription({"id": sub["id"], **sub})
-    assert not access.user_is_entitled(user)
+    assert not access.user_entitlement(user).entitled
 
     resp = _checkout(client, "annual")
     assert resp.status_code == 303
@@ -172,7 +172,7 @@ def test_resubscribe_after_cancel_works_without_a_second_trial(client, stripe_en
     client.get(f"/subscribe/success/?session_id={second['id']}")
     assert Subscription.objects.filter(user=user).count() == 2
     assert Subscription.objects.get(user=user, status="active").plan.code == "annual"
-    assert access.user_is_entitled(user)
+    assert access.user_entitlement(user).entitled
 
 
 def test_portal_redirects_to_stripe_for_own_customer(client, stripe_env) -> None:
@@ -210,10 +210,10 @@ def test_success_page_survives_a_stripe_outage(client, stripe_env) -> None:
     stripe_env.fail_next = 10
     page = client.get(f"/subscribe/success/?session_id={session['id']}")
     assert page.status_code == 200 and "Almost there" in page.content.decode()
-    assert not access.user_is_entitled(user)
+    assert not access.user_entitlement(user).entitled
     stripe_env.fail_next = 0
     client.get(f"/subscribe/success/?session_id={session['id']}")
-    assert access.user_is_entitled(user)
+    assert access.user_entitlement(user).entitled
 
 
 def test_management_commands_refuse_without_keys(settings) -> None:
@@ -243,12 +243,12 @@ def test_a_stripe_outage_does_not_block_the_reader_once_stripe_is_back(client, s
         assert stripe_env.count("POST", path) == 3
         billing.customer_for(user)  # the customer's next attempt has a fresh key
     assert stripe_env.sessions == {}
-    resp = _checkout(client)  # same ten-minute bucket, Stripe healthy again
+    resp = _checkout(client)  # Stripe healthy again
     assert resp.status_code == 303
     assert len(stripe_env.sessions) == 1
 
 
-def test_a_new_checkout_expires_the_readers_earlier_session_after_30_minutes_at_most(client, stripe_env) -> None:
+def test_a_new_checkout_expires_the_readers_earlier_session_and_any_expires_in_30_minutes(client, stripe_env) -> None:
     client.force_login(make_user())
     first = _checkout(client, "weekly")["Location"]
     second = _checkout(client, "annual")["Location"]
@@ -257,7 +257,7 @@ def test_a_new_checkout_expires_the_readers_earlier_session_after_30_minutes_at_
     assert by_url[first]["status"] == "expired" and by_url[second]["status"] == "open"
     with pytest.raises(ValueError, match="expired"):
         stripe_env.complete_checkout(by_url[first]["id"])
-    assert 30 * 60 <= by_url[second]["expires_at"] - by_url[second]["created"] <= 40 * 60
-    stripe_env.advance(41 * 60)
+    assert 30 * 60 <= by_url[second]["expires_at"] - by_url[second]["created"] <= 32 * 60
+    stripe_env.advance(32 * 60)
     with pytest.raises(ValueError, match="expired"):
         stripe_env.complete_checkout(by_url[second]["id"])

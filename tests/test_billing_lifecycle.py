@@ -8,7 +8,8 @@ import stripe
 from django.core import mail
 from django.test import Client
 
-from subscriptions import access, accounts, billing
+from newsroom import account_deletion as accounts
+from subscriptions import access, billing
 from subscriptions.models import Subscription
 from tests.conftest import make_subscription, make_user
 from tests.conftest_billing import deliver
@@ -22,8 +23,8 @@ def _deliver_all(client: Client, events: list[dict]) -> None:
         assert deliver(client, event["type"], event["data"]["object"], event["id"]).status_code == 200
 
 
-def _open_checkout(client: Client, fake: StripeFake) -> dict:
-    location = client.post("/subscribe/checkout/", {"plan": "weekly"})["Location"]
+def _open_checkout(client: Client, fake: StripeFake, plan: str = "weekly") -> dict:
+    location = client.post("/subscribe/checkout/", {"plan": plan})["Location"]
     return next(s for s in fake.sessions.values() if s["url"] == location)
 
 
@@ -49,7 +50,7 @@ def test_two_tabs_paid_together_leave_one_subscription_and_one_charge(stripe_env
     assert sum(c["amount"] - c["refunded"] for c in stripe_env.charges.values()) == 200  # one charge stands
     assert dict(Subscription.objects.filter(user=user).exclude(stripe_subscription_id__startswith="sub_test")
                 .values_list("stripe_subscription_id", "status")) == {kept["id"]: "active", dropped["id"]: "canceled"}
-    assert access.user_is_entitled(user)
+    assert access.user_entitlement(user).entitled
     assert any("duplicate subscription" in m.subject for m in mail.outbox if m.to == [user.email])
 
 
@@ -105,22 +106,46 @@ def test_a_subscription_life_on_stripes_clock(client, stripe_env, settings, djan
         stripe_env.events.clear()
         return Subscription.objects.get(user=user)
 
-    assert step(0).status == "trialing" and access.user_is_entitled(user)
+    assert step(0).status == "trialing" and access.user_entitlement(user).entitled
     sub = step(14.1)
-    assert sub.status == "active" and access.user_is_entitled(user)  # trial over, first $2.00 charged
+    assert sub.status == "active" and access.user_entitlement(user).entitled  # trial over, first $2.00 charged
     sub = step(28)
     assert sub.status == "active"  # renewed
     assert [c["amount"] for c in stripe_env.charges.values()] == [200, 200]
     stripe_env.declining.add(sub.stripe_customer_id)
     sub = step(28)
-    assert sub.status == "past_due" and access.user_is_entitled(user)  # in grace
+    assert sub.status == "past_due" and access.user_entitlement(user).entitled  # in grace
     assert any("payment failed" in m.subject.lower() for m in mail.outbox)
     assert "Payment failed — update your card" in client.get("/account/").content.decode()
     sub = step(3)
     assert sub.status == "past_due"  # first retry failed too
     sub = step(13)
-    assert sub.status == "unpaid" and not access.user_is_entitled(user)
+    assert sub.status == "unpaid" and not access.user_entitlement(user).entitled
     stripe.Subscription.cancel(sub.stripe_subscription_id)  # the operator gives up
     sub = step(0)
-    assert sub.status == "canceled" and not access.user_is_entitled(user)
+    assert sub.status == "canceled" and not access.user_entitlement(user).entitled
     assert len(stripe_env.charges) == 2  # no charge was made after the card started failing
+
+
+def test_a_duplicate_is_refunded_even_when_the_first_attempt_fails_half_way(stripe_env) -> None:
+    user = make_user()
+    make_subscription(user, "canceled")  # a returning reader: both tabs charge at once
+    client = Client()
+    client.force_login(user)
+    first = stripe_env.complete_checkout(_open_checkout(client, stripe_env)["id"])
+    assert deliver(client, "customer.subscription.created", first).status_code == 200
+    # The second tab's Checkout was paid before the first subscription reached the site.
+    Subscription.objects.filter(stripe_subscription_id=first["id"]).update(status="incomplete")
+    dup = stripe_env.complete_checkout(_open_checkout(client, stripe_env, "annual")["id"])
+    Subscription.objects.filter(stripe_subscription_id=first["id"]).update(status="active")
+    intent = list(stripe_env.charges)[-1]
+    failures = iter(range(1))  # the refund fails once (the library's retries replay the stored 500)
+    stripe_env.fail_when = lambda method, path: path == "/v1/refunds" and next(failures, None) is not None
+    assert deliver(client, "customer.subscription.created", dup).status_code == 500
+    # Nothing was cancelled before the money went back, so Stripe's retry finds it to do.
+    assert stripe_env.subscriptions[dup["id"]]["status"] == "active"
+    assert stripe_env.charges[intent]["refunded"] == 0
+    assert deliver(client, "customer.subscription.created", dup).status_code == 200  # Stripe's retry
+    assert stripe_env.subscriptions[dup["id"]]["status"] == "canceled"
+    assert stripe_env.charges[intent]["refunded"] == 2400 and len(stripe_env.refunds) == 1
+    assert Subscription.objects.get(stripe_subscription_id=dup["id"]).status == "canceled"

@@ -32,3 +32,13 @@ def test_generated_articles_are_published_paywalled_and_searchable(client):
     assert b"gen-" in response.content  # links to generated articles
     call_command("generate_articles", 0, delete=True)
     assert not Article.objects.filter(slug__startswith="gen-").exists()
+
+
+@pytest.mark.django_db
+def test_generated_articles_are_found_by_their_public_text_by_anyone(client):
+    Category.objects.create(name="Metro", slug="metro")
+    Author.objects.create(name="Ada Writer", slug="ada-writer")
+    call_command("generate_articles", 10)
+    metered = Article.objects.filter(slug__startswith="gen-", access=Article.Access.METERED).first()
+    response = client.get("/search/", {"q": f'"{metered.title}"'}, secure=True)
+    assert metered in response.context["articles"]  # by headline, through the public vector

@@ -255,3 +255,33 @@ def test_other_sections_do_not_share_counters(client) -> None:
     assert is_full(client.get(a.get_absolute_url()))
     assert is_full(client.get(b.get_absolute_url()))
     assert MeterDay.objects.exclude(reader__startswith="ip:").get().count == 2
+
+
+def test_a_callers_transaction_keeps_its_durable_commit(stories, settings) -> None:
+    """The meter's own call commits without waiting for the disk flush; called
+    inside a caller's transaction (as here: each test is one) it must not make
+    the caller's other writes asynchronous too."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.db import connection
+    from django.test import RequestFactory
+
+    settings.METER_ASYNC_COMMIT = True
+    request = RequestFactory().get("/", REMOTE_ADDR="192.0.2.7")
+    request.user = AnonymousUser()
+    assert connection.in_atomic_block
+    assert meter.consume(request, stories[0].pk).granted
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
+
+
+def test_prune_works_in_batches_until_every_old_row_is_gone(stories) -> None:
+    today = meter.today()
+    for n in range(7):
+        MeterDay.objects.create(reader=f"a:{n}", day=today - timedelta(days=9), count=1)
+        MeterRead.objects.create(reader=f"a:{n}", day=today - timedelta(days=9), article=stories[0])
+    MeterRead.objects.create(reader="a:today", day=today, article=stories[0])
+    assert meter.prune(keep_days=7, batch=3) == 14
+    assert list(MeterRead.objects.values_list("reader", flat=True)) == ["a:today"]
+    assert not MeterDay.objects.exists()

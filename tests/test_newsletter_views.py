@@ -138,7 +138,7 @@ def test_an_article_marked_send_as_email_goes_out_once_it_is_live(free_reader) -
 
 
 def test_a_deleted_account_leaves_the_send_figures_but_not_the_person(free_reader) -> None:
-    from subscriptions.accounts import account_delete
+    from newsroom.account_deletion import account_delete
 
     send = breaking_to(free_reader)
     account_delete(user=free_reader)

@@ -98,6 +98,7 @@ def article_urls(site: dict) -> dict[str, tuple[str, bool]]:
         "/feed/",
         f"/category/{category.slug}/feed/",
         "/sitemap.xml",
+        "/sitemap-news.xml",
         "/subscribe/",
     ]
     for url in listing:
@@ -168,11 +169,21 @@ def test_free_articles_are_whole_everywhere_and_indexable(category, author, clie
     assert MARKER in client.get("/feed/").content.decode()
 
 
-@pytest.mark.parametrize("url", ["/", "/search/?q=story", "/subscribe/"])
-def test_pages_that_differ_by_reader_are_never_shared_cacheable(url, article, client) -> None:
+@pytest.mark.parametrize("url", ["/", "/search/?q=story"])
+def test_listings_are_shared_cacheable_only_without_a_session(url, article, client, subscriber) -> None:
+    response = client.get(url)
+    assert "public" in response["Cache-Control"] and "s-maxage" in response["Cache-Control"]
+    client.force_login(subscriber)
     response = client.get(url)
     assert "private" in response["Cache-Control"]
     assert "Cookie" in response["Vary"]
+
+
+def test_pages_that_differ_by_reader_are_never_shared_cacheable(article, client) -> None:
+    for url in ("/subscribe/", article.get_absolute_url()):  # a metered article: the meter decides per reader
+        response = client.get(url)
+        assert "private" in response["Cache-Control"], url
+        assert "Cookie" in response["Vary"], url
 
 
 # Phrases only in the paid part of both articles (after the teaser): the marker

@@ -49,7 +49,8 @@ def test_a_topic_feed_carries_teasers_only_for_non_free_stories(client, housing)
 
 def test_topics_with_live_stories_are_in_the_sitemap(client, housing) -> None:
     Tag.objects.create(name="Empty topic", slug="empty-topic")
-    sitemap = client.get("/sitemap.xml").content.decode()
+    assert "/sitemap-topics.xml</loc>" in client.get("/sitemap.xml").content.decode()  # the index lists it
+    sitemap = client.get("/sitemap-topics.xml").content.decode()
     assert "/topic/housing/</loc>" in sitemap
     assert "/topic/empty-topic/" not in sitemap
 

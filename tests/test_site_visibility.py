@@ -42,7 +42,8 @@ def reader_surfaces(client, article: Article) -> dict[str, str]:
         "author": article.authors.first().get_absolute_url(),
         "feed": "/feed/",
         "category feed": f"/category/{article.category.slug}/feed/",
-        "sitemap": "/sitemap.xml",
+        "news sitemap": "/sitemap-news.xml",
+        "month sitemap": f"/sitemap-articles-{timezone.localtime(article.publish_at):%Y-%m}.xml",
         "search": "/search/?q=zeppelin",
     }
     pages = {}
@@ -106,8 +107,9 @@ def test_feed_and_sitemap_list_only_published_articles(client, trio) -> None:
     live, draft, future = trio
     feed = client.get("/feed/")
     assert feed["Content-Type"].startswith("application/rss+xml")
-    sitemap = client.get("/sitemap.xml").content.decode()
-    for text in (feed.content.decode(), sitemap):
+    month = client.get(f"/sitemap-articles-{timezone.localtime(live.publish_at):%Y-%m}.xml").content.decode()
+    news = client.get("/sitemap-news.xml").content.decode()
+    for text in (feed.content.decode(), month, news):
         assert f"/{live.slug}/" in text
         assert f"/{draft.slug}/" not in text
         assert f"/{future.slug}/" not in text

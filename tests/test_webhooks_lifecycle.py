@@ -98,7 +98,7 @@ def test_stale_payload_cannot_undo_newer_state(client, stripe_env) -> None:
     deliver(client, "customer.subscription.updated", stripe_env.subscriptions[sub["id"]])
     deliver(client, "customer.subscription.created", created_payload)
     assert Subscription.objects.get().status == "active"
-    assert access.user_is_entitled(user)
+    assert access.user_entitlement(user).entitled
 
 
 def test_shuffled_replay_of_a_whole_life_ends_canceled(client, stripe_env) -> None:
@@ -123,7 +123,7 @@ def test_shuffled_replay_of_a_whole_life_ends_canceled(client, stripe_env) -> No
     local = Subscription.objects.get()
     assert local.status == "canceled" and local.canceled_at is not None
     assert local.past_due_since is None
-    assert not access.user_is_entitled(user)
+    assert not access.user_entitlement(user).entitled
     assert StripeEvent.objects.count() == 9
 
 
@@ -163,7 +163,7 @@ def test_subscriptions_to_prices_not_ours_or_unknown_customers_are_ignored(clien
     assert deliver(client, "customer.subscription.created", foreign).status_code == 200
     assert deliver(client, "customer.subscription.created", stranger).status_code == 200
     assert not Subscription.objects.exists()
-    assert not access.user_is_entitled(user)
+    assert not access.user_entitlement(user).entitled
 
 
 def test_trial_will_end_emails_and_trial_end_without_card_removes_access(
@@ -175,16 +175,16 @@ def test_trial_will_end_emails_and_trial_end_without_card_removes_access(
         deliver(client, "customer.subscription.created", sub)
         deliver(client, "customer.subscription.trial_will_end", sub)
     assert any("trial ends in 3 days" in m.subject for m in mail.outbox)
-    assert access.user_is_entitled(user)
+    assert access.user_entitlement(user).entitled
     # The trial ends with no card: Stripe cancels (trial_settings missing_payment_method=cancel).
     stripe_env.update_subscription(sub["id"], status="canceled", canceled_at=int(time.time()))
     deliver(client, "customer.subscription.deleted", stripe_env.subscriptions[sub["id"]])
     assert Subscription.objects.get().status == "canceled"
-    assert not access.user_is_entitled(user)
+    assert not access.user_entitlement(user).entitled
     # Paused is Stripe's other trial-end behaviour: also no access.
     stripe_env.update_subscription(sub["id"], status="paused")
     deliver(client, "customer.subscription.updated", sub)
-    assert not access.user_is_entitled(user)
+    assert not access.user_entitlement(user).entitled
 
 
 def test_payment_failed_grace_then_no_access(client, stripe_env, settings, django_capture_on_commit_callbacks) -> None:
@@ -197,7 +197,7 @@ def test_payment_failed_grace_then_no_access(client, stripe_env, settings, djang
     local = Subscription.objects.get()
     assert local.status == "past_due" and local.past_due_since is not None
     assert any("payment failed" in m.subject.lower() for m in mail.outbox)
-    assert access.user_is_entitled(user)
+    assert access.user_entitlement(user).entitled
     client.force_login(user)
     assert "Payment failed — update your card" in client.get("/account/").content.decode()
     # A second failure does not restart the grace period.
@@ -207,12 +207,12 @@ def test_payment_failed_grace_then_no_access(client, stripe_env, settings, djang
     local = Subscription.objects.get()
     local.past_due_since = timezone.now() - timedelta(days=4)  # the grace period has run out
     local.save()
-    assert not access.user_is_entitled(user)
+    assert not access.user_entitlement(user).entitled
     # Card updated, invoice paid: access back, grace cleared.
     stripe_env.update_subscription(sub["id"], status="active")
     deliver(client, "invoice.paid", _invoice(sub))
     assert Subscription.objects.get().past_due_since is None
-    assert access.user_is_entitled(user)
+    assert access.user_entitlement(user).entitled
 
 
 def test_cancel_at_period_end_keeps_access_until_the_end(client, stripe_env) -> None:
@@ -222,13 +222,13 @@ def test_cancel_at_period_end_keeps_access_until_the_end(client, stripe_env) -> 
     deliver(client, "customer.subscription.updated", sub)
     local = Subscription.objects.get()
     assert local.cancel_at_period_end and int(local.current_period_end.timestamp()) == end
-    assert access.user_is_entitled(user)
+    assert access.user_entitlement(user).entitled
     client.force_login(user)
     page = client.get("/account/").content.decode()
     assert "will not renew" in page and "Manage billing" in page
     stripe_env.update_subscription(sub["id"], status="canceled", canceled_at=end)
     deliver(client, "customer.subscription.deleted", sub)
-    assert not access.user_is_entitled(user)
+    assert not access.user_entitlement(user).entitled
 
 
 def test_reconcile_fixes_missed_webhooks_and_is_safe_to_repeat(stripe_env) -> None:
@@ -243,7 +243,7 @@ def test_reconcile_fixes_missed_webhooks_and_is_safe_to_repeat(stripe_env) -> No
     call_command("stripe_reconcile")
     state = dict(Subscription.objects.values_list("stripe_subscription_id", "status"))
     assert state == {missed["id"]: "trialing", changed["id"]: "canceled"}
-    assert access.user_is_entitled(missed_user) and not access.user_is_entitled(changed_user)
+    assert access.user_entitlement(missed_user).entitled and not access.user_entitlement(changed_user).entitled
     call_command("stripe_reconcile")
     assert dict(Subscription.objects.values_list("stripe_subscription_id", "status")) == state
     assert _stat("trial_started") == 1
@@ -270,12 +270,12 @@ def test_subscription_living_in_localstripe_syncs_by_webhook_and_reconcile(clien
     assert deliver(client, "customer.subscription.created", sub).status_code == 200
     local = Subscription.objects.get(stripe_subscription_id=sub["id"])
     assert local.status == "active" and local.plan.code == "weekly" and local.current_period_end
-    assert access.user_is_entitled(user)
+    assert access.user_entitlement(user).entitled
 
     stripe.Subscription.delete(sub["id"])  # webhook missed: reconcile catches it
     call_command("stripe_reconcile")
     assert Subscription.objects.get(stripe_subscription_id=sub["id"]).status == "canceled"
-    assert not access.user_is_entitled(user)
+    assert not access.user_entitlement(user).entitled
 
 
 def test_invoice_events_in_the_older_api_shape_are_understood(client, stripe_env) -> None:

@@ -1,5 +1,7 @@
+
 from django import template
 from django.core.cache import cache
+from django.utils import timezone
 
 from articles.models import Category
 
@@ -12,7 +14,7 @@ NAV_CACHE_KEY = "nav_categories"
 @register.simple_tag(takes_context=True)
 def nav_categories(context) -> list[Category]:
     """Section names for the navigation (header and footer): from the shared
-    cache, once per request; a section's save or delete clears it (articles/signals.py)."""
+    cache, once per request; a section's save or delete clears it (articles/receivers.py)."""
     request = context.get("request")
     categories = getattr(request, "_nav_categories", None)
     if categories is None:
@@ -58,7 +60,6 @@ def display_name(user) -> str:
 def machine_time(value) -> str:
     """A datetime for `<time datetime>` and meta tags: local time to the second
     with its offset. (`date:'c'` keeps microseconds, which HTML does not allow.)"""
-    from django.utils import timezone
 
     if not value:
         return ""

@@ -111,6 +111,7 @@ def test_reader_signs_up_confirms_email_and_is_offered_the_trial(
     page.get_by_role("button", name="Pay with 4242 4242 4242 4242").click()
     page.wait_for_url("**/subscribe/success/**")
     expect(page.get_by_text("Welcome aboard")).to_be_visible()
+    screenshot(page, "welcome")
 
     page.goto(article.get_absolute_url())
     expect(page.get_by_text(MARKER)).to_be_visible()

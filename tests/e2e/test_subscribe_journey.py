@@ -54,6 +54,8 @@ def test_new_reader_goes_from_paywall_to_checkout(
     screenshot(page, "subscribe-page")
 
     page.get_by_role("link", name="Log in").last.click()
+    page.wait_for_url("**/accounts/login/**")
+    screenshot(page, "login")
     log_in(page, reader.email)
     page.wait_for_url("**/subscribe/?plan=weekly")
     screenshot(page, "subscribe-page-logged-in")
@@ -64,6 +66,7 @@ def test_new_reader_goes_from_paywall_to_checkout(
     page.get_by_role("button", name="Pay with 4242 4242 4242 4242").click()
     page.wait_for_url("**/subscribe/success/**")
     expect(page.get_by_text("Welcome aboard")).to_be_visible()
+    screenshot(page, "welcome")
     page.goto(article.get_absolute_url())
     assert MARKER in page.content()
     assert Subscription.objects.get(user=reader).status == "trialing"

@@ -1,5 +1,8 @@
 """Deleting a reader's account while keeping the newsroom's records consistent.
 
+A flow over both apps (comments in `articles`, billing and the meter in
+`subscriptions`), so it lives above them: neither app imports the other's way.
+
 What happens to what the reader leaves behind:
 
 * Comments stay, shown as by "Deleted reader" (articles.models.deleted_reader):
@@ -16,17 +19,21 @@ are removed by an administrator in the admin, not here.
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
+from allauth.core import ratelimit
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model, logout
+from django.contrib.auth.decorators import login_required
 from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.views.decorators.http import require_http_methods
 
 from articles.models import Comment
-
-from .models import MeterDay, MeterRead, Subscription
-
-# Stripe statuses after which a subscription can never bill again.
-ENDED = {Subscription.Status.CANCELED, Subscription.Status.INCOMPLETE_EXPIRED}
+from subscriptions import billing, meter
+from subscriptions.models import Subscription
 
 
 class AccountDeletionRefused(Exception):
@@ -39,7 +46,7 @@ def account_deletion_refusal(user) -> str | None:
         return "Staff accounts can't be deleted here. Ask an administrator to remove yours in the admin."
     open_sub = (
         Subscription.objects.filter(user=user, stripe_subscription_id__isnull=False)
-        .exclude(status__in=ENDED)
+        .exclude(status__in=Subscription.ENDED_STATUSES)
         .order_by("-created_at")
         .first()
     )
@@ -71,7 +78,65 @@ def account_delete(*, user) -> None:
         # Comments pass to the shared "Deleted reader" (Comment.user's on_delete);
         # their double-submit tokens must not collide with another leaver's there.
         Comment.objects.filter(user=user).exclude(submit_token="").update(submit_token="")
-        reader = f"u:{user.pk}"  # see meter.reader_key
-        MeterRead.objects.filter(reader=reader).delete()
-        MeterDay.objects.filter(reader=reader).delete()
+        meter.forget_user(user)
         user.delete()
+
+
+class DeleteAccountForm(forms.Form):
+    """Asks for the current password, so an unattended logged-in browser cannot delete the account."""
+
+    password = forms.CharField(
+        label="Your current password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, user, *args, **kwargs) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That isn't your current password.")
+        return password
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def delete_account(request: HttpRequest) -> HttpResponse:
+    """Ask for the password, then delete the account."""
+    user = request.user
+    refusal = account_deletion_refusal(user)
+    form = DeleteAccountForm(user, request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if refusal:
+            status = 403
+        # Guessing the password here is limited like allauth's own re-authentication.
+        elif limited := ratelimit.consume_or_429(request, action="reauthenticate", user=user):
+            return limited
+        elif form.is_valid():
+            try:
+                account_delete(user=user)
+            except AccountDeletionRefused as exc:  # a subscription started meanwhile
+                refusal, status = str(exc), 403
+            else:
+                logout(request)
+                messages.success(request, "Your account is deleted. Thank you for reading.")
+                return redirect("articles:home")
+        else:
+            status = 400
+    return render(
+        request,
+        "account/delete_account.html",
+        {
+            "form": form,
+            "refusal": refusal,
+            "comment_count": user.comments.count(),
+            "has_password": user.has_usable_password(),
+            "stripe_configured": billing.is_configured(),
+            "has_customer": hasattr(user, "stripe_customer"),
+        },
+        status=status,
+    )

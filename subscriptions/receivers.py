@@ -1,5 +1,6 @@
-"""Signal receivers: share today's reads between browser and account when a reader logs in or out;
-forget cached entitlements and the advertised plan when what they come from changes."""
+"""Signal receivers (imported by SubscriptionsConfig.ready): share today's reads between
+browser and account when a reader logs in or out; forget cached entitlements and the
+advertised plan when what they come from changes."""
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
