@@ -1,32 +1,49 @@
-"""The editors' admin: articles, sections and authors.
+"""The editors' admin: the desk, the article form, sections, authors, topics.
 
-Editors (the "Editors" group, see migration 0002) write in Markdown; the body
-is rendered and sanitized with nh3 on save (articles/rendering.py), so what
-they paste can never put a script on a reader's page. Drafts and scheduled
-articles can be previewed by staff at their real URL ("View on site").
+Editors (the "Editors" group) publish anything; writers (the "Writers" group,
+migration 0005) draft and edit their own stories and cannot publish: the
+`articles.publish_article` permission decides, here and nowhere else.
+
+Editors write in Markdown beside a live preview (articles/admin_editor.py,
+static/js/article-editor.js) that runs the same rendering and sanitizer
+(nh3) as saving does, so what they paste can never put a script on a reader's
+page. Every save keeps a revision (django-reversion): the history compares two
+and restores one.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import reversion
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import widgets as admin_widgets
 from django.db import models
-from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from reversion.admin import VersionAdmin
+from reversion.models import Version
 
-from .models import Article, Author, Category
+from . import admin_editor, checklist, rendering
+from .models import Article, Author, Category, InlineImage, Tag
 
 MARKDOWN_HELP = (
     "Write in Markdown. Leave a blank line between paragraphs. "
     "<code>## Subheading</code> · <code>**bold**</code> · <code>*italic*</code> · "
     "<code>[link text](https://example.com)</code> · <code>&gt; A pull quote</code> · "
     "<code>- list item</code>. "
-    "Put <code>[paywall]</code> alone on a line to choose where the free teaser ends; "
-    "without it the first paragraphs are the teaser. HTML is stripped to a safe subset on save."
+    "<strong>Pictures</strong>: “Add picture” (or drop one on the box) puts a line <code>[image 12]</code>. "
+    "<strong>Embeds</strong>: paste a YouTube, Vimeo, X, Instagram, Bluesky, Datawrapper, Flourish, SoundCloud "
+    "or audio-file link alone on a line; readers load it with a click. "
+    "<strong>Paywall</strong>: “Insert paywall break” puts <code>[paywall]</code> where the free teaser ends; "
+    "without it the first paragraphs are the teaser. Other HTML is stripped to a safe subset on save."
 )
 
 admin.site.site_header = f"{settings.SITE_NAME} · newsroom admin"
@@ -34,17 +51,35 @@ admin.site.site_title = f"{settings.SITE_NAME} admin"
 admin.site.index_title = "Newsroom"
 
 
-class StatusFilter(admin.SimpleListFilter):
-    """Status as readers experience it: 'scheduled' in the past is already live."""
+def can_publish(user) -> bool:
+    """Editors and administrators publish; writers only draft."""
+    return user.has_perm("articles.publish_article")
 
-    title = "visibility"
+
+def _today_bounds() -> tuple:
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + timedelta(days=1)
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """The desk's view: what goes out today, what is scheduled, as readers experience it."""
+
+    title = "on the desk"
     parameter_name = "visibility"
 
     def lookups(self, request, model_admin):
-        return [("live", "Live now"), ("upcoming", "Scheduled, not yet live"), ("draft", "Draft")]
+        return [
+            ("today", "Going out today"),
+            ("live", "Live now"),
+            ("upcoming", "Scheduled, not yet live"),
+            ("draft", "Draft"),
+        ]
 
     def queryset(self, request, queryset):
         now = timezone.now()
+        if self.value() == "today":
+            start, end = _today_bounds()
+            return queryset.exclude(status=Article.Status.DRAFT).filter(publish_at__gte=start, publish_at__lt=end)
         if self.value() == "live":
             return queryset.published()
         if self.value() == "upcoming":
@@ -52,6 +87,41 @@ class StatusFilter(admin.SimpleListFilter):
         if self.value() == "draft":
             return queryset.filter(status=Article.Status.DRAFT)
         return queryset
+
+
+class ArticleForm(forms.ModelForm):
+    class Meta:
+        model = Article
+        fields = (
+            "title", "slug", "standfirst", "category", "authors", "tags", "body", "hero_image", "hero_alt",
+            "hero_caption", "hero_credit", "status", "publish_at", "access", "comments_open", "update_note",
+            "correction",
+        )  # fmt: skip
+
+    def clean(self) -> dict:
+        data = super().clean()
+        hero = data.get("hero_image") if "hero_image" in data else getattr(self.instance, "hero_image", None)
+        draft = checklist.Draft(
+            title=data.get("title") or "",
+            standfirst=data.get("standfirst") or "",
+            body=data.get("body") or "",
+            has_hero=bool(hero),
+            hero_alt=data.get("hero_alt") or "",
+            has_section=bool(data.get("category")),
+            n_authors=len(data.get("authors") or []),
+        )
+        self.checklist = checklist.check(draft)
+        if hero and not draft.hero_alt.strip() and "hero_alt" in self.fields:
+            self.add_error("hero_alt", "Describe the main picture: alt text is required for every picture.")
+        missing = checklist.missing_images(draft.body)
+        if missing and "body" in self.fields:
+            self.add_error(
+                "body",
+                "These picture lines point at no picture with alt text: "
+                + ", ".join(f"[image {n}]" for n in missing)
+                + ". Use “Add picture” to upload it with its alt text.",
+            )
+        return data
 
 
 def _add_class(widget, name: str) -> str:
@@ -70,33 +140,33 @@ class LabelledSplitDateTime(admin_widgets.AdminSplitDateTime):
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
-    class Media:
-        # Styles live in a stylesheet: the Content-Security-Policy refuses style="" attributes.
-        css = {"all": ["css/admin.css"]}
-        # Gives the authors picker's filter icons the role their aria-label needs.
-        js = ["js/admin-a11y.js"]
-
+class ArticleAdmin(VersionAdmin):
+    form = ArticleForm
+    list_display = ("title", "status_badge", "publish_at", "category", "author_names", "words")
     formfield_overrides = {models.DateTimeField: {"widget": LabelledSplitDateTime}}
-
-    list_display = ("title", "category", "author_names", "status_badge", "publish_at", "access")
     list_display_links = ("title",)
-    list_filter = (StatusFilter, "status", "access", "category", "authors", "comments_open")
+    list_filter = (StatusFilter, "status", "access", "category", "tags", "authors", "comments_open")
     list_select_related = ("category",)
     search_fields = ("title", "standfirst", "body", "slug")
     prepopulated_fields = {"slug": ("title",)}
     date_hierarchy = "publish_at"
-    filter_horizontal = ("authors",)
+    filter_horizontal = ("authors", "tags")
     ordering = ("-publish_at", "-id")
     list_per_page = 50
     save_on_top = True
     actions = ("publish_now", "make_draft")
-    readonly_fields = ("hero_preview", "live_state", "updated_at", "created_at")
+    change_list_template = "admin/articles/article/change_list.html"
+    object_history_template = "admin/articles/article/object_history.html"
+    readonly_fields = (
+        "hero_preview", "live_state", "updated_at", "created_at", "content_modified_at", "checklist_panel",
+        "recent_changes", "reading_time",
+    )  # fmt: skip
     fieldsets = (
-        (None, {"fields": ("title", "slug", "standfirst", "category", "authors")}),
-        ("Body", {"fields": ("body",)}),
+        (None, {"fields": ("title", "slug", "standfirst", "category", "authors", "tags")}),
+        ("The story", {"fields": ("body", "reading_time")}),
+        ("Before you publish", {"fields": ("checklist_panel",)}),
         (
-            "Hero image",
+            "Main picture",
             {"fields": ("hero_image", "hero_preview", "hero_alt", "hero_caption", "hero_credit")},
         ),
         (
@@ -106,15 +176,120 @@ class ArticleAdmin(admin.ModelAdmin):
                 "description": (
                     "Draft: only staff can see it (use “View on site” to preview). "
                     "Scheduled: goes live by itself at the publish time — no further action needed. "
-                    "Published: live from the publish time (now, unless you set it later)."
+                    "Published: live from the publish time (now, unless you set it later). "
+                    "Only editors can schedule or publish."
                 ),
             },
         ),
-        ("History", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
+        (
+            "Updates and corrections",
+            {
+                "fields": ("update_note", "correction"),
+                "description": (
+                    "Readers see the update note under the byline and the correction at the foot of the story, "
+                    "each with the time you saved it."
+                ),
+            },
+        ),
+        ("History", {"fields": ("recent_changes", "created_at", "updated_at", "content_modified_at")}),
     )
 
+    class Media:
+        # Styles and scripts live in files: the Content-Security-Policy refuses inline ones.
+        css = {"all": ("css/admin.css", "css/admin-editor.css")}
+        # admin-a11y.js gives the pickers' filter icons the role their aria-label needs.
+        js = ("js/admin-a11y.js", "js/article-editor.js", "js/embeds.js")
+
+    # --- who may do what -------------------------------------------------------------
+
+    def _own(self, request: HttpRequest, obj: Article) -> bool:
+        return obj.created_by_id == request.user.pk or obj.authors.filter(user=request.user).exists()
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
-        return super().get_queryset(request).prefetch_related("authors").defer("body_html", "teaser_html")
+        qs = super().get_queryset(request).prefetch_related("authors").defer("body_html", "teaser_html")
+        if not can_publish(request.user):
+            # A writer's desk: the stories they started or carry the byline of.
+            mine = Article.objects.filter(Q(created_by=request.user) | Q(authors__user=request.user)).values("pk")
+            qs = qs.filter(pk__in=mine)
+        return qs
+
+    def has_change_permission(self, request: HttpRequest, obj: Article | None = None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        if not allowed or obj is None or can_publish(request.user):
+            return allowed
+        # Writers edit their own drafts; once on the desk's schedule or live, it is the editors'.
+        return obj.status == Article.Status.DRAFT and self._own(request, obj)
+
+    def has_publish_permission(self, request: HttpRequest) -> bool:
+        return can_publish(request.user)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Article | None = None) -> tuple:
+        fields = super().get_readonly_fields(request, obj)
+        if not can_publish(request.user):
+            fields = (*fields, "status")
+        return fields
+
+    def get_fieldsets(self, request: HttpRequest, obj: Article | None = None):
+        if obj is None:  # nothing to show yet about history
+            return [fs for fs in self.fieldsets if fs[0] != "History"]
+        return self.fieldsets
+
+    def save_model(self, request: HttpRequest, obj: Article, form, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        if not can_publish(request.user):
+            obj.status = Article.Status.DRAFT  # also after restoring a revision that was live
+        if getattr(request, "_restoring_revision", False):
+            obj.mark_edited()
+        super().save_model(request, obj, form, change)
+        for text in checklist.warnings(getattr(form, "checklist", [])):
+            self.message_user(request, f"Before publishing: {text}", messages.WARNING)
+
+    def revision_view(self, request: HttpRequest, object_id: str, version_id: str, extra_context=None):
+        request._restoring_revision = request.method == "POST"  # type: ignore[attr-defined]
+        return super().revision_view(request, object_id, version_id, extra_context)
+
+    # --- the editor's tools ----------------------------------------------------------
+
+    def get_urls(self):
+        extra = [
+            path("preview/", self.admin_site.admin_view(admin_editor.preview), name="articles_article_preview"),
+            path(
+                "upload-image/",
+                self.admin_site.admin_view(admin_editor.upload_image),
+                name="articles_article_upload_image",
+            ),
+            path(
+                "<path:object_id>/history/compare/",
+                self.admin_site.admin_view(self.compare_view),
+                name="articles_article_compare",
+            ),
+        ]
+        return extra + super().get_urls()
+
+    def compare_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return admin_editor.compare(request, self, object_id)
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context=None):
+        revisions = [
+            {
+                "version": v,
+                "revision": v.revision,
+                "url": reverse("admin:articles_article_revision", args=[object_id, v.pk]),
+            }
+            for v in Version.objects.get_for_object_reference(Article, object_id)
+            .select_related("revision__user")
+            .order_by("-revision__date_created", "-pk")
+        ]
+        context = {"compare_url": reverse("admin:articles_article_compare", args=[object_id]), "revisions": revisions}
+        return super().history_view(request, object_id, {**context, **(extra_context or {})})
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        initial = super().get_changeform_initial_data(request)
+        author = Author.objects.filter(user=request.user).first()
+        if author and "authors" not in initial:
+            initial["authors"] = [author.pk]  # a writer's own byline, ready
+        return initial
 
     def view_on_site(self, obj: Article) -> str:
         # The real URL, not Django's /admin/r/ redirect (which would send staff to
@@ -125,18 +300,45 @@ class ArticleAdmin(admin.ModelAdmin):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name == "body" and field is not None:
             field.help_text = MARKDOWN_HELP
-            field.widget.attrs.update({"rows": 28, "class": _add_class(field.widget, "ledger-body-input")})
-        if db_field.name in ("title", "slug", "hero_alt", "hero_caption", "hero_credit") and field is not None:
+            field.widget.attrs.update(
+                {
+                    "rows": 28,
+                    "class": _add_class(field.widget, "ledger-body-input editor-body"),
+                    "data-preview-url": reverse("admin:articles_article_preview"),
+                    "data-upload-url": reverse("admin:articles_article_upload_image"),
+                    "data-can-upload": "1" if request.user.has_perm("articles.add_inlineimage") else "",
+                }
+            )
+        if db_field.name in ("title", "slug", "hero_alt", "hero_caption", "hero_credit", "update_note") and field:
             field.widget.attrs["class"] = _add_class(field.widget, "ledger-wide-input")
         if db_field.name == "standfirst" and field is not None:
             field.widget.attrs.update({"rows": 3})
+        if db_field.name == "correction" and field is not None:
+            field.widget.attrs.update({"rows": 3})
         return field
 
-    @admin.display(description="Authors")
+    # --- the desk --------------------------------------------------------------------
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        start, end = _today_bounds()
+        now = timezone.now()
+        qs = self.get_queryset(request).exclude(status=Article.Status.DRAFT).only("title", "publish_at", "status")
+        desk = {
+            "today": list(qs.filter(publish_at__gte=start, publish_at__lt=end).order_by("publish_at")),
+            "scheduled": list(qs.filter(publish_at__gt=now).order_by("publish_at")[:15]),
+            "now": now,
+        }
+        return super().changelist_view(request, {"desk": desk, **(extra_context or {})})
+
+    @admin.display(description="Byline")
     def author_names(self, obj: Article) -> str:
         return ", ".join(a.name for a in obj.authors.all())
 
-    @admin.display(description="Status", ordering="status")
+    @admin.display(description="Words")
+    def words(self, obj: Article) -> int:
+        return obj.word_count
+
+    @admin.display(description="Where it stands", ordering="status")
     def status_badge(self, obj: Article) -> SafeString:
         if obj.status == Article.Status.DRAFT:
             return format_html('<span class="ledger-status ledger-status--draft">{}</span>', "Draft")
@@ -147,15 +349,62 @@ class ArticleAdmin(admin.ModelAdmin):
             )
         return format_html('<span class="ledger-status ledger-status--live">{}</span>', "Live")
 
-    @admin.display(description="Readers see it?")
+    @admin.display(description="On the site")
     def live_state(self, obj: Article) -> str:
         if not obj.pk:
             return "Not saved yet."
         if obj.status == Article.Status.DRAFT:
-            return "No — draft. Staff can preview it with “View on site”."
+            return "Not yet — it is a draft. Staff can preview it with “View on site”."
         if obj.publish_at > timezone.now():
             return f"Not yet — goes live {timezone.localtime(obj.publish_at):%B %d, %Y at %H:%M}."
         return "Yes — it is live."
+
+    @admin.display(description="Length")
+    def reading_time(self, obj: Article) -> SafeString:
+        words = obj.word_count if obj.pk else 0
+        return format_html(
+            '<span class="editor-length" data-editor-length>{} words · {} min read</span>',
+            words,
+            rendering.reading_minutes(words),
+        )
+
+    @admin.display(description="Checklist")
+    def checklist_panel(self, obj: Article) -> SafeString:
+        items = checklist.check(
+            checklist.Draft(
+                title=obj.title or "",
+                standfirst=obj.standfirst or "",
+                body=obj.body or "",
+                has_hero=bool(obj.hero_image),
+                hero_alt=obj.hero_alt or "",
+                has_section=bool(obj.category_id),
+                n_authors=obj.authors.count() if obj.pk else 0,
+            )
+        )
+        return render_to_string("admin/articles/article/_checklist.html", {"items": items})
+
+    @admin.display(description="Who changed what")
+    def recent_changes(self, obj: Article) -> SafeString | str:
+        if not obj.pk:
+            return "Not saved yet."
+        versions = Version.objects.get_for_object(obj).select_related("revision__user")[:6]
+        rows = format_html_join(
+            "",
+            "<li><time>{}</time> · {} · {}</li>",
+            (
+                (
+                    timezone.localtime(v.revision.date_created).strftime("%b %d, %H:%M"),
+                    (v.revision.user.get_full_name() or v.revision.user.get_username()) if v.revision.user else "—",
+                    v.revision.get_comment() or "Saved",
+                )
+                for v in versions
+            ),
+        )
+        return format_html(
+            '<ul class="editor-changes">{}</ul><a href="{}">All revisions — compare and restore</a>',
+            rows or format_html("<li>{}</li>", "No saved revisions yet."),
+            reverse("admin:articles_article_history", args=[obj.pk]),
+        )
 
     @admin.display(description="Renditions")
     def hero_preview(self, obj: Article) -> SafeString | str:
@@ -174,25 +423,67 @@ class ArticleAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description="Publish selected articles now")
+    @admin.action(description="Publish selected articles now", permissions=["publish"])
     def publish_now(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         count = 0
         for article in queryset:  # save() per article keeps renditions and search in step
             article.status = Article.Status.PUBLISHED
             if article.publish_at > timezone.now():
                 article.publish_at = timezone.now()
-            article.save()
+            with self.create_revision(request):
+                article.save()
+                reversion.set_comment("Published from the article list.")
             count += 1
         self.message_user(request, f"Published {count} article(s).", messages.SUCCESS)
 
-    @admin.action(description="Move selected articles back to draft")
+    @admin.action(description="Move selected articles back to draft", permissions=["publish"])
     def make_draft(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         count = 0
         for article in queryset:  # save(), not update(): its signal takes the cached pages down at once
             article.status = Article.Status.DRAFT
-            article.save()
+            with self.create_revision(request):
+                article.save()
+                reversion.set_comment("Moved back to draft from the article list.")
             count += 1
         self.message_user(request, f"{count} article(s) are drafts again.", messages.SUCCESS)
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    view_on_site = ArticleAdmin.view_on_site
+    list_display = ("name", "slug", "article_count")
+    search_fields = ("name",)
+    prepopulated_fields = {"slug": ("name",)}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Tag]:
+        return super().get_queryset(request).annotate(n_articles=Count("articles"))
+
+    @admin.display(description="Articles", ordering="n_articles")
+    def article_count(self, obj: Tag) -> int:
+        return obj.n_articles
+
+
+@admin.register(InlineImage)
+class InlineImageAdmin(admin.ModelAdmin):
+    list_display = ("thumbnail", "markdown_line", "alt", "caption", "credit", "uploaded_by", "created_at")
+    search_fields = ("alt", "caption", "credit")
+    readonly_fields = ("thumbnail", "markdown_line")
+    fields = ("image", "thumbnail", "markdown_line", "alt", "caption", "credit")
+
+    @admin.display(description="Put in a story with")
+    def markdown_line(self, obj: InlineImage) -> str:
+        return obj.markdown if obj.pk else "Save first."
+
+    @admin.display(description="Picture")
+    def thumbnail(self, obj: InlineImage) -> SafeString | str:
+        if not obj.image:
+            return ""
+        return format_html('<img class="editor-thumb" src="{}" alt="">', obj.image.url)
+
+    def save_model(self, request: HttpRequest, obj: InlineImage, form, change: bool) -> None:
+        if not change:
+            obj.uploaded_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Category)

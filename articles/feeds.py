@@ -15,13 +15,13 @@ from django.utils.feedgenerator import Rss201rev2Feed
 
 from subscriptions import access, private_feeds
 
-from .models import Article, Category
+from .models import Article, Category, Tag
 
 FEED_SIZE = 30
 
 
 def _latest(queryset):
-    return queryset.select_related("category").prefetch_related("authors").order_by("-publish_at", "-id")
+    return queryset.select_related("category").prefetch_related("authors", "tags").order_by("-publish_at", "-id")
 
 
 def public_url(path: str) -> str:
@@ -65,7 +65,7 @@ class LatestFeed(Feed):
         return ", ".join(a.name for a in item.authors.all())
 
     def item_categories(self, item: Article) -> list[str]:
-        return [item.category.name]
+        return [item.category.name, *(t.name for t in item.tags.all())]
 
 
 class CategoryFeed(LatestFeed):
@@ -86,6 +86,23 @@ class CategoryFeed(LatestFeed):
 
     def items(self, obj: Category):
         return _latest(Article.objects.published().filter(category=obj))[:FEED_SIZE]
+
+
+class TagFeed(LatestFeed):
+    def get_object(self, request, slug: str) -> Tag:
+        return get_object_or_404(Tag, slug=slug)
+
+    def title(self, obj: Tag) -> str:
+        return f"{obj.name}: latest stories"
+
+    def link(self, obj: Tag) -> str:
+        return obj.get_absolute_url()
+
+    def description(self, obj: Tag) -> str:
+        return f"The newest stories about {obj.name}."
+
+    def items(self, obj: Tag):
+        return _latest(Article.objects.published().filter(tags=obj))[:FEED_SIZE]
 
 
 class PrivateFeed(LatestFeed):

@@ -53,6 +53,61 @@ class Author(models.Model):
         return reverse("articles:author", kwargs={"slug": self.slug})
 
 
+class Tag(models.Model):
+    """A topic that cuts across sections (e.g. "Housing", "City budget")."""
+
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "topic tag"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:tag", kwargs={"slug": self.slug})
+
+
+class InlineImage(models.Model):
+    """A picture placed inside a story's body with a line `[image 12]`.
+
+    Alt text is required: a picture a screen reader cannot describe is refused.
+    It gets the same renditions as hero images (articles/images.py)."""
+
+    image = models.ImageField("picture", upload_to="inline/%Y/%m/")
+    alt = models.CharField(
+        "describe the picture (alt text)", max_length=250, help_text="What a reader who cannot see it needs to know."
+    )
+    caption = models.CharField(max_length=300, blank=True)
+    credit = models.CharField(max_length=200, blank=True)
+    renditions = models.JSONField(default=dict, blank=True, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, editable=False, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "picture in a story"
+        verbose_name_plural = "pictures in stories"
+
+    def __str__(self) -> str:
+        return f"[image {self.pk}] {self.alt}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.image and self.renditions.get("source") != self.image.name:
+            if not getattr(self.image, "_committed", True):
+                self.image.save(self.image.name, self.image.file, save=False)
+            self.renditions = images.make_renditions(self.image)
+        super().save(*args, **kwargs)
+
+    @property
+    def markdown(self) -> str:
+        return f"[image {self.pk}]"
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self) -> ArticleQuerySet:
         """What readers may see: published or scheduled, once the publish time has come.
@@ -69,10 +124,17 @@ class ArticleQuerySet(models.QuerySet):
         """Columns and joins every list of article cards needs, without the bodies."""
         return (
             self.select_related("category")
-            .prefetch_related("authors")
+            .prefetch_related("authors", "tags")
             .defer("body", "body_html", "teaser_html", "search_vector", "public_search_vector")
             .order_by("-publish_at", "-id")
         )
+
+
+# What readers see of an article: a change to any of these is a real edit
+# (dateModified, the sitemap's lastmod); status, scheduling or switches are not.
+CONTENT_FIELDS = (
+    "title", "standfirst", "body", "hero_image", "hero_alt", "hero_caption", "hero_credit", "update_note", "correction",
+)  # fmt: skip
 
 
 class Article(models.Model):
@@ -86,39 +148,69 @@ class Article(models.Model):
         METERED = "metered", "Metered (counts toward the daily free limit)"
         SUBSCRIBERS = "subscribers", "Subscribers only"
 
-    title = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True)
+    title = models.CharField("headline", max_length=200)
+    slug = models.SlugField(
+        "web address", max_length=200, unique=True, help_text="The last part of the story's address; fills itself in."
+    )
     standfirst = models.TextField(
         "summary",
         max_length=500,
         help_text="One or two sentences shown under the headline, in lists and in link previews.",
     )
     body = models.TextField(
+        "story",
         help_text=(
             "Markdown: blank line between paragraphs, **bold**, *italic*, [link](https://…), "
             "## Subheading, > pull quote. A line holding only [paywall] marks where the free "
             "teaser ends (optional)."
-        )
+        ),
     )
     body_html = models.TextField(editable=False, default="")
     teaser_html = models.TextField(editable=False, default="")
-    hero_image = models.ImageField(upload_to="articles/%Y/%m/", blank=True)
-    hero_alt = models.CharField("hero image alt text", max_length=250, blank=True)
-    hero_caption = models.CharField(max_length=300, blank=True)
-    hero_credit = models.CharField(max_length=200, blank=True)
+    # Counted on save, so a page (whose row comes without the body) shows the reading time for free.
+    word_count = models.PositiveIntegerField(default=0, editable=False)
+    hero_image = models.ImageField("main picture", upload_to="articles/%Y/%m/", blank=True)
+    hero_alt = models.CharField(
+        "describe the picture (alt text)",
+        max_length=250,
+        blank=True,
+        help_text="Required with a picture: what a reader who cannot see it needs to know.",
+    )
+    hero_caption = models.CharField("caption", max_length=300, blank=True)
+    hero_credit = models.CharField("photo credit", max_length=200, blank=True)
     hero_renditions = models.JSONField(default=dict, blank=True, editable=False)
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="articles")
-    authors = models.ManyToManyField(Author, related_name="articles")
+    category = models.ForeignKey(Category, verbose_name="section", on_delete=models.PROTECT, related_name="articles")
+    authors = models.ManyToManyField(Author, verbose_name="byline", related_name="articles")
+    tags = models.ManyToManyField(Tag, verbose_name="topics", related_name="articles", blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
     publish_at = models.DateTimeField(
+        "publish time",
         default=timezone.now,
         db_index=True,
         help_text="For a scheduled article, the moment it goes live by itself.",
     )
-    updated_at = models.DateTimeField(auto_now=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    access = models.CharField(max_length=12, choices=Access.choices, default=Access.METERED)
-    comments_open = models.BooleanField(default=True)
+    updated_at = models.DateTimeField("last saved", auto_now=True)
+    created_at = models.DateTimeField("first saved", auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, editable=False, related_name="+"
+    )
+    # The last edit readers could see (CONTENT_FIELDS changed while live): dateModified.
+    content_modified_at = models.DateTimeField("last edited after publication", null=True, blank=True, editable=False)
+    update_note = models.CharField(
+        "update note",
+        max_length=300,
+        blank=True,
+        help_text="Shown to readers under the byline with the time, e.g. “Adds the mayor's response.”",
+    )
+    update_note_at = models.DateTimeField(null=True, blank=True, editable=False)
+    correction = models.TextField(
+        blank=True,
+        max_length=2000,
+        help_text="Shown at the foot of the story with the time, e.g. “An earlier version misspelled …”",
+    )
+    corrected_at = models.DateTimeField(null=True, blank=True, editable=False)
+    access = models.CharField("who can read it", max_length=12, choices=Access.choices, default=Access.METERED)
+    comments_open = models.BooleanField("readers can comment", default=True)
     send_as_email = models.BooleanField(
         "send as email",
         default=False,
@@ -141,6 +233,7 @@ class Article(models.Model):
             # with the status included, a section's article count is an index-only scan.
             models.Index(fields=["category", "-publish_at"], include=["status"], name="article_category_recent"),
         ]
+        permissions = [("publish_article", "Can publish and schedule articles")]
 
     def __str__(self) -> str:
         return self.title
@@ -148,7 +241,9 @@ class Article(models.Model):
     def save(self, *args, **kwargs) -> None:
         if not self.slug:
             self.slug = slugify(self.title)[:200]
-        self.body_html = rendering.render_body(self.body)
+        self._stamp_edits()
+        self.word_count = rendering.word_count(self.body)
+        self.body_html = rendering.render_body(self.body, images=InlineImage.objects.in_bulk)
         self.teaser_html, self.body_html = rendering.split_body(self.body_html, settings.TEASER_PARAGRAPHS)
         if self.hero_image and self.hero_renditions.get("source") != self.hero_image.name:
             if not getattr(self.hero_image, "_committed", True):
@@ -162,6 +257,42 @@ class Article(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("articles:detail", kwargs={"slug": self.slug})
 
+    def _stamp_edits(self) -> None:
+        """Time the update note, the correction and any edit readers can see."""
+        before = type(self).objects.filter(pk=self.pk).values(*CONTENT_FIELDS).first() if self.pk else None
+        now = timezone.now()
+        if before is None:
+            before = dict.fromkeys(CONTENT_FIELDS, "")
+        elif self.is_live and any(before[f] != _plain(getattr(self, f)) for f in CONTENT_FIELDS):
+            self.content_modified_at = now
+        if self.update_note != before["update_note"]:
+            self.update_note_at = now if self.update_note else None
+        if self.correction != before["correction"]:
+            self.corrected_at = now if self.correction else None
+
+    def mark_edited(self) -> None:
+        """An edit the field comparison cannot see (a restored revision): stamp it."""
+        if self.is_live:
+            self.content_modified_at = timezone.now()
+
+    @property
+    def modified_at(self):
+        """dateModified: the last real edit after publication, else the publication itself."""
+        return max(self.content_modified_at, self.publish_at) if self.content_modified_at else self.publish_at
+
+    @property
+    def topics(self) -> list[Tag]:
+        """The article's topics: from the arrays the article page's query annotates
+        (articles/views.py, PostgreSQL), else from its tags."""
+        names = getattr(self, "topic_names", None)
+        if names is not None:
+            return [Tag(name=n, slug=s) for n, s in zip(names, self.topic_slugs, strict=True)]
+        return list(self.tags.all())
+
+    @property
+    def reading_minutes(self) -> int:
+        return rendering.reading_minutes(self.word_count)
+
     @property
     def is_live(self) -> bool:
         return self.status != self.Status.DRAFT and self.publish_at <= timezone.now()
@@ -169,6 +300,11 @@ class Article(models.Model):
     @property
     def is_free(self) -> bool:
         return self.access == self.Access.FREE
+
+
+def _plain(value):
+    """A field's value as .values() returns it (a file field's name, not the file)."""
+    return (value.name or "") if hasattr(value, "field") else value
 
 
 # Weighted tsvectors for PostgreSQL full-text search (see articles/search.py): the
@@ -217,12 +353,8 @@ def deleted_reader():
 
 class Comment(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="comments")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET(deleted_reader), related_name="comments"
-    )
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET(deleted_reader), related_name="comments")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies")
     body = models.TextField(max_length=5000)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     edited_at = models.DateTimeField(null=True, blank=True)

@@ -76,11 +76,11 @@ def seconds_to_keep(article: Article) -> int:
 
 
 def _article_or_404(queryset: QuerySet[Article], slug: str) -> Article:
-    """The article with its authors (byline and author boxes), so a cached row needs no query for them."""
+    """The article with its authors (byline and author boxes) and topics, so a cached row needs no query for them."""
     article = queryset.filter(slug=slug).first()
     if article is None:
         raise Http404("No article here.")
-    prefetch_related_objects([article], "authors")
+    prefetch_related_objects([article], "authors", *([] if hasattr(article, "topic_names") else ["tags"]))
     return article
 
 

@@ -8,7 +8,7 @@ from django.dispatch import receiver
 from subscriptions.models import Plan
 
 from . import page_cache
-from .models import Article, Author, Category, Comment
+from .models import Article, Author, Category, Comment, Tag
 from .templatetags.newsroom import NAV_CACHE_KEY
 
 
@@ -16,7 +16,9 @@ from .templatetags.newsroom import NAV_CACHE_KEY
 @receiver([post_save, post_delete], sender=Author)
 @receiver([post_save, post_delete], sender=Category)
 @receiver([post_save, post_delete], sender=Plan)
+@receiver([post_save, post_delete], sender=Tag)
 @receiver(m2m_changed, sender=Article.authors.through)
+@receiver(m2m_changed, sender=Article.tags.through)
 def forget_pages(**kwargs) -> None:
     page_cache.invalidate()
 

@@ -9,13 +9,25 @@ paragraphs. Views that may not show the full text are handed `teaser_html`
 and nothing else, so the paid part is never in their context at all.
 """
 
+import math
 import re
+import secrets
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import markdown
 import nh3
+from django.core.files.storage import default_storage
+from django.utils.html import format_html
+
+from . import embeds
 
 PAYWALL_MARKER = "<!-- paywall -->"
 _MARKER_LINE = re.compile(r"^\s*\[paywall\]\s*$", re.IGNORECASE | re.MULTILINE)
+IMAGE_LINE = re.compile(r"^\s*\[image[ :]?(\d+)\]\s*$", re.IGNORECASE | re.MULTILINE)
+_URL_LINE = re.compile(r"^\s*<?(https://\S+?)>?\s*$", re.MULTILINE)
+WORDS_PER_MINUTE = 230
+INLINE_IMAGE_SIZES = "(min-width: 45rem) 42rem, 100vw"
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "h2", "h3", "h4", "strong", "em", "b", "i", "u", "s",
@@ -40,12 +52,101 @@ def sanitize_html(html: str) -> str:
     )
 
 
-def render_body(source: str) -> str:
-    """Markdown -> clean HTML. A line holding only `[paywall]` marks the break."""
+ImageLookup = Callable[[Iterable[int]], Mapping[int, Any]]
+
+
+def image_ids(source: str) -> list[int]:
+    """The ids of the `[image N]` lines in a body, in order."""
+    return [int(n) for n in IMAGE_LINE.findall(source or "")]
+
+
+def render_body(source: str, images: ImageLookup | None = None) -> str:
+    """Markdown -> clean HTML. A line holding only `[paywall]` marks the break;
+    `[image N]` places an uploaded picture (looked up with `images`, e.g.
+    `InlineImage.objects.in_bulk`); an allow-listed link alone on a line
+    becomes a click-to-load embed (articles/embeds.py).
+
+    Pictures and embeds are swapped in after sanitizing, for a token the
+    editor cannot guess (a fresh random one per render), so only markup built
+    here from checked values gets past nh3."""
+    nonce = secrets.token_hex(8)
+    blocks_out: dict[str, str] = {}
+
+    def token(html: str) -> str:
+        key = f"EMBED{nonce}N{len(blocks_out)}"
+        blocks_out[key] = html
+        return f"\n\n{key}\n\n"
+
+    ids = image_ids(source)
+    found = images(ids) if images and ids else {}
+
+    def picture(m: re.Match[str]) -> str:
+        image = found.get(int(m.group(1)))
+        return token(inline_figure(image)) if image is not None else "\n"
+
+    def embed(m: re.Match[str]) -> str:
+        html = embeds.placeholder(m.group(1))
+        return token(html) if html else m.group(0)
+
     source = _MARKER_LINE.sub("\n\nPAYWALLBREAKMARKER\n\n", source or "")
+    source = IMAGE_LINE.sub(picture, source)
+    source = _URL_LINE.sub(embed, source)
     html = markdown.markdown(source, extensions=["extra", "sane_lists"], output_format="html")
     html = sanitize_html(html)
+    for key, block in blocks_out.items():
+        html = html.replace(f"<p>{key}</p>", block)
     return html.replace("<p>PAYWALLBREAKMARKER</p>", PAYWALL_MARKER)
+
+
+def _srcset(sizes: dict) -> str:
+    ordered = sorted(sizes.items(), key=lambda kv: int(kv[0]))
+    return ", ".join(f"{default_storage.url(path)} {width}w" for width, path in ordered)
+
+
+def inline_figure(image: Any) -> str:
+    """A picture in the body, like the hero (templates/includes/picture.html): WebP
+    offered first in <picture>, JPEG renditions as srcset, alt, caption and credit."""
+    renditions = image.renditions or {}
+    sizes = renditions.get("sizes") or {}
+    srcset = _srcset(sizes)
+    largest = max(sizes, key=int) if sizes else None
+    src = default_storage.url(sizes[largest]) if largest else image.image.url
+    caption = ""
+    if image.caption or image.credit:
+        credit = format_html(' <span class="credit">({})</span>', image.credit) if image.credit else ""
+        caption = format_html("<figcaption>{}{}</figcaption>", image.caption, credit)
+    dims = (
+        format_html(' width="{}" height="{}"', renditions["width"], renditions["height"])
+        if renditions.get("width")
+        else ""
+    )
+    webp = (
+        format_html(
+            '<source type="image/webp" srcset="{}" sizes="{}">', _srcset(renditions["webp"]), INLINE_IMAGE_SIZES
+        )
+        if renditions.get("webp")
+        else ""
+    )
+    return format_html(
+        '<figure class="inline-image"><picture>{}<img src="{}"{}{} alt="{}"{} loading="lazy" decoding="async">'
+        "</picture>{}</figure>",
+        webp,
+        src,
+        format_html(' srcset="{}"', srcset) if srcset else "",
+        format_html(' sizes="{}"', INLINE_IMAGE_SIZES) if srcset else "",
+        image.alt,
+        dims,
+        caption,
+    )
+
+
+def word_count(source: str) -> int:
+    text = _MARKER_LINE.sub(" ", IMAGE_LINE.sub(" ", source or ""))
+    return len(re.findall(r"[\w'’-]+", plain_text(markdown.markdown(text))))
+
+
+def reading_minutes(words: int) -> int:
+    return max(1, math.ceil(words / WORDS_PER_MINUTE)) if words else 0
 
 
 def blocks(html: str) -> list[str]:

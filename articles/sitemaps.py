@@ -37,7 +37,7 @@ from django.utils import timezone
 from newsroom import versioned_cache
 
 from . import page_cache
-from .models import Article, Author, Category
+from .models import Article, Author, Category, Tag
 
 NEWS_DAYS = 2
 NEWS_MAX_URLS = 1000  # Google News reads at most 1,000 URLs per news sitemap
@@ -134,8 +134,17 @@ class AuthorSitemap(Sitemap):
         return Author.objects.order_by("name", "pk")
 
 
+class TagSitemap(Sitemap):
+    changefreq = "daily"
+    priority = 0.5
+
+    def items(self):
+        # Only topics with a live story: an empty topic page is not worth a crawl.
+        return Tag.objects.filter(articles__in=Article.objects.published()).distinct().order_by("name")
+
+
 # The fixed sections; the article months are added per request (all_sections()).
-sitemaps = {"news": NewsSitemap, "categories": CategorySitemap, "authors": AuthorSitemap}
+sitemaps = {"news": NewsSitemap, "categories": CategorySitemap, "authors": AuthorSitemap, "topics": TagSitemap}
 TEMPLATES = {"news": "sitemaps/news.xml"}
 DEFAULT_TEMPLATE = "sitemaps/sitemap.xml"
 MONTH_PAGE_CACHE_SECONDS = 24 * 3600

@@ -27,9 +27,10 @@ def news_article(request: HttpRequest, article: Article, decision: Decision, vis
         "headline": article.title,
         "description": article.standfirst,
         "datePublished": article.publish_at.isoformat(),
-        "dateModified": article.updated_at.isoformat(),
+        "dateModified": article.modified_at.isoformat(),  # real edits only, not every save
         "mainEntityOfPage": request.build_absolute_uri(article.get_absolute_url()),
         "articleSection": article.category.name,
+        "keywords": [t.name for t in article.topics],
         "author": [
             {"@type": "Person", "name": a.name, "url": request.build_absolute_uri(a.get_absolute_url())}
             for a in article.authors.all()

@@ -1,6 +1,8 @@
 import functools
 
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
 from django.db.models import Count, OuterRef, QuerySet, Subquery, prefetch_related_objects
 from django.db.models.functions import Coalesce, Now
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,7 +16,7 @@ from subscriptions import access, meter, stats
 from subscriptions.models import default_plan
 
 from . import archive, comments, gifts, page_cache, rendering, search
-from .models import Article, Author, Category, Comment
+from .models import Article, Author, Category, Comment, Tag
 from .structured_data import PAYWALL_CSS_CLASS, news_article
 
 HOME_LATEST = 6  # stories under the lead, before the section rails
@@ -57,11 +59,18 @@ def _article_page() -> QuerySet[Article]:
         .order_by("publish_at")
         .values("publish_at")[:1]
     )
-    return (
+    queryset = (
         Article.objects.select_related("category")
         .defer("body", "search_vector", "public_search_vector")
         .annotate(comment_count=visible_comment_count, next_scheduled_at=next_scheduled_at)
     )
+    if connection.vendor == "postgresql":
+        # The topics in the same statement (two small arrays), not a query of their own: see Article.topics.
+        topics = Tag.objects.filter(articles=OuterRef("pk")).order_by("name")
+        queryset = queryset.annotate(
+            topic_names=ArraySubquery(topics.values("name")), topic_slugs=ArraySubquery(topics.values("slug"))
+        )
+    return queryset
 
 
 @require_safe
@@ -196,6 +205,17 @@ class AuthorView(ArchiveView):
 
     def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(author=self.author, **kwargs)
+
+
+class TagView(ArchiveView):
+    template_name = "articles/tag.html"
+
+    def get_queryset(self) -> QuerySet[Article]:
+        self.tag = get_object_or_404(Tag, slug=self.kwargs["slug"])
+        return self.base_queryset().filter(tags=self.tag)
+
+    def get_context_data(self, **kwargs) -> dict:
+        return super().get_context_data(tag=self.tag, **kwargs)
 
 
 class SearchView(ListView):

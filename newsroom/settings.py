@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "csp",
     "allauth",
     "allauth.account",
+    "reversion",
     "articles",
     "subscriptions",
     "newsletter",
@@ -239,6 +240,15 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:", *envlist("CSP_IMG_SRC")],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
+        # Embeds in stories load only when a reader clicks (static/js/embeds.js); these are
+        # their players' origins, the same list as articles/embeds.py FRAME_ORIGINS (a test checks).
+        "frame-src": [
+            "https://www.youtube-nocookie.com", "https://player.vimeo.com", "https://platform.twitter.com",
+            "https://www.instagram.com", "https://embed.bsky.app", "https://datawrapper.dwcdn.net",
+            "https://flo.uri.sh", "https://w.soundcloud.com",
+        ],  # fmt: skip
+        # Audio-file embeds play from the newsroom's own https host, whatever it is.
+        "media-src": ["'self'", "https:"],
         "object-src": ["'none'"],
         "base-uri": ["'none'"],
         "frame-ancestors": ["'none'"],

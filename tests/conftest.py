@@ -163,6 +163,14 @@ def editor(db):
     return user
 
 
+@pytest.fixture
+def writer(db):
+    """Staff in the Writers group: drafts and edits their own stories, cannot publish."""
+    user = make_user("writer@example.com", is_staff=True)
+    user.groups.add(Group.objects.get(name="Writers"))
+    return user
+
+
 def pytest_configure(config) -> None:
     from django.conf import settings
 

@@ -103,7 +103,8 @@ def routes() -> list[Route]:
     return found
 
 
-GROUP = re.compile(r"\(\?P<(\w+)>")
+# A capturing group: named, or unnamed such as django-reversion's recover/(\d+)/ (filled from "*").
+GROUP = re.compile(r"(?<!\\)\((?:\?P<(\w+)>|(?!\?))")
 
 
 def fill(route: Route, values: dict[str, list[str]], turn: int) -> str | None:

@@ -1,7 +1,7 @@
 """Nothing leaks: every URL that can output article text, for every persona.
 
-A marker sentence sits after the teaser of a metered and a subscribers-only
-article. It may appear only on the article page, and only for readers the
+A marker sentence, a picture and an embed sit after the teaser of a metered
+and a subscribers-only article. It may appear only on the article page, and only for readers the
 access module lets read it in full. Crawler user agents, search/social
 referrers and a client-sent X-Forwarded-For change nothing — unless
 CRAWLER_FULL_TEXT is on and DNS confirms the crawler. A live gift link and a
@@ -20,11 +20,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Article, Gift
+from articles.models import Article, Gift, InlineImage
 from subscriptions import private_feeds
 from subscriptions.models import FeedToken
 
 from .conftest import MARKER, make_article, make_user
+from .test_editor_desk import png
 
 pytestmark = pytest.mark.django_db
 
@@ -42,13 +43,39 @@ HEADER_SETS = {
 }
 
 
+# What the paid part holds besides text: a picture (its file names) and an embed (its id).
+PAID_PICTURE = "paid-picture"
+PAID_EMBED = "PaidVideo01"
+PAID_BITS = (MARKER, PAID_PICTURE, PAID_EMBED)
+
+
+def paid_body(image: InlineImage) -> str:
+    return (
+        "Opening paragraph number one, public.\n\nSecond paragraph, still public.\n\n"
+        "Third paragraph, the end of the teaser.\n\n"
+        f"{MARKER}\n\n> A pull quote that only readers with access see.\n\n"
+        f"[image {image.pk}]\n\nhttps://www.youtube.com/watch?v={PAID_EMBED}\n\nA closing paragraph."
+    )
+
+
 @pytest.fixture
-def site(category, author, settings):
+def site(category, author, settings, tmp_path):
     settings.FREE_ARTICLES_PER_DAY = 2
     settings.FREE_ARTICLES_PER_DAY_REGISTERED = 3  # the registration wall: one more for an account
     metered = make_article(category=category, authors=[author], title="Harbor contracts under review")
+
+
+    settings.MEDIA_ROOT = tmp_path
+    picture = InlineImage.objects.create(image=png(f"{PAID_PICTURE}.png"), alt="A paid picture", caption="Paid.")
+    metered = make_article(
+        category=category, authors=[author], title="Harbor contracts under review", body=paid_body(picture)
+    )
     locked = make_article(
-        category=category, authors=[author], access=Article.Access.SUBSCRIBERS, title="Inside the procurement memo"
+        category=category,
+        authors=[author],
+        access=Article.Access.SUBSCRIBERS,
+        title="Inside the procurement memo",
+        body=paid_body(picture),
     )
     fillers = [make_article(category=category, authors=[author]) for _ in range(3)]
     return {"metered": metered, "locked": locked, "fillers": fillers}
@@ -110,7 +137,8 @@ def test_paid_text_reaches_only_readers_who_may_read_it(persona, header_set, sit
         assert response.status_code == 200, url
         body = response.content.decode()
         expected = is_article_page and may_read(persona, key)
-        assert (MARKER in body) is expected, f"{persona}/{header_set}: {url}"
+        for bit in PAID_BITS:
+            assert (bit in body) is expected, f"{persona}/{header_set}: {url} ({bit})"
         if is_article_page:
             assert "private" in response["Cache-Control"], url
             assert response["X-Robots-Tag"] == "noarchive", url

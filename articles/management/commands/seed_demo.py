@@ -26,12 +26,14 @@ from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, ImageDraw
 
-from articles.models import Article, Author, Category, Comment
+from articles.models import Article, Author, Category, Comment, Tag
 from subscriptions.models import ComplimentaryAccess
 
 # --- Demo logins (demo-only passwords, documented in README.md) ---------------
 ADMIN = ("admin@ledger.example", "ledger-admin-demo")
 EDITOR = ("editor@ledger.example", "ledger-editor-demo")
+WRITER = ("writer@ledger.example", "ledger-writer-demo")
+DEMO_TOPICS = ["Public money", "Accountability", "Climate", "Housing"]
 SUBSCRIBER = ("reader@ledger.example", "ledger-reader-demo")
 COMMENTERS = [
     ("reader@ledger.example", "ledger-reader-demo", "Ruth", "Calloway"),
@@ -428,6 +430,10 @@ class Command(BaseCommand):
                 if i == 2:  # the occasional shared byline
                     team.append(authors[(desk[cat_name] + 1) % len(authors)])
                 article.authors.set(team)
+                # Topics across sections: every story gets one of a few, by its position in its section.
+                name = DEMO_TOPICS[i % len(DEMO_TOPICS)]
+                topic_tag, _ = Tag.objects.get_or_create(slug=slugify(name), defaults={"name": name})
+                article.tags.add(topic_tag)
                 articles.append(article)
                 created["articles"] += 1
 
@@ -450,6 +456,7 @@ class Command(BaseCommand):
         self.stdout.write("\nDemo logins (DEMO ONLY — never use these passwords in production):")
         self.stdout.write(f"  Admin (superuser):       {ADMIN[0]:<26} password: {ADMIN[1]}")
         self.stdout.write(f"  Editor (Editors group):  {EDITOR[0]:<26} password: {EDITOR[1]}")
+        self.stdout.write(f"  Writer (Writers group):  {WRITER[0]:<26} password: {WRITER[1]}")
         self.stdout.write(f"  Subscriber (comp, 1 yr): {SUBSCRIBER[0]:<26} password: {SUBSCRIBER[1]}")
         self.stdout.write(f"  Free reader (emails):    {FREE_READER[0]:<26} password: {FREE_READER[1]}")
         self.stdout.write("  Admin site: http://127.0.0.1:8000/admin/  ·  Site: http://127.0.0.1:8000/\n")
@@ -469,6 +476,11 @@ class Command(BaseCommand):
         self._user(ADMIN[0], ADMIN[1], created, is_staff=True, is_superuser=True, first_name="Demo", last_name="Admin")
         editor = self._user(EDITOR[0], EDITOR[1], created, is_staff=True, first_name="Demo", last_name="Editor")
         editor.groups.add(Group.objects.get(name="Editors"))
+        writer = self._user(WRITER[0], WRITER[1], created, is_staff=True, first_name="Demo", last_name="Writer")
+        writer.groups.add(Group.objects.get(name="Writers"))
+        if not Author.objects.filter(user=writer).exists():
+            # The writer writes as one of the demo bylines, so "their own" stories exist to edit.
+            Author.objects.filter(pk__in=Author.objects.filter(user=None).order_by("name")[:1]).update(user=writer)
         readers = []
         for email, password, first, last in COMMENTERS:
             reader = self._user(email, password, created, first_name=first, last_name=last)

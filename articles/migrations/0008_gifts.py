@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0006_public_search_vector'),
+        ('articles', '0007_editors_desk'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
