@@ -10,29 +10,30 @@ from django.db import migrations, models
 EDITOR_MODELS = ["article", "category", "author", "comment", "commentreport", "tag", "inlineimage"]
 
 
-def _perms(apps, **lookups):
-    Permission = apps.get_model("auth", "Permission")
-    return Permission.objects.filter(content_type__app_label="articles", **lookups)
+WRITER_PERMISSIONS = [
+    "add_article", "change_article", "view_article", "add_inlineimage", "view_inlineimage",
+    "view_category", "view_author", "view_tag",
+]
+
+
+def set_roles(Group, Permission):
+    """Editors: everything in the newsroom, publishing included.
+    Writers: draft and edit their own stories and pictures; they cannot publish
+    (no publish_article) nor touch sections, authors, topics or comments.
+    Takes the models as arguments so tests can make the roles again after a flush."""
+    perms = Permission.objects.filter(content_type__app_label="articles")
+    editors, _ = Group.objects.get_or_create(name="Editors")
+    editors.permissions.set(perms.filter(content_type__model__in=EDITOR_MODELS))
+    writers, _ = Group.objects.get_or_create(name="Writers")
+    writers.permissions.set(perms.filter(codename__in=WRITER_PERMISSIONS))
 
 
 def create_roles(apps, schema_editor):
-    """Editors: everything in the newsroom, publishing included.
-    Writers: draft and edit their own stories and pictures; they cannot publish
-    (no publish_article) nor touch sections, authors, topics or comments."""
     for app_config in apps.get_app_configs():
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    editors, _ = Group.objects.get_or_create(name="Editors")
-    editors.permissions.set(_perms(apps, content_type__model__in=EDITOR_MODELS))
-    writers, _ = Group.objects.get_or_create(name="Writers")
-    writers.permissions.set(
-        _perms(apps, codename__in=[
-            "add_article", "change_article", "view_article", "add_inlineimage", "view_inlineimage",
-            "view_category", "view_author", "view_tag",
-        ])
-    )
+    set_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
 
 
 def remove_writers(apps, schema_editor):

@@ -19,6 +19,7 @@ Run just these:  DEBUG=1 .venv/bin/pytest -q tests/e2e   (or -m browser; -m "not
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -231,13 +232,9 @@ def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
 
 @pytest.fixture
 def editors_group(transactional_db) -> Group:
-    """The "Editors" group migration articles/0002 makes. Transactional tests flush
-    the database afterwards, so a journey that runs after one makes it again."""
-    group, _ = Group.objects.get_or_create(name="Editors")
-    group.permissions.set(
-        Permission.objects.filter(
-            content_type__app_label="articles",
-            content_type__model__in=["article", "category", "author", "comment", "commentreport"],
-        )
-    )
-    return group
+    """The "Editors" group, with "Writers" beside it, as migration articles/0007
+    makes them. Transactional tests flush the database afterwards, so a journey
+    that runs after one makes them again with the migration's own function."""
+    roles = importlib.import_module("articles.migrations.0007_editors_desk")
+    roles.set_roles(Group, Permission)
+    return Group.objects.get(name="Editors")
