@@ -4,8 +4,8 @@ same server (bench/run.py reports the article page as a ratio to the first):
 /_bench/minimal/<size>/ — the smallest Django view that returns an HTML page of
   `size` bytes.
 /_bench/meter-call/<article id>/<size>/ — the same page after the one thing no
-  metered article view can skip: the meter's call to PostgreSQL
-  (subscriptions.meter.consume). Its ratio is the ceiling for the article page.
+  metered article view can skip: the meter's call to its store
+  (subscriptions.meter.consume; Redis in production). Its ratio is the ceiling for the article page.
 """
 
 from django.http import HttpRequest, HttpResponse

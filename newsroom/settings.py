@@ -118,10 +118,6 @@ REDIS_CLIENT_PER_POOL = envbool("REDIS_CLIENT_PER_POOL", "True")
 ARTICLE_ROW_CACHE = envbool("ARTICLE_ROW_CACHE", "True")
 # Each reader's entitlement kept in the cache until it changes (subscriptions/access.py).
 ENTITLEMENT_CACHE = envbool("ENTITLEMENT_CACHE", "True")
-# The meter in one PostgreSQL function call (migration subscriptions/0004) rather than from Python.
-METER_IN_DATABASE = envbool("METER_IN_DATABASE", "True")
-# The paywall-view counter commits without waiting for the disk flush (migration subscriptions/0005).
-PAYWALL_COUNTER_WITHOUT_FLUSH = envbool("PAYWALL_COUNTER_WITHOUT_FLUSH", "True")
 
 # Database: DATABASE_URL, e.g. postgres://user@127.0.0.1:5432/newsroom.
 # Without it, a SQLite file for a first local run.
@@ -142,6 +138,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Cache: Redis when REDIS_URL is set; otherwise a file cache, which (unlike
 # local memory) is shared by every process, so rate limits hold across workers.
 REDIS_URL = os.getenv("REDIS_URL", "")
+REDIS_KEY_PREFIX = os.getenv("CACHE_KEY_PREFIX", "newsroom")
+# The meter's credits and the paywall-view counter: "redis" (one Lua call a view, exact,
+# persisted by Redis's append-only file) or "database" (rows; no Redis) — subscriptions/counters.py.
+METER_STORE = os.getenv("METER_STORE", "redis" if REDIS_URL else "database")
+if METER_STORE not in ("redis", "database") or (METER_STORE == "redis" and not REDIS_URL):
+    raise ImproperlyConfigured('METER_STORE is "redis" (needs REDIS_URL) or "database".')
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -149,7 +151,7 @@ if REDIS_URL:
             if REDIS_CLIENT_PER_POOL
             else "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.getenv("CACHE_KEY_PREFIX", "newsroom"),
+            "KEY_PREFIX": REDIS_KEY_PREFIX,
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cache"
@@ -321,8 +323,6 @@ ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 METER_COOKIE_NAME = "reader"
 METER_COOKIE_MAX_AGE = 60 * 60 * 24 * 365 * 2
 METER_RETENTION_DAYS = envint("METER_RETENTION_DAYS", "7")
-# The meter's credits commit without waiting for PostgreSQL's disk flush (docs/paywall.md).
-METER_ASYNC_COMMIT = envbool("METER_ASYNC_COMMIT", "True")
 TEASER_PARAGRAPHS = envint("TEASER_PARAGRAPHS", "3")
 # A logged-in reader without a subscription (the registration wall) gets more than an anonymous one.
 FREE_ARTICLES_PER_DAY_REGISTERED = envint("FREE_ARTICLES_PER_DAY_REGISTERED", "5")

@@ -5,22 +5,20 @@ long-lived signed cookie the server sets; a coarse per-address backstop for
 anonymous readers ("ip:<addr>", an IPv6 client's /64) stops a cookie purge from
 being an unlimited reset.
 
-Counting is exact under concurrency because the database does it:
-  1. INSERT the (reader, day, article) read ... ON CONFLICT DO NOTHING RETURNING.
-     No row back means the article was already read today: full text, no cost.
-     Two requests for the same article serialize on the unique index.
-  2. Upsert the (reader, day) counter with `count = count + 1 WHERE count < limit`
-     RETURNING count. No row back means the allowance is spent, and the whole
-     transaction (including step 1) is rolled back. Concurrent requests for
-     different articles serialize on the counter row's lock, and PostgreSQL
-     re-checks the WHERE against the committed value, so the limit holds.
-  3. The same for the per-IP counter; refused there, everything rolls back too.
+Counting is exact under concurrency because one store does each step alone
+(subscriptions/counters.py says which store and why):
+  1. If the reader already read this article today, it is full text, no cost.
+  2. Otherwise a credit is taken if fewer than the day's limit are used, and
+     the read is recorded; refused, nothing changes.
+  3. The same for the per-address counter; refused there, nothing changes either.
 
-On PostgreSQL these steps run inside one database function
-(subscriptions_meter_consume, migration 0004): one statement, one round trip,
-its own transaction, committed without waiting for the disk flush
-(METER_ASYNC_COMMIT; docs/paywall.md has the trade). Elsewhere (SQLite for a first local run) the same steps
-run from Python in a transaction. The meter tests run against both.
+In Redis (production) the three steps are one Lua script (_CONSUME): one round
+trip, run alone by Redis, persisted asynchronously — a crash may forget the last
+second of credits, never grant past the limit. In the database (no Redis) they
+are one transaction: INSERT ... ON CONFLICT DO NOTHING for the read (two
+requests for one article serialize on the unique index), `count = count + 1
+WHERE count < limit` for the credits (PostgreSQL re-checks the WHERE against
+the committed row), rolled back when refused.
 """
 
 from __future__ import annotations
@@ -36,6 +34,7 @@ from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from . import counters
 from .models import MeterDay, MeterRead
 
 COOKIE_SALT = "subscriptions.meter"
@@ -124,19 +123,6 @@ def _take_credit(cursor, reader: str, day: date, limit: int) -> int | None:
     return row[0] if row else None
 
 
-_CONSUME = "SELECT granted, already_read, used, by_ip_backstop FROM subscriptions_meter_consume(%s, %s, %s, %s, %s, %s)"
-# The same call, committed without waiting for the WAL flush (set_config(..., true) lasts
-# to the end of this statement's own transaction). Exactness is unchanged — the row locks
-# and unique indexes decide — but a PostgreSQL crash may forget the last moments of
-# credits, which only ever gives a reader an article back (docs/paywall.md).
-_CONSUME_ASYNC = _CONSUME + ", set_config('synchronous_commit', 'off', true)"
-
-
-def _in_database() -> bool:
-    """Whether the database counts in one call (PostgreSQL's function) or Python does."""
-    return connection.vendor == "postgresql" and settings.METER_IN_DATABASE
-
-
 def backstop_key(request: HttpRequest) -> str:
     """The per-address counter: the client's IPv4 address, or its IPv6 /64 (one
     subscriber's network: a client can pick any address inside it at will)."""
@@ -167,22 +153,52 @@ def consume(request: HttpRequest, article_id: int) -> MeterResult:
     # The backstop stops cookie clearing; an account's own count cannot be cleared,
     # so logged-in readers are not held to their address's (see docs/paywall.md).
     ip_limit = settings.FREE_ARTICLES_PER_IP_PER_DAY if reader.startswith("a:") else 0
-    day = today()
-    if _in_database():
-        with connection.cursor() as cursor:
-            # Inside a caller's transaction the call must not change how that one commits.
-            asynchronous = settings.METER_ASYNC_COMMIT and not connection.in_atomic_block
-            params = [reader, backstop_key(request), day, article_id, limit, ip_limit]
-            cursor.execute(_CONSUME_ASYNC if asynchronous else _CONSUME, params)
-            granted, already_read, used, by_ip = cursor.fetchone()
-        if not granted:
-            return MeterResult(granted=False, by_ip_backstop=by_ip)
-        return MeterResult(granted=True, already_read=already_read, remaining=max(0, limit - used))
-    return _consume_in_python(request, article_id, reader, day, limit, ip_limit)
+    consume_in = _consume_in_redis if counters.in_redis() else _consume_in_database
+    return consume_in(reader, backstop_key(request), today(), article_id, limit, ip_limit)
 
 
-def _consume_in_python(
-    request: HttpRequest, article_id: int, reader: str, day: date, limit: int, ip_limit: int
+# KEYS[1]: the reader's set of article ids read today; KEYS[2]: the address's credits used today.
+# ARGV: article id, the reader's limit, the address's limit (0: none), seconds to keep the keys.
+# Returns {granted, already read, credits used, refused by the address's backstop}.
+_CONSUME = """
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then
+  return {1, 1, redis.call('SCARD', KEYS[1]), 0}
+end
+local used = redis.call('SCARD', KEYS[1])
+if used >= tonumber(ARGV[2]) then
+  return {0, 0, used, 0}
+end
+if tonumber(ARGV[3]) > 0 then
+  if tonumber(redis.call('GET', KEYS[2]) or '0') >= tonumber(ARGV[3]) then
+    return {0, 0, used, 1}
+  end
+  redis.call('INCR', KEYS[2])
+  redis.call('EXPIRE', KEYS[2], ARGV[4])
+end
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return {1, 0, used + 1, 0}
+"""
+# A day's keys outlive the day (the last read at 23:59 is still there at midnight) and then go.
+_KEEP_SECONDS = 25 * 60 * 60
+
+
+def _key(day: date, reader: str) -> str:
+    return counters.key("meter", day.isoformat(), reader)
+
+
+def _consume_in_redis(reader: str, ip_key: str, day: date, article_id: int, limit: int, ip_limit: int) -> MeterResult:
+    script = counters.client().register_script(_CONSUME)  # EVALSHA; the script's text is sent only once
+    granted, already_read, used, by_ip = script(
+        keys=[_key(day, reader), _key(day, ip_key)], args=[article_id, limit, ip_limit, _KEEP_SECONDS]
+    )
+    if not granted:
+        return MeterResult(granted=False, by_ip_backstop=bool(by_ip))
+    return MeterResult(granted=True, already_read=bool(already_read), remaining=max(0, limit - used))
+
+
+def _consume_in_database(
+    reader: str, ip_key: str, day: date, article_id: int, limit: int, ip_limit: int
 ) -> MeterResult:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_INSERT_READ, [reader, day, article_id])
@@ -193,7 +209,7 @@ def _consume_in_python(
         if used is None:
             transaction.set_rollback(True)
             return MeterResult(granted=False)
-        if ip_limit > 0 and _take_credit(cursor, backstop_key(request), day, ip_limit) is None:
+        if ip_limit > 0 and _take_credit(cursor, ip_key, day, ip_limit) is None:
             transaction.set_rollback(True)
             return MeterResult(granted=False, by_ip_backstop=True)
         return MeterResult(granted=True, remaining=max(0, limit - used))
@@ -210,14 +226,20 @@ def share_todays_reads(request: HttpRequest, user, *, leaving: bool) -> None:
     day = today()
     user_key = f"u:{user.pk}"
     anon = _anonymous_id(request)
+    if anon is None:
+        if not leaving or not _has_read(user_key, day):
+            return
+        anon = secrets.token_hex(16)
+        request._meter_new_cookie = anon  # type: ignore[attr-defined]
+        request._meter_anon_id = anon  # type: ignore[attr-defined]
+    keys = [f"a:{anon}", user_key]
+    if counters.in_redis():
+        a, u = (_key(day, k) for k in keys)
+        with counters.client().pipeline() as pipe:  # MULTI/EXEC: both or neither
+            pipe.sunionstore(a, [a, u]).sunionstore(u, [u, a]).expire(a, _KEEP_SECONDS).expire(u, _KEEP_SECONDS)
+            pipe.execute()
+        return
     with transaction.atomic():
-        if anon is None:
-            if not leaving or not MeterRead.objects.filter(reader=user_key, day=day).exists():
-                return
-            anon = secrets.token_hex(16)
-            request._meter_new_cookie = anon  # type: ignore[attr-defined]
-            request._meter_anon_id = anon  # type: ignore[attr-defined]
-        keys = [f"a:{anon}", user_key]
         article_ids = set(MeterRead.objects.filter(reader__in=keys, day=day).values_list("article_id", flat=True))
         if not article_ids:
             return
@@ -233,8 +255,25 @@ def share_todays_reads(request: HttpRequest, user, *, leaving: bool) -> None:
             row.save(update_fields=["count"])
 
 
+def _has_read(reader: str, day: date) -> bool:
+    if counters.in_redis():
+        return bool(counters.client().exists(_key(day, reader)))
+    return MeterRead.objects.filter(reader=reader, day=day).exists()
+
+
+def reads_today(reader: str) -> set[int]:
+    """The articles `reader` ("a:<id>", "u:<user id>") has opened with the meter today."""
+    day = today()
+    if counters.in_redis():
+        return {int(a) for a in counters.client().smembers(_key(day, reader))}
+    return set(MeterRead.objects.filter(reader=reader, day=day).values_list("article_id", flat=True))
+
+
 def forget_user(user) -> None:
-    """The account is going: its meter rows go with it."""
+    """The account is going: its meter records go with it."""
+    if counters.in_redis():
+        day = today()
+        counters.client().delete(*(_key(day - timedelta(days=n), f"u:{user.pk}") for n in (0, 1)))
     MeterRead.objects.filter(reader=f"u:{user.pk}").delete()
     MeterDay.objects.filter(reader=f"u:{user.pk}").delete()
 
@@ -244,6 +283,7 @@ PRUNE_BATCH = 10_000
 
 def prune(*, keep_days: int, batch: int = PRUNE_BATCH) -> int:
     """Delete meter rows older than keep_days; returns how many rows went.
+    (In Redis the meter's keys expire by themselves.)
 
     At a million reads a day one DELETE would remove millions of rows in one
     transaction (bench/meter_tables.py). In batches of `batch` rows, each its

@@ -1,14 +1,16 @@
-"""Daily counters for the publisher dashboard, raised atomically in SQL."""
+"""Daily counters for the publisher dashboard, raised atomically: billing's in
+SQL inside their own transactions, page views' where the meter counts
+(subscriptions/counters.py)."""
 
 import logging
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 import stripe
-from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from . import counters
 from .models import DailyStat, Subscription, money
 
 log = logging.getLogger(__name__)
@@ -17,7 +19,6 @@ _BUMP = (
     "INSERT INTO subscriptions_dailystat (day, name, value) VALUES (%s, %s, %s) "
     "ON CONFLICT (day, name) DO UPDATE SET value = subscriptions_dailystat.value + %s"
 )
-_BUMP_WITHOUT_FLUSH = "SELECT subscriptions_bump_stat_without_flush(%s, %s, %s)"
 
 
 def bump(name: str, by: int = 1) -> None:
@@ -26,17 +27,27 @@ def bump(name: str, by: int = 1) -> None:
         cursor.execute(_BUMP, [timezone.localdate(), name, by, by])
 
 
+# Page-view counts are kept long enough for a dashboard month, and then some.
+_PAGE_VIEW_DAYS = 400
+
+
 def count_page_view(name: str) -> None:
-    """Raise a counter that reader page views raise, many a second, all on one
-    row (paywall views). On PostgreSQL, outside a transaction, it commits
-    without waiting for the disk flush (migration 0005 says why and what that
-    costs); inside one it must not change how the caller's transaction commits,
-    so it is a plain bump()."""
-    if connection.vendor == "postgresql" and settings.PAYWALL_COUNTER_WITHOUT_FLUSH and not connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            cursor.execute(_BUMP_WITHOUT_FLUSH, [timezone.localdate(), name, 1])
-    else:
+    """Raise a counter that reader page views raise, many a second (paywall views):
+    one Redis INCR with the meter in Redis, else a row bump."""
+    if not counters.in_redis():
         bump(name)
+        return
+    key = counters.key("stat", name, timezone.localdate().isoformat())
+    counters.client().pipeline(transaction=False).incr(key).expire(key, _PAGE_VIEW_DAYS * 86400).execute()
+
+
+def _page_views(name: str, since: date) -> int:
+    """What count_page_view() counted in Redis from `since` to today."""
+    if not counters.in_redis():
+        return 0
+    days = range((timezone.localdate() - since).days + 1)
+    keys = [counters.key("stat", name, (since + timedelta(days=n)).isoformat()) for n in days]
+    return sum(int(v) for v in counters.client().mget(keys) if v)
 
 
 def dashboard_numbers(now: datetime | None = None) -> dict:
@@ -61,7 +72,7 @@ def dashboard_numbers(now: datetime | None = None) -> dict:
     base = counts["active"] + counts["past_due"] + counts["churned"]
     return {
         "month_start": month_start,
-        "paywall_views": stat.get("paywall_view", 0),
+        "paywall_views": stat.get("paywall_view", 0) + _page_views("paywall_view", month_start.date()),
         "trials_started": stat.get("trial_started", 0),
         "trials_converted": stat.get("trial_converted", 0),
         "active": counts["active"],

@@ -8,7 +8,9 @@ complimentary reader, editor (staff, in the Editors group).
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
+import os
+import uuid
+from datetime import date, timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -34,15 +36,49 @@ def _fresh_cache():
     cache.clear()
 
 
-@pytest.fixture(params=["database function", "python"])
-def both_meter_paths(request, monkeypatch):
-    """Runs a meter test twice on PostgreSQL: through the database function the
-    site uses there, and through the Python path it uses on other databases."""
-    from subscriptions import meter
+# The Redis server the meter tests use (each test under its own key prefix, removed after it).
+TEST_REDIS_URL = os.getenv("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
-    if request.param == "python":
-        monkeypatch.setattr(meter, "_in_database", lambda: False)
-    return request.param
+
+@pytest.fixture(params=["redis", "database"])
+def both_meter_stores(request, settings):
+    """Runs a meter test against each store the meter counts in: Redis (one Lua
+    call, what production uses) and the database (no Redis: a first local run)."""
+    from subscriptions import counters
+
+    settings.METER_STORE = request.param
+    if request.param == "database":
+        yield request.param
+        return
+    settings.REDIS_URL = TEST_REDIS_URL
+    settings.REDIS_KEY_PREFIX = f"test-{uuid.uuid4().hex}"
+    yield request.param
+    client = counters.client()
+    if keys := list(client.scan_iter(f"{settings.REDIS_KEY_PREFIX}:*")):
+        client.delete(*keys)
+
+
+def meter_reads(day: date | None = None) -> dict[str, set[int]]:
+    """Each reader's ("a:…", "u:…") articles opened with the meter on `day` (today),
+    from whichever store the meter counts in; the per-address counters left out."""
+    from subscriptions import counters, meter
+    from subscriptions.models import MeterRead
+
+    day = day or meter.today()
+    reads: dict[str, set[int]] = {}
+    if counters.in_redis():
+        client = counters.client()
+        prefix = counters.key("meter", day.isoformat(), "")
+        for key in client.scan_iter(prefix + "*"):
+            reader = key.decode()[len(prefix) :]
+            if not reader.startswith("ip:"):
+                reads[reader] = {int(a) for a in client.smembers(key)}
+        return reads
+    for reader, article_id in (
+        MeterRead.objects.filter(day=day).exclude(reader__startswith="ip:").values_list("reader", "article_id")
+    ):
+        reads.setdefault(reader, set()).add(article_id)
+    return reads
 
 
 def make_user(email: str | None = None, *, verified: bool = True, **extra):
@@ -178,6 +214,8 @@ def pytest_configure(config) -> None:
     # run points at Redis on purpose.
     if not settings.REDIS_URL:
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -13,9 +13,9 @@ from django.utils.html import escape
 
 from articles.models import DELETED_READER_USERNAME, Comment
 from newsroom import account_deletion as accounts
-from subscriptions.models import MeterDay, MeterRead, StripeCustomer, Subscription
+from subscriptions.models import StripeCustomer, Subscription
 
-from .conftest import PASSWORD, make_subscription, make_user
+from .conftest import MARKER, PASSWORD, make_article, make_subscription, make_user, meter_reads
 
 pytestmark = pytest.mark.django_db
 URL = "/account/delete/"
@@ -185,12 +185,14 @@ def test_an_admin_deleting_a_user_also_keeps_their_comments(free_reader, article
     assert comment.user.username == DELETED_READER_USERNAME
 
 
-def test_the_readers_meter_rows_go_and_others_stay(free_reader, article) -> None:
-    today = timezone.localdate()
+@pytest.mark.usefixtures("both_meter_stores")
+def test_the_readers_meter_records_go_and_others_stay(free_reader, category) -> None:
     other = make_user()
-    for reader in (f"u:{free_reader.pk}", f"u:{other.pk}"):
-        MeterDay.objects.create(reader=reader, day=today, count=1)
-        MeterRead.objects.create(reader=reader, day=today, article=article)
+    stories = [make_article(category=category) for _ in range(2)]
+    for user in (free_reader, other):
+        reader = client_for(user)
+        for story in stories:
+            assert MARKER in reader.get(story.get_absolute_url()).content.decode()
+    assert set(meter_reads()) == {f"u:{free_reader.pk}", f"u:{other.pk}"}
     client_for(free_reader).post(URL, {"password": PASSWORD})
-    assert list(MeterDay.objects.values_list("reader", flat=True)) == [f"u:{other.pk}"]
-    assert list(MeterRead.objects.values_list("reader", flat=True)) == [f"u:{other.pk}"]
+    assert meter_reads() == {f"u:{other.pk}": {s.pk for s in stories}}

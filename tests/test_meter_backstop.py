@@ -8,7 +8,7 @@ from articles.models import Article
 
 from .conftest import MARKER, PASSWORD, make_article, make_user
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("both_meter_paths")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("both_meter_stores")]
 
 
 @pytest.fixture

@@ -1,0 +1,41 @@
+"""Where the counts that page views raise live: the meter's credits and the
+paywall-view counter, many a second on the article page.
+
+With Redis (METER_STORE "redis", the default whenever REDIS_URL is set) they
+are Redis keys: Redis runs each command, and each Lua script, alone, so a
+script that checks and raises a count is exact under any concurrency, in one
+round trip and no disk wait. Redis persists them with its append-only file;
+with `appendfsync everysec` (docs/production.md) a crash forgets at most about
+the last second of them — a reader gets an article back, the dashboard misses
+a few paywall views; the durability rule allows exactly that for the meter,
+and nothing else (money, accounts, comments, webhooks) is kept here. Keys
+expire by themselves.
+
+Without Redis (METER_STORE "database": a first local run on SQLite, tests that
+do not point at Redis) they are database rows (MeterRead, MeterDay, DailyStat).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import redis
+from django.conf import settings
+
+
+def in_redis() -> bool:
+    return settings.METER_STORE == "redis"
+
+
+@functools.cache
+def _client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url)  # thread-safe: each command borrows a pooled connection
+
+
+def client() -> redis.Redis:
+    return _client(settings.REDIS_URL)
+
+
+def key(*parts: object) -> str:
+    """A key of ours, under the site's prefix (REDIS_KEY_PREFIX, shared with the cache)."""
+    return ":".join([settings.REDIS_KEY_PREFIX, "counts", *map(str, parts)])
