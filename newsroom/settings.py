@@ -116,7 +116,7 @@ TEMPLATES = [
 REDIS_CLIENT_PER_POOL = envbool("REDIS_CLIENT_PER_POOL", "True")
 # The article row (with authors, comment count, next scheduled time) kept in the cache (articles/page_cache.py).
 ARTICLE_ROW_CACHE = envbool("ARTICLE_ROW_CACHE", "True")
-# Each reader's entitlement kept in the cache until it changes (subscriptions/access.py).
+# The logged-in reader (user row + entitlement) kept in the cache until it changes (subscriptions/access.py).
 ENTITLEMENT_CACHE = envbool("ENTITLEMENT_CACHE", "True")
 
 # Database: DATABASE_URL, e.g. postgres://user@127.0.0.1:5432/newsroom.
@@ -163,9 +163,10 @@ else:
         }
     }
 
+# Django's and allauth's, loading the logged-in reader with their entitlement in one cached read.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "subscriptions.auth_backends.ModelBackend",
+    "subscriptions.auth_backends.AuthenticationBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [

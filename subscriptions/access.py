@@ -96,7 +96,7 @@ NONE = Entitlement()
 
 
 @functools.cache
-def _entitlement_query():
+def _account_query():
     """Users annotated with their best live subscription, complimentary access and
     verified email. Built once (resolving the subqueries is costly); filtered per user."""
     best = (
@@ -112,20 +112,16 @@ def _entitlement_query():
         )
         .order_by("rank", "-created_at")
     )
-    return (
-        get_user_model()
-        .objects.annotate(
-            sub_status=Subquery(best.values("status")[:1]),
-            sub_since=Subquery(best.values("past_due_since")[:1]),
-            sub_end=Subquery(best.values("current_period_end")[:1]),
-            comp_until=Subquery(
-                ComplimentaryAccess.objects.filter(user=OuterRef("pk"), until__gt=Now())
-                .order_by("-until")
-                .values("until")[:1]
-            ),
-            email_verified=Exists(EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)),
-        )
-        .values("sub_status", "sub_since", "sub_end", "comp_until", "email_verified")
+    return get_user_model().objects.annotate(
+        sub_status=Subquery(best.values("status")[:1]),
+        sub_since=Subquery(best.values("past_due_since")[:1]),
+        sub_end=Subquery(best.values("current_period_end")[:1]),
+        comp_until=Subquery(
+            ComplimentaryAccess.objects.filter(user=OuterRef("pk"), until__gt=Now())
+            .order_by("-until")
+            .values("until")[:1]
+        ),
+        email_verified=Exists(EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)),
     )
 
 
@@ -137,45 +133,48 @@ def _version_key(user_id: int) -> str:
 
 
 def forget_entitlement(user_id: int | None) -> None:
-    """The user's subscription, complimentary access or email changed: their
-    cached entitlement row is stale (now and when the change commits)."""
+    """The user, their subscription, complimentary access or email changed: their
+    cached account is stale (now and when the change commits)."""
     if user_id is not None:
         versioned_cache.retire(_version_key(user_id))
 
 
-def _entitlement_row(user_id: int) -> dict | None:
-    """The user's best live subscription, complimentary access and verified email:
-    one query (compiling it costs more than running it), then kept in the shared
-    cache until any of them changes (receivers.py calls forget_entitlement)."""
+def account(user_id: int):
+    """The user with what their entitlement is made of annotated on it (sub_status,
+    sub_since, sub_end, comp_until, email_verified), or None: how the logged-in
+    reader is loaded on every request (auth_backends.py). One query; with
+    ENTITLEMENT_CACHE, kept in the shared cache until any of them changes
+    (receivers.py calls forget_entitlement), so a subscriber's page needs no query."""
     if not settings.ENTITLEMENT_CACHE:
-        return _entitlement_query().filter(pk=user_id).first()
-    key = f"entitlement:row:{user_id}"
+        return _account_query().filter(pk=user_id).first()
+    key = f"account:{user_id}"
     found, version = versioned_cache.read([key], _version_key(user_id))
     if key in found:
         return found[key]
-    row = _entitlement_query().filter(pk=user_id).first()
-    versioned_cache.store(key, version, row, ENTITLEMENT_SECONDS)
-    return row
+    user = _account_query().filter(pk=user_id).first()
+    versioned_cache.store(key, version, user, ENTITLEMENT_SECONDS)
+    return user
 
 
 def _user_entitlement(user) -> Entitlement:
     if user.is_staff:
         return Entitlement(reason=Reason.STAFF, email_verified=True)
     now = timezone.now()
-    row = _entitlement_row(user.pk)
+    # The logged-in reader comes annotated (account()); a user from elsewhere (a job, a form) is looked up.
+    row = user if hasattr(user, "sub_status") else account(user.pk)
     if row is None:
         return NONE
-    status = row["sub_status"] or ""
-    verified = row["email_verified"]
+    status = row.sub_status or ""
+    verified = row.email_verified
     if status == Subscription.Status.ACTIVE:
-        return Entitlement(Reason.SUBSCRIBER, status, until=row["sub_end"], email_verified=verified)
+        return Entitlement(Reason.SUBSCRIBER, status, until=row.sub_end, email_verified=verified)
     if status == Subscription.Status.TRIALING:
-        return Entitlement(Reason.TRIAL, status, until=row["sub_end"], email_verified=verified)
+        return Entitlement(Reason.TRIAL, status, until=row.sub_end, email_verified=verified)
     if status == Subscription.Status.PAST_DUE:
-        if Subscription(status=status, past_due_since=row["sub_since"]).in_grace(now):
+        if Subscription(status=status, past_due_since=row.sub_since).in_grace(now):
             return Entitlement(Reason.GRACE, status, payment_failed=True, email_verified=verified)
-    if row["comp_until"] and row["comp_until"] > now:  # the row may be older than the clock
-        return Entitlement(Reason.COMPLIMENTARY, until=row["comp_until"], email_verified=verified)
+    if row.comp_until and row.comp_until > now:  # the row may be older than the clock
+        return Entitlement(Reason.COMPLIMENTARY, until=row.comp_until, email_verified=verified)
     return Entitlement(
         subscription_status=status, payment_failed=status == Subscription.Status.PAST_DUE, email_verified=verified
     )

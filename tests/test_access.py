@@ -155,3 +155,36 @@ def test_a_cached_complimentary_grant_still_ends_when_the_clock_passes_its_date(
     assert entitlement_of(user).reason == Reason.COMPLIMENTARY  # cached now, with its date
     time.sleep(max(0.0, (grant.until - timezone.now()).total_seconds()) + 0.1)
     assert entitlement_of(user).reason is None
+
+
+def test_a_logged_in_readers_account_comes_from_the_cache_not_a_query(client, subscriber, article) -> None:
+    """The authentication backends load the user with their entitlement (access.account):
+    one query when it changed, none on the requests after."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from .conftest import MARKER
+
+    client.force_login(subscriber)
+    client.get(article.get_absolute_url())
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(article.get_absolute_url())
+    assert MARKER in response.content.decode()
+    assert not [q["sql"] for q in ctx.captured_queries if "auth_user" in q["sql"]]
+
+
+def test_a_cached_account_that_is_deactivated_or_changes_password_is_logged_out(client, subscriber, category) -> None:
+    from .conftest import MARKER, make_article
+
+    article = make_article(category=category, access=Article.Access.SUBSCRIBERS)
+    client.force_login(subscriber)
+    assert MARKER in client.get(article.get_absolute_url()).content.decode()  # the account is cached now
+    subscriber.set_password("a-new-password-for-this-reader-9")
+    subscriber.save()
+    response = client.get(article.get_absolute_url())
+    assert MARKER not in response.content.decode()
+    client.force_login(subscriber)
+    assert MARKER in client.get(article.get_absolute_url()).content.decode()
+    subscriber.is_active = False
+    subscriber.save()
+    assert MARKER not in client.get(article.get_absolute_url()).content.decode()
