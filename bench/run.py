@@ -58,7 +58,7 @@ MECHANISMS = [
     ("PAGE_CACHE_SECONDS", "0", "page cache (rendered pages, shared)", ["credits", "over", "subscriber"]),
     ("PAGE_CACHE_LOGGED_IN", "0", "logged-in pages rendered once, own parts filled per reader", ["subscriber"]),
     ("ARTICLE_ROW_CACHE", "0", "article-row cache", ["credits", "subscriber"]),
-    ("ENTITLEMENT_CACHE", "0", "entitlement cache", ["subscriber"]),
+    ("ENTITLEMENT_CACHE", "0", "account cache (the user row with their entitlement)", ["subscriber"]),
     ("METER_STORE", "database", "meter and paywall counter in Redis (one call)", ["credits", "over"]),
     ("REDIS_CLIENT_PER_POOL", "0", "one Redis client per pool (client subclass)", ["credits", "subscriber"]),
 ]

@@ -141,9 +141,11 @@ REDIS_URL = os.getenv("REDIS_URL", "")
 REDIS_KEY_PREFIX = os.getenv("CACHE_KEY_PREFIX", "newsroom")
 # The meter's credits and the paywall-view counter: "redis" (one Lua call a view, exact,
 # persisted by Redis's append-only file) or "database" (rows; no Redis) — subscriptions/counters.py.
-METER_STORE = os.getenv("METER_STORE", "redis" if REDIS_URL else "database")
-if METER_STORE not in ("redis", "database") or (METER_STORE == "redis" and not REDIS_URL):
-    raise ImproperlyConfigured('METER_STORE is "redis" (needs REDIS_URL) or "database".')
+# METER_REDIS_URL may name a Redis of their own (persistent, no eviction; docs/production.md).
+METER_REDIS_URL = os.getenv("METER_REDIS_URL", REDIS_URL)
+METER_STORE = os.getenv("METER_STORE", "redis" if METER_REDIS_URL else "database")
+if METER_STORE not in ("redis", "database") or (METER_STORE == "redis" and not METER_REDIS_URL):
+    raise ImproperlyConfigured('METER_STORE is "redis" (needs METER_REDIS_URL or REDIS_URL) or "database".')
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -33,7 +33,7 @@ def _client(url: str) -> redis.Redis:
 
 
 def client() -> redis.Redis:
-    return _client(settings.REDIS_URL)
+    return _client(settings.METER_REDIS_URL)
 
 
 def key(*parts: object) -> str:

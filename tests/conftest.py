@@ -50,7 +50,7 @@ def both_meter_stores(request, settings):
     if request.param == "database":
         yield request.param
         return
-    settings.REDIS_URL = TEST_REDIS_URL
+    settings.METER_REDIS_URL = TEST_REDIS_URL
     settings.REDIS_KEY_PREFIX = f"test-{uuid.uuid4().hex}"
     yield request.param
     client = counters.client()
