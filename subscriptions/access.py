@@ -190,6 +190,13 @@ def entitlement(request: HttpRequest) -> Entitlement:
     return result
 
 
+def reload(request: HttpRequest) -> None:
+    """The reader's account changed during this request (checkout fulfilled): load it
+    again, so what this request shows from here on follows the change."""
+    request.user = account(request.user.pk)
+    request.__dict__.pop("_entitlement", None)
+
+
 def _decide(ent: Entitlement, article) -> Decision:
     if article.access == article.Access.FREE:
         return Decision(full=True, reason=Reason.FREE_ARTICLE, entitlement=ent)

@@ -98,6 +98,7 @@ def success(request: HttpRequest) -> HttpResponse:
             session = billing.retrieve_checkout_session(session_id)
             if str(session.get("client_reference_id")) == str(request.user.pk):
                 sub = fulfil_checkout_session(session)
+                access.reload(request)
         except stripe.StripeError:
             # Unknown id or Stripe unreachable: the webhook (or reconcile) will catch up.
             log.warning("success page could not confirm session %s", session_id, exc_info=True)

@@ -245,5 +245,6 @@ def test_the_comment_list_costs_the_same_queries_whatever_its_length(how_many, a
         response = client.get(article.get_absolute_url())
     assert response.status_code == 200
     counted = len([q for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]])
-    # session, user, comments, "More from": the entitlement, the article row and its authors come from the cache
-    assert counted == 4
+    # session, comments, "More from": the account (user and entitlement), the article row and its authors
+    # come from the cache
+    assert counted == 3
