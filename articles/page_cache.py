@@ -44,6 +44,7 @@ be missing the new story from its "More from" cards); otherwise entries live
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -51,8 +52,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db.models import QuerySet, prefetch_related_objects
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
+from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from newsroom import versioned_cache
@@ -175,6 +177,53 @@ def page(
         html = render()
         versioned_cache.store(key, version, html, seconds_to_keep(article))
     return fill(request, html)
+
+
+def _until_next_publication() -> int:
+    """PAGE_CACHE_SECONDS, but never past the moment the next scheduled story goes
+    live (it saves nothing then, and every list it belongs on changes)."""
+    now = timezone.now()
+    upcoming = (
+        Article.objects.filter(status=Article.Status.SCHEDULED, publish_at__gt=now)
+        .order_by("publish_at")
+        .values_list("publish_at", flat=True)
+        .first()
+    )
+    seconds = settings.PAGE_CACHE_SECONDS
+    return seconds if upcoming is None else min(seconds, int((upcoming - now).total_seconds()))
+
+
+def listing(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A list page (home, section, author, topic, search) from the cache.
+
+    The page is the same for every reader who asks for the same address and is
+    alike in the two things a list page shows differently: logged in or not (the
+    account menu), entitled or not (ad slots; which text search matches). So it
+    is rendered once with PLACEHOLDERS under the site-wide generation — any save
+    of an article, section, author or plan retires it, and it never outlives the
+    next scheduled publication — and filled in per reader. Not for staff, a
+    waiting flash message or comment draft, or anything but a 200 template page.
+    The whole address counts (the "Log in" link returns to it)."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method != "GET" or not _shared(request, preview=False):
+            return view(request, *args, **kwargs)
+        parts = (request.scheme, request.get_host(), request.get_full_path(), request.user.is_authenticated,
+                 access.entitlement(request).entitled)  # fmt: skip
+        key = "page-cache:listing:" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
+        found, version = versioned_cache.read([key], GENERATION_KEY)
+        if key in found:
+            return HttpResponse(fill(request, found[key]))
+        response = view(request, *args, **kwargs)
+        if response.status_code != 200 or not isinstance(response, TemplateResponse):
+            return response
+        response.context_data = {**(response.context_data or {}), **PLACEHOLDERS}
+        html = response.rendered_content
+        versioned_cache.store(key, version, html, _until_next_publication())
+        return HttpResponse(fill(request, html))
+
+    return wrapped
 
 
 def invalidate() -> None:

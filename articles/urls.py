@@ -2,18 +2,18 @@ from django.urls import path
 
 from newsroom.shared_cache import shareable_view
 
-from . import comment_views, feeds, gift_views, views
+from . import comment_views, feeds, gift_views, page_cache, views
 
 app_name = "articles"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("search/", shareable_view(views.SearchView.as_view()), name="search"),
+    path("search/", shareable_view(page_cache.listing(views.SearchView.as_view())), name="search"),
     path("feed/", shareable_view(feeds.LatestFeed()), name="feed"),
-    path("category/<slug:slug>/", shareable_view(views.CategoryView.as_view()), name="category"),
+    path("category/<slug:slug>/", shareable_view(page_cache.listing(views.CategoryView.as_view())), name="category"),
     path("category/<slug:slug>/feed/", shareable_view(feeds.CategoryFeed()), name="category_feed"),
-    path("author/<slug:slug>/", shareable_view(views.AuthorView.as_view()), name="author"),
-    path("topic/<slug:slug>/", shareable_view(views.TagView.as_view()), name="tag"),
+    path("author/<slug:slug>/", shareable_view(page_cache.listing(views.AuthorView.as_view())), name="author"),
+    path("topic/<slug:slug>/", shareable_view(page_cache.listing(views.TagView.as_view())), name="tag"),
     path("topic/<slug:slug>/feed/", shareable_view(feeds.TagFeed()), name="tag_feed"),
     path("feed/private/<str:token>/", feeds.PrivateFeed(), name="private_feed"),
     path("gifts/<int:pk>/revoke/", gift_views.gift_revoke, name="gift_revoke"),

@@ -8,6 +8,7 @@ from django.db.models.functions import Coalesce, Now
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.views.decorators.http import require_safe
 from django.views.generic import ListView
 
@@ -24,13 +25,14 @@ HOME_LATEST = 6  # stories under the lead, before the section rails
 
 @require_safe
 @shared_cache.shareable_view
+@page_cache.listing
 def home(request: HttpRequest) -> HttpResponse:
     latest = list(Article.objects.published().for_listing()[: 1 + HOME_LATEST])
     lead, rest = (latest[0], latest[1:]) if latest else (None, [])
     categories = list(Category.objects.all())
     # One of each story: a section's rail shows what the top of the page has not.
     rails = search.category_rails(categories, per_category=4, exclude=[a.pk for a in latest])
-    return render(
+    return TemplateResponse(
         request,
         "articles/home.html",
         {"lead": lead, "latest": rest, "rails": rails, "ent": access.entitlement(request)},

@@ -304,3 +304,77 @@ def test_subscribers_share_one_rendering_and_each_gets_their_own_parts(stories, 
     )
     assert response.status_code == 302
     assert Comment.objects.filter(user=other, body="Posted with it.").exists()
+
+
+# --- List pages (home, sections, authors, topics, search): page_cache.listing ---
+
+
+def list_page(client: Client, url: str) -> tuple[str, int]:
+    """The page and how many SQL queries it cost (the session's left out: Redis holds them in production)."""
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode(), len([q for q in ctx.captured_queries if "django_session" not in q["sql"]])
+
+
+@pytest.mark.parametrize("url", ["/", "/category/{section}/", "/author/{author}/", "/search/?q=story"])
+def test_list_pages_come_from_the_cache_and_show_a_new_story_at_once(url, stories, category, author) -> None:
+    url = url.format(section=category.slug, author=author.slug)
+    first, _ = list_page(Client(), url)
+    again, queries = list_page(Client(), url)
+    assert again == first and queries == 0
+    make_article(category=category, authors=[author], title="A story just published")
+    assert "A story just published" in list_page(Client(), url)[0]
+
+
+def test_a_list_page_never_outlives_the_next_scheduled_publication(stories, category, author) -> None:
+    import time
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    due = make_article(
+        category=category, authors=[author], title="On the home page in a moment",
+        status=Article.Status.SCHEDULED, publish_at=timezone.now() + timedelta(seconds=2),
+    )  # fmt: skip
+    assert "On the home page in a moment" not in list_page(Client(), "/")[0]
+    assert list_page(Client(), "/")[1] == 0  # cached
+    time.sleep(max(0.0, (due.publish_at - timezone.now()).total_seconds()) + 1.1)
+    assert "On the home page in a moment" in list_page(Client(), "/")[0]
+
+
+def test_each_kind_of_reader_gets_its_own_list_page_and_their_own_token(stories, subscriber, free_reader) -> None:
+    """Logged in or not (the account menu), entitled or not (ad slots) each have
+    their page; the logout form carries each reader's own CSRF token."""
+    anonymous, _ = list_page(Client(), "/")
+    pages = {}
+    for user in (subscriber, free_reader):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(user)
+        list_page(client, "/")
+        pages[user], queries = list_page(client, "/")
+        assert queries == 0  # from the cache, with the account from the cache too
+        assert "Log out" in pages[user] and "for-this-reader" not in pages[user]
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', pages[user]).group(1)
+        assert client.post("/accounts/logout/", {"csrfmiddlewaretoken": token}).status_code == 302
+    assert "Log out" not in anonymous and 'class="ad-slot' in anonymous
+    assert 'class="ad-slot' not in pages[subscriber] and 'class="ad-slot' in pages[free_reader]
+
+
+def test_a_subscribers_search_results_never_reach_a_reader_who_may_not_search_paid_text(
+    category, author, subscriber, free_reader
+) -> None:
+    make_article(category=category, authors=[author], title="A harbour story")  # MARKER is in its paid part only
+    url = "/search/?q=" + "+".join(MARKER.split()[:6])
+    for user, finds in ((subscriber, True), (free_reader, False), (None, False)):
+        client = Client()
+        if user:
+            client.force_login(user)
+        assert ("A harbour story" in list_page(client, url)[0]) is finds
+
+
+def test_list_pages_are_rendered_every_time_for_staff(stories, editor) -> None:
+    client = Client()
+    client.force_login(editor)
+    list_page(client, "/")
+    assert list_page(client, "/")[1] > 0

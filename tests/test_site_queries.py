@@ -17,6 +17,12 @@ from tests.conftest import make_article, make_author, make_category
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _render_every_time(settings) -> None:
+    """The queries of a render: the cached pages cost none (tests/test_page_cache.py)."""
+    settings.PAGE_CACHE_SECONDS = 0
+
+
 def count_queries(client, url: str) -> int:
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
