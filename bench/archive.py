@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import git_commit, load_average, manage, publish, request, running_site
+from common import git_commit, load_average, manage, publish, request, running_site, serving
 
 LUA = """
 done = function(summary, latency, requests)
@@ -77,7 +77,10 @@ def published(env: dict) -> int:
 
 
 def measure(env: dict, port: int, targets: list[int], *, seconds: float, connections: int = 4) -> tuple[list, list]:
-    """(rows, notes): rows are (articles, page, wrk result) for every target size reached."""
+    """(rows, notes): rows are (articles, page, wrk result as served, wrk result rendered every
+    time) for every target size reached. "As served" is the site as configured (list pages from
+    the page cache, articles/page_cache.py); "rendered every time" is a second server on the
+    same database with PAGE_CACHE_SECONDS=0: what a page costs to make, at that size."""
     rows, notes = [], []
     for target in sorted(targets):
         have = published(env)
@@ -91,21 +94,30 @@ def measure(env: dict, port: int, targets: list[int], *, seconds: float, connect
             vacuum = "from django.db import connection; connection.cursor().execute('VACUUM ANALYZE')"
             manage(env, "shell", "-c", vacuum)  # as autovacuum would, before measuring
             notes.append(f"generate_articles {target - have:,}: {generated:.0f} s")
-        for page, path in json.loads(manage(env, "shell", "-c", PAGES).strip().splitlines()[-1]):
-            status = request(port, "GET", path)[0]
-            assert status == 200, (path, status)
-            wrk(port, path, seconds=2, connections=connections)  # warm every worker and the database's pages
-            rows.append((target, page, wrk(port, path, seconds=seconds, connections=connections)))
+        pages = json.loads(manage(env, "shell", "-c", PAGES).strip().splitlines()[-1])
+        with serving(env | {"PAGE_CACHE_SECONDS": "0"}, production_conf=True) as (rendered_port, _):
+            for page, path in pages:
+                results = []
+                for server in (port, rendered_port):
+                    status = request(server, "GET", path)[0]
+                    assert status == 200, (path, status)
+                    wrk(server, path, seconds=2, connections=connections)  # warm every worker and the database
+                    results.append(wrk(server, path, seconds=seconds, connections=connections))
+                rows.append((target, page, *results))
     return rows, notes
 
 
 def table(rows: list, notes: list, connections: int = 4) -> list[str]:
     lines = [
         f"### Archive pages by number of published articles (wrk -t2 -c{connections}, origin: gunicorn)", "",
-        "| Articles | Page | req/s | p50 ms | p95 ms | p99 ms | Non-2xx |", "|---|---|---|---|---|---|---|",
+        "As served (list pages from the page cache) and rendered every time (a second server, "
+        "`PAGE_CACHE_SECONDS=0`, same database).", "",
+        "| Articles | Page | req/s | p50 ms | p95 ms | p99 ms | Rendered every time: req/s, p50 / p95 ms | Non-2xx |",
+        "|---|---|---|---|---|---|---|---|",
     ]  # fmt: skip
     lines += [f"| {n:,} | {page} | {r['rps']:.0f} | {r['p50']:.1f} | **{r['p95']:.1f}** | {r['p99']:.1f} "
-              f"| {r['errors']} |" for n, page, r in rows]  # fmt: skip
+              f"| {u['rps']:.0f}, {u['p50']:.1f} / {u['p95']:.1f} | {r['errors']} + {u['errors']} |"
+              for n, page, r, u in rows]  # fmt: skip
     lines += [""] + [f"- {note}" for note in notes]
     return lines
 
@@ -131,7 +143,7 @@ def main() -> int:
         *table(rows, notes),
     ]  # fmt: skip
     publish("\n".join(lines) + "\n", record=args.record)
-    return 0 if all(r["errors"] == 0 for _, _, r in rows) else 1
+    return 0 if all(r["errors"] == 0 and u["errors"] == 0 for _, _, r, u in rows) else 1
 
 
 if __name__ == "__main__":

@@ -278,7 +278,7 @@ def main() -> int:
     if args.scale_db:  # the archive sizes in a database kept between runs (a million articles are made once)
         with running_site(args.scale_db, production_conf=True, keep=True, **extra) as (port, env):
             scale_rows, scale_notes = archive.measure(env, port, targets, seconds=8)
-    ok &= all(r["errors"] == 0 for _, _, r in scale_rows)
+    ok &= all(r["errors"] == 0 and u["errors"] == 0 for _, _, r, u in scale_rows)
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     commit = commit.stdout.strip()
