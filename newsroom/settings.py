@@ -146,6 +146,8 @@ METER_REDIS_URL = os.getenv("METER_REDIS_URL", REDIS_URL)
 METER_STORE = os.getenv("METER_STORE", "redis" if METER_REDIS_URL else "database")
 if METER_STORE not in ("redis", "database") or (METER_STORE == "redis" and not METER_REDIS_URL):
     raise ImproperlyConfigured('METER_STORE is "redis" (needs METER_REDIS_URL or REDIS_URL) or "database".')
+# Paywall views are added up per worker and sent to Redis at most this often (subscriptions/stats.py).
+PAGE_VIEW_FLUSH_SECONDS = envint("PAGE_VIEW_FLUSH_SECONDS", "1")
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -2,10 +2,15 @@
 SQL inside their own transactions, page views' where the meter counts
 (subscriptions/counters.py)."""
 
+import atexit
+import collections
 import logging
+import threading
+import time
 from datetime import date, datetime, timedelta
 
 import stripe
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -29,22 +34,51 @@ def bump(name: str, by: int = 1) -> None:
 
 # Page-view counts are kept long enough for a dashboard month, and then some.
 _PAGE_VIEW_DAYS = 400
+# Paywall views are added up in each worker and sent to Redis at most once a
+# second (PAGE_VIEW_FLUSH_SECONDS): a page view costs no round trip of its own.
+# A worker that dies forgets at most that second's views (a dashboard figure,
+# not money); one that exits cleanly sends them first.
+_pending: collections.Counter = collections.Counter()
+_pending_lock = threading.Lock()
+_last_flush = 0.0
 
 
 def count_page_view(name: str) -> None:
     """Raise a counter that reader page views raise, many a second (paywall views):
-    one Redis INCR with the meter in Redis, else a row bump."""
+    added up in this worker and sent to Redis once a second with the meter in
+    Redis, else a row bump."""
+    global _last_flush
     if not counters.in_redis():
         bump(name)
         return
-    key = counters.key("stat", name, timezone.localdate().isoformat())
-    counters.client().pipeline(transaction=False).incr(key).expire(key, _PAGE_VIEW_DAYS * 86400).execute()
+    with _pending_lock:
+        _pending[counters.key("stat", name, timezone.localdate().isoformat())] += 1
+        now = time.monotonic()
+        if now - _last_flush < settings.PAGE_VIEW_FLUSH_SECONDS:
+            return
+        _last_flush = now
+    flush_page_views()
+
+
+@atexit.register
+def flush_page_views() -> None:
+    """Send this worker's added-up page views to Redis (in one round trip)."""
+    with _pending_lock:
+        pending = dict(_pending)
+        _pending.clear()
+    if not pending or not counters.in_redis():
+        return
+    pipe = counters.client().pipeline(transaction=False)
+    for key, views in pending.items():
+        pipe.incrby(key, views).expire(key, _PAGE_VIEW_DAYS * 86400)
+    pipe.execute()
 
 
 def _page_views(name: str, since: date) -> int:
     """What count_page_view() counted in Redis from `since` to today."""
     if not counters.in_redis():
         return 0
+    flush_page_views()  # this worker's latest second too
     days = range((timezone.localdate() - since).days + 1)
     keys = [counters.key("stat", name, (since + timedelta(days=n)).isoformat()) for n in days]
     return sum(int(v) for v in counters.client().mget(keys) if v)

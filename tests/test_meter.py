@@ -232,6 +232,25 @@ def test_paywall_views_are_counted_for_the_dashboard(client, stories, settings) 
     assert stats.dashboard_numbers()["paywall_views"] == 2
 
 
+def test_paywall_views_cost_no_round_trip_of_their_own_and_all_reach_the_dashboard(
+    client, stories, settings, both_meter_stores, monkeypatch
+) -> None:
+    """With the meter in Redis each worker adds paywall views up and sends them once
+    a second (PAGE_VIEW_FLUSH_SECONDS); the dashboard sends its worker's first."""
+    import time
+
+    from subscriptions import counters
+
+    settings.FREE_ARTICLES_PER_DAY = 0
+    settings.PAGE_VIEW_FLUSH_SECONDS = 3600
+    monkeypatch.setattr(stats, "_last_flush", time.monotonic())
+    for story in stories[:3]:
+        assert not is_full(client.get(story.get_absolute_url()))
+    if both_meter_stores == "redis":
+        assert counters.client().get(counters.key("stat", "paywall_view", meter.today().isoformat())) is None
+    assert stats.dashboard_numbers()["paywall_views"] == 3
+
+
 def test_a_paywall_login_link_returns_to_the_article(client, stories, settings) -> None:
     settings.FREE_ARTICLES_PER_DAY = 0
     page = client.get(stories[0].get_absolute_url()).content.decode()
