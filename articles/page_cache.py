@@ -203,7 +203,9 @@ def listing(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     of an article, section, author or plan retires it, and it never outlives the
     next scheduled publication — and filled in per reader. Not for staff, a
     waiting flash message or comment draft, or anything but a 200 template page.
-    The whole address counts (the "Log in" link returns to it)."""
+    The whole address counts (the "Log in" link returns to it). A search answered
+    from here never reaches the index, so the per-client search limit counts only
+    the searches that do."""
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
