@@ -261,14 +261,6 @@ def _has_read(reader: str, day: date) -> bool:
     return MeterRead.objects.filter(reader=reader, day=day).exists()
 
 
-def reads_today(reader: str) -> set[int]:
-    """The articles `reader` ("a:<id>", "u:<user id>") has opened with the meter today."""
-    day = today()
-    if counters.in_redis():
-        return {int(a) for a in counters.client().smembers(_key(day, reader))}
-    return set(MeterRead.objects.filter(reader=reader, day=day).values_list("article_id", flat=True))
-
-
 def forget_user(user) -> None:
     """The account is going: its meter records go with it."""
     if counters.in_redis():
