@@ -12,6 +12,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.feedgenerator import Rss201rev2Feed
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from subscriptions import access, private_feeds
 
@@ -51,9 +53,8 @@ class LatestFeed(Feed):
 
     def item_description(self, item: Article) -> str:
         decision = access.decide_for_user(None, item)
-        if decision.full:
-            return item.body_html
-        return f"<p>{item.standfirst}</p>{access.visible_html(item, decision)}"
+        visible = access.visible_html(item, decision)
+        return visible if decision.full else format_html("<p>{}</p>{}", item.standfirst, mark_safe(visible))
 
     def item_pubdate(self, item: Article):
         return item.publish_at

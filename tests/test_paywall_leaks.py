@@ -185,6 +185,16 @@ def test_free_articles_are_whole_everywhere_and_indexable(category, author, clie
     assert MARKER in client.get("/feed/").content.decode()
 
 
+def test_a_metered_storys_feed_item_escapes_its_summary(category, author, client) -> None:
+    story = make_article(category=category, authors=[author])
+    story.standfirst = 'A summary with <img src=x onerror="alert(1)">'
+    story.save()
+    body = client.get("/feed/").content.decode()
+    assert MARKER not in body
+    # The description is HTML inside XML: escaped once for HTML, once more for XML.
+    assert "&amp;lt;img src=x" in body and "&lt;img src=x" not in body
+
+
 @pytest.mark.parametrize("url", ["/", "/search/?q=story"])
 def test_listings_are_shared_cacheable_only_without_a_session(url, article, client, subscriber) -> None:
     response = client.get(url)
