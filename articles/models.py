@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import connection, models
+from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -118,6 +119,15 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(
             status__in=[Article.Status.PUBLISHED, Article.Status.SCHEDULED],
             publish_at__lte=timezone.now(),
+        )
+
+    def next_publication(self) -> models.QuerySet:
+        """When the next scheduled story goes live (its `publish_at`, first row): the
+        moment every list it belongs on changes without any save."""
+        return (
+            self.filter(status=Article.Status.SCHEDULED, publish_at__gt=Now())
+            .order_by("publish_at")
+            .values("publish_at")[:1]
         )
 
     def for_listing(self) -> ArticleQuerySet:

@@ -68,12 +68,13 @@ from .models import Article
 GENERATION_KEY = "page-cache:generation"
 
 
-def seconds_to_keep(article: Article) -> int:
+def seconds_to_keep(next_scheduled_at) -> int:
     """PAGE_CACHE_SECONDS, but never past the moment the next scheduled article
-    goes live (`next_scheduled_at`, annotated on the article by the view)."""
+    goes live (`next_scheduled_at`: annotated on the article by the view, or
+    Article.objects.next_publication() for list pages)."""
     seconds = settings.PAGE_CACHE_SECONDS
-    if article.next_scheduled_at is not None:
-        seconds = min(seconds, int((article.next_scheduled_at - timezone.now()).total_seconds()))
+    if next_scheduled_at is not None:
+        seconds = min(seconds, int((next_scheduled_at - timezone.now()).total_seconds()))
     return seconds
 
 
@@ -109,7 +110,7 @@ def find_article(queryset: QuerySet[Article], slug: str) -> tuple[Article, Versi
     if key in found:
         return found[key], generation
     article = _article_or_404(queryset, slug)
-    versioned_cache.store(key, generation, article, seconds_to_keep(article))
+    versioned_cache.store(key, generation, article, seconds_to_keep(article.next_scheduled_at))
     return article, generation
 
 
@@ -175,22 +176,8 @@ def page(
     html = versioned_cache.get(key, version)
     if html is None:
         html = render()
-        versioned_cache.store(key, version, html, seconds_to_keep(article))
+        versioned_cache.store(key, version, html, seconds_to_keep(article.next_scheduled_at))
     return fill(request, html)
-
-
-def _until_next_publication() -> int:
-    """PAGE_CACHE_SECONDS, but never past the moment the next scheduled story goes
-    live (it saves nothing then, and every list it belongs on changes)."""
-    now = timezone.now()
-    upcoming = (
-        Article.objects.filter(status=Article.Status.SCHEDULED, publish_at__gt=now)
-        .order_by("publish_at")
-        .values_list("publish_at", flat=True)
-        .first()
-    )
-    seconds = settings.PAGE_CACHE_SECONDS
-    return seconds if upcoming is None else min(seconds, int((upcoming - now).total_seconds()))
 
 
 def listing(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -222,7 +209,8 @@ def listing(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             return response
         response.context_data = {**(response.context_data or {}), **PLACEHOLDERS}
         html = response.rendered_content
-        versioned_cache.store(key, version, html, _until_next_publication())
+        upcoming = Article.objects.next_publication().first()
+        versioned_cache.store(key, version, html, seconds_to_keep(upcoming and upcoming["publish_at"]))
         return HttpResponse(fill(request, html))
 
     return wrapped

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import Count, OuterRef, QuerySet, Subquery, prefetch_related_objects
-from django.db.models.functions import Coalesce, Now
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -56,11 +56,7 @@ def _article_page() -> QuerySet[Article]:
         0,
     )
     # When the next scheduled story goes live: nothing cached may outlive that (page_cache.seconds_to_keep).
-    next_scheduled_at = Subquery(
-        Article.objects.filter(status=Article.Status.SCHEDULED, publish_at__gt=Now())
-        .order_by("publish_at")
-        .values("publish_at")[:1]
-    )
+    next_scheduled_at = Subquery(Article.objects.next_publication())
     queryset = (
         Article.objects.select_related("category")
         .defer("body", "search_vector", "public_search_vector")
