@@ -166,8 +166,12 @@ def worker_rss_mb(master_pid: int) -> list[float]:
     pids = subprocess.run(["pgrep", "-P", str(master_pid)], capture_output=True, text=True).stdout.split()
     sizes = []
     for pid in pids:
-        status = Path(f"/proc/{pid}/status").read_text()
-        sizes.append(int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024)
+        try:
+            rss = re.search(r"VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text())
+        except FileNotFoundError:
+            rss = None
+        if rss:  # a worker being recycled (GUNICORN_MAX_REQUESTS) has none, or is gone
+            sizes.append(int(rss.group(1)) / 1024)
     return sorted(sizes)
 
 
