@@ -49,8 +49,10 @@ import hashlib
 import re
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
@@ -59,8 +61,8 @@ from django.utils import timezone
 
 from newsroom import versioned_cache
 from newsroom.versioned_cache import Version
-from subscriptions import access
-from subscriptions.access import Decision
+from subscriptions import access, counters, crawlers, meter
+from subscriptions.access import Decision, Reason
 
 from .comments import DRAFT_SESSION_KEY
 from .models import Article
@@ -172,12 +174,118 @@ def page(
     the article with), then filled in for this reader."""
     if not _shared(request, preview):
         return fill(request, render())
+    if _in_one_call(request):  # anonymous_page() did not find it
+        html = render()
+        _keep_anonymous(request, article, decision, version, html)
+        return fill(request, html)
     key = _key(request, article, decision)
     html = versioned_cache.get(key, version)
     if html is None:
         html = render()
         versioned_cache.store(key, version, html, seconds_to_keep(article.next_scheduled_at))
     return fill(request, html)
+
+
+# An anonymous reader's page in one call to Redis: the page's versions, the
+# article's facts (its id, its access and what it is for a reader without an
+# account), the meter for a metered one, and the page kept for that answer.
+# Entries are plain strings under keys that carry their versions.
+# KEYS: the generation, the article's comments version, the meter's two keys.
+# ARGV: the facts' key and the page's key without their versions, then the
+# meter's limit, address limit and seconds to keep, then the two refusals' variants.
+_ANONYMOUS_PAGE = meter.CONSUME_FUNCTION + """
+local generation, comments = redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2])
+if not generation or not comments then return false end
+local facts = redis.call('GET', ARGV[1] .. generation)
+if not facts then return false end
+local id, access, variant = string.match(facts, '^(%d+) (%S+) (.+)$')
+local spent = false
+if variant == 'metered' then
+  spent = consume(KEYS[3], KEYS[4], id, ARGV[3], ARGV[4], ARGV[5])
+  if spent[1] == 1 then variant = 'full:' .. spent[3]
+  elseif spent[4] == 1 then variant = ARGV[6]
+  else variant = ARGV[7] end
+end
+return {access, variant, spent, redis.call('GET', ARGV[2] .. generation .. ':' .. comments .. ':' .. variant)}
+"""
+_METERED = "metered"
+
+
+@dataclass(frozen=True)
+class Anonymous:
+    """What anonymous_page() found: the page (filled in) if it was kept, and the meter's answer if it ran."""
+
+    is_free: bool
+    paywalled: bool
+    spent: meter.MeterResult | None
+    html: str | None
+
+
+def _variant(decision: Decision) -> str:
+    """Which of an article's pages for readers without an account this decision shows."""
+    return f"full:{decision.credits_left}" if decision.full else decision.reason.value
+
+
+def _in_one_call(request: HttpRequest) -> bool:
+    """An anonymous reader's plain GET, served by anonymous_page() when ONE_CALL_PAGES is
+    on and the meter and the cache share one Redis."""
+    return (
+        settings.ONE_CALL_PAGES
+        and settings.PAGE_CACHE_SECONDS > 0
+        and counters.in_redis()
+        and settings.METER_REDIS_URL == settings.REDIS_URL
+        and request.method == "GET"
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES  # no session: no account, no draft
+        and "messages" not in request.COOKIES
+        and "gift" not in request.GET
+        and crawlers.claimed_crawler(request) is None
+    )
+
+
+def _facts_key(slug: str) -> str:
+    return cache.make_key("page-cache:facts:" + _slug_hash(slug) + ":")
+
+
+def _anonymous_key(request: HttpRequest) -> str:
+    parts = (request.scheme, request.get_host(), request.path, settings.FREE_ARTICLES_PER_DAY)
+    return cache.make_key(f"page-cache:anonymous:{hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()}:")
+
+
+def anonymous_page(request: HttpRequest, slug: str) -> Anonymous | None:
+    """An anonymous reader's article page with the meter's credit spent, in one
+    round trip; None when this request is not served so or the article's facts are
+    not kept (the view then goes the long way; nothing was spent)."""
+    if not _in_one_call(request):
+        return None
+    meter_keys, meter_args = meter.redis_call(request)
+    keys = [cache.make_key(GENERATION_KEY), cache.make_key(_comments_key(slug)), *meter_keys]
+    args = [_facts_key(slug), _anonymous_key(request), *meter_args, Reason.ADDRESS_LIMIT, Reason.METER_EXHAUSTED]
+    answer = counters.client().register_script(_ANONYMOUS_PAGE)(keys=keys, args=args)
+    if answer is None:
+        meter.drop_unused_id(request)
+        return None
+    article_access, variant, spent, html = answer
+    if not spent:
+        meter.drop_unused_id(request)
+    return Anonymous(
+        is_free=article_access == Article.Access.FREE.encode(),
+        paywalled=not variant.startswith(b"full:"),
+        spent=meter.result(*spent) if spent else None,
+        html=fill(request, html.decode()) if html is not None else None,
+    )
+
+
+def _keep_anonymous(request: HttpRequest, article: Article, decision: Decision, version: Version, html: str) -> None:
+    seconds = seconds_to_keep(article.next_scheduled_at)
+    if seconds < 1:
+        return
+    generation, comments = version
+    for_anyone = access.decide_for_user(None, article)
+    variant = _METERED if for_anyone.needs_credit else _variant(for_anyone)
+    with counters.client().pipeline(transaction=False) as pipe:
+        pipe.set(f"{_facts_key(article.slug)}{generation}", f"{article.pk} {article.access} {variant}", ex=seconds)
+        pipe.set(f"{_anonymous_key(request)}{generation}:{comments}:{_variant(decision)}", html, ex=seconds)
+        pipe.execute()
 
 
 def listing(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

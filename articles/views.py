@@ -73,6 +73,11 @@ def _article_page() -> QuerySet[Article]:
 
 @require_safe
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    served = page_cache.anonymous_page(request, slug)  # WRITES: may spend the reader's credit
+    if served is not None and served.html is not None:
+        if served.paywalled:
+            stats.count_page_view("paywall_view")
+        return _respond(served.html, is_free=served.is_free)
     article, version = page_cache.find_article(_article_page(), slug)
     preview = not article.is_live
     if preview and not request.user.is_staff:
@@ -80,11 +85,11 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     gift_token = request.GET.get("gift", "")
     if request.method == "HEAD":
         # A link checker's HEAD learns the page exists; it must not spend the reader's credit.
-        return shared_cache.private(_robots_headers(HttpResponse(), article, gift_token))
+        return shared_cache.private(_robots_headers(HttpResponse(), article.is_free, gift_token))
     gift = gifts.find_gift(gift_token, article) if gift_token else None
     decision = access.decide(request, article, gift_from=gift.giver if gift else None)
     if decision.needs_credit:
-        decision = access.spend_credit(request, article)
+        decision = access.spend_credit(request, article, served and served.spent)
     if decision.paywalled:
         stats.count_page_view("paywall_view")
     if decision.reason == access.Reason.GIFT:
@@ -95,18 +100,22 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
         html = page_cache.fill(request, render())
     else:
         html = page_cache.page(request, article, decision, version, preview, render)
-    response = _robots_headers(HttpResponse(html), article, gift_token)
-    if article.is_free and not preview and not gift_token:
+    return _respond(html, is_free=article.is_free and not preview, gift_token=gift_token)
+
+
+def _respond(html: str, *, is_free: bool, gift_token: str = "") -> HttpResponse:
+    response = _robots_headers(HttpResponse(html), is_free, gift_token)
+    if is_free and not gift_token:
         return shared_cache.shareable(response)  # the same for every anonymous reader
     return shared_cache.private(response)  # the meter decides per reader
 
 
-def _robots_headers(response: HttpResponse, article: Article, gift_token: str = "") -> HttpResponse:
+def _robots_headers(response: HttpResponse, is_free: bool, gift_token: str = "") -> HttpResponse:
     if gift_token:
         # The token is a secret: no search engine keeps the page, no other site sees the address.
         response["X-Robots-Tag"] = "noindex, noarchive"
         response["Referrer-Policy"] = "no-referrer"
-    elif not article.is_free:
+    elif not is_free:
         response["X-Robots-Tag"] = "noarchive"
     return response
 

@@ -12,7 +12,8 @@ What it does, on loopback only:
      three readers — an anonymous reader with credits (a new reader on every
      request: new meter cookie, new credit taken, a different client address so
      the per-IP backstop stays on and is exercised), an anonymous reader over the
-     limit (paywall), a logged-in subscriber — and, right after each, of
+     limit (paywall), a logged-in subscriber — and, in turn with it (four rounds
+     each, so the shared machine's bursts hit both), of
      /_bench/minimal/<size>/ (bench/urls.py) returning a page of the same byte
      size through the same middleware, and reports article ÷ minimal; then the
      ceiling: /_bench/meter-call/ (the meter's call to its store for a new reader,
@@ -34,6 +35,7 @@ Needs wrk (apt-get install wrk) and PostgreSQL and Redis on 127.0.0.1.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -43,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -156,6 +159,26 @@ def wrk(port: int, paths: list[str], *, seconds: float, connections: int, cookie
     }
 
 
+def alternating(*runs: Callable[..., dict], seconds: float, rounds: int = 4) -> list[dict]:
+    """Each of `runs` (wrk with its arguments but `seconds`) `rounds` times, in turn, for
+    seconds / rounds each: a neighbour's burst of load on the shared machine hits every
+    side alike instead of one. Requests/s and latencies are the rounds' means."""
+    results: list[list[dict]] = [[] for _ in runs]
+    for _ in range(rounds):
+        for run, done in zip(runs, results, strict=True):
+            done.append(run(seconds=seconds / rounds))
+    return [
+        {
+            "rps": sum(r["rps"] for r in done) / rounds,
+            "p50": sum(r["p50"] for r in done) / rounds,
+            "p99": sum(r["p99"] for r in done) / rounds,
+            "errors": sum(r["errors"] for r in done),
+            "socket_errors": " ".join(r["socket_errors"] for r in done if r["socket_errors"]),
+        }
+        for done in results
+    ]
+
+
 def page_size(port: int, path: str, cookie: str = "") -> tuple[int, bytes]:
     status, _, body = request(port, "GET", path, headers={"Cookie": cookie} if cookie else {})
     assert status == 200, (path, status)
@@ -242,16 +265,20 @@ def main() -> int:
         rows = []
         for label, cookie, rotate in runs:
             size = round(sum(page_size(port, p, cookie)[0] for p in paths) / len(paths))
-            article = wrk(port, paths, seconds=args.seconds, connections=args.connections, cookie=cookie,
-                          rotate_ip=rotate)  # fmt: skip
-            minimal = wrk(port, [f"/_bench/minimal/{size}/"], seconds=args.seconds, connections=args.connections,
-                          cookie=cookie)  # fmt: skip
+            article, minimal = alternating(
+                functools.partial(wrk, port, paths, connections=args.connections, cookie=cookie, rotate_ip=rotate),
+                functools.partial(wrk, port, [f"/_bench/minimal/{size}/"], connections=args.connections, cookie=cookie),
+                seconds=args.seconds,
+            )
             ok &= article["errors"] == 0 and minimal["errors"] == 0
             rows.append((label, size, article, minimal))
         # The ceiling: a new reader's meter call alone (as in the first run), then the same-size page.
         meter_paths = [f"/_bench/meter-call/{i}/{credits_size}/" for i in data["ids"][: len(paths)]]
-        meter_only = wrk(port, meter_paths, seconds=args.seconds, connections=args.connections, rotate_ip=True)
-        minimal = wrk(port, [f"/_bench/minimal/{credits_size}/"], seconds=args.seconds, connections=args.connections)
+        meter_only, minimal = alternating(
+            functools.partial(wrk, port, meter_paths, connections=args.connections, rotate_ip=True),
+            functools.partial(wrk, port, [f"/_bench/minimal/{credits_size}/"], connections=args.connections),
+            seconds=args.seconds,
+        )
         ok &= meter_only["errors"] == 0 and minimal["errors"] == 0
         rows.append(("ceiling: the meter's call alone, then the minimal page", credits_size, meter_only,
                      minimal))  # fmt: skip

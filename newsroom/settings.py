@@ -309,6 +309,10 @@ COMMENTS_PER_MINUTE = envint("COMMENTS_PER_MINUTE", "5")
 PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", "300")
 # Logged-in readers share rendered pages too, their own parts filled in per request.
 PAGE_CACHE_LOGGED_IN = envbool("PAGE_CACHE_LOGGED_IN", "True")
+# An anonymous reader's article page in one call to Redis: the meter and the kept page
+# together (articles/page_cache.anonymous_page). Needs the meter in the cache's Redis
+# (METER_REDIS_URL unset or equal to REDIS_URL).
+ONE_CALL_PAGES = envbool("ONE_CALL_PAGES", "True")
 # A shared cache in front (nginx, a CDN) keeps pages that are the same for every anonymous reader
 # this long (s-maxage; 0 = never), then may serve them stale this much longer while it refreshes
 # (stale-while-revalidate). See newsroom/shared_cache.py.

@@ -236,13 +236,14 @@ def decide_for_user(user, article) -> Decision:
     return _decide(user_entitlement(user), article)
 
 
-def spend_credit(request: HttpRequest, article) -> Decision:
+def spend_credit(request: HttpRequest, article, spent: meter.MeterResult | None = None) -> Decision:
     """WRITES: opens a metered article with one of the reader's free articles
     for today, if any is left (re-reading one already opened today is free).
     Call it once per page view that shows the article, after decide() said
-    `needs_credit`; the meter keeps it exact under concurrency."""
+    `needs_credit`; the meter keeps it exact under concurrency. `spent`: the
+    meter's answer if this view already had it (articles/page_cache.anonymous_page)."""
     ent = entitlement(request)
-    result = meter.consume(request, article.pk)
+    result = spent or meter.consume(request, article.pk)
     if not result.granted:
         # The reader may have credits of their own: it is their address's backstop that refused.
         reason = Reason.ADDRESS_LIMIT if result.by_ip_backstop else Reason.METER_EXHAUSTED

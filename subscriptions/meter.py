@@ -89,6 +89,13 @@ def reader_key(request: HttpRequest) -> str:
     return f"a:{anon}"
 
 
+def drop_unused_id(request: HttpRequest) -> None:
+    """reader_key() minted an id that no credit was recorded under (the article
+    turned out free): no cookie for it, so a free page stays shareable."""
+    if getattr(request, "_meter_new_cookie", None):
+        del request._meter_new_cookie, request._meter_anon_id  # type: ignore[attr-defined]
+
+
 def set_cookie_if_needed(request: HttpRequest, response: HttpResponse) -> None:
     new_id = getattr(request, "_meter_new_cookie", None)
     if new_id:
@@ -148,37 +155,51 @@ def daily_limit(request: HttpRequest) -> int:
 
 def consume(request: HttpRequest, article_id: int) -> MeterResult:
     """Let this reader open this metered article in full, if their allowance allows."""
+    if counters.in_redis():
+        keys, args = redis_call(request)
+        return result(*counters.client().register_script(_CONSUME)(keys=keys, args=[article_id, *args]))
+    limit, reader, ip_key, ip_limit = _who(request)
+    return _consume_in_database(reader, ip_key, today(), article_id, limit, ip_limit)
+
+
+def _who(request: HttpRequest) -> tuple[int, str, str, int]:
     limit = daily_limit(request)
     reader = reader_key(request)
     # The backstop stops cookie clearing; an account's own count cannot be cleared,
     # so logged-in readers are not held to their address's (see docs/paywall.md).
     ip_limit = settings.FREE_ARTICLES_PER_IP_PER_DAY if reader.startswith("a:") else 0
-    consume_in = _consume_in_redis if counters.in_redis() else _consume_in_database
-    return consume_in(reader, backstop_key(request), today(), article_id, limit, ip_limit)
+    return limit, reader, backstop_key(request), ip_limit
 
 
-# KEYS[1]: the reader's set of article ids read today; KEYS[2]: the address's credits used today.
-# ARGV: article id, the reader's limit, the address's limit (0: none), seconds to keep the keys.
-# Returns {granted, already read, credits used, refused by the address's backstop}.
-_CONSUME = """
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then
-  return {1, 1, redis.call('SCARD', KEYS[1]), 0}
-end
-local used = redis.call('SCARD', KEYS[1])
-if used >= tonumber(ARGV[2]) then
-  return {0, 0, used, 0}
-end
-if tonumber(ARGV[3]) > 0 then
-  if tonumber(redis.call('GET', KEYS[2]) or '0') >= tonumber(ARGV[3]) then
-    return {0, 0, used, 1}
+# A Lua function other scripts include (articles/page_cache.py serves an anonymous
+# reader's page in the same call): the three steps above, run alone by Redis.
+# reader_key: the reader's set of article ids read today; ip_key: the address's
+# credits used today (ip_limit 0: none); keep: seconds to keep both.
+# Returns {granted, already read, credits left, refused by the address's backstop}.
+CONSUME_FUNCTION = """
+local function consume(reader_key, ip_key, article_id, limit, ip_limit, keep)
+  limit, ip_limit = tonumber(limit), tonumber(ip_limit)
+  local used = redis.call('SCARD', reader_key)
+  if redis.call('SISMEMBER', reader_key, article_id) == 1 then
+    return {1, 1, math.max(0, limit - used), 0}
   end
-  redis.call('INCR', KEYS[2])
-  redis.call('EXPIRE', KEYS[2], ARGV[4])
+  if used >= limit then
+    return {0, 0, 0, 0}
+  end
+  if ip_limit > 0 then
+    if tonumber(redis.call('GET', ip_key) or '0') >= ip_limit then
+      return {0, 0, 0, 1}
+    end
+    redis.call('INCR', ip_key)
+    redis.call('EXPIRE', ip_key, keep)
+  end
+  redis.call('SADD', reader_key, article_id)
+  redis.call('EXPIRE', reader_key, keep)
+  return {1, 0, limit - used - 1, 0}
 end
-redis.call('SADD', KEYS[1], ARGV[1])
-redis.call('EXPIRE', KEYS[1], ARGV[4])
-return {1, 0, used + 1, 0}
 """
+# KEYS: the reader's set, the address's counter; ARGV: article id, limit, address limit, seconds to keep.
+_CONSUME = CONSUME_FUNCTION + "return consume(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])"
 # A day's keys outlive the day (the last read at 23:59 is still there at midnight) and then go.
 _KEEP_SECONDS = 25 * 60 * 60
 
@@ -187,14 +208,18 @@ def _key(day: date, reader: str) -> str:
     return counters.key("meter", day.isoformat(), reader)
 
 
-def _consume_in_redis(reader: str, ip_key: str, day: date, article_id: int, limit: int, ip_limit: int) -> MeterResult:
-    script = counters.client().register_script(_CONSUME)  # EVALSHA; the script's text is sent only once
-    granted, already_read, used, by_ip = script(
-        keys=[_key(day, reader), _key(day, ip_key)], args=[article_id, limit, ip_limit, _KEEP_SECONDS]
-    )
+def redis_call(request: HttpRequest) -> tuple[list[str], list[object]]:
+    """KEYS and ARGV (after the article id) for CONSUME_FUNCTION, for this reader today."""
+    limit, reader, ip_key, ip_limit = _who(request)
+    day = today()
+    return [_key(day, reader), _key(day, ip_key)], [limit, ip_limit, _KEEP_SECONDS]
+
+
+def result(granted: int, already_read: int, remaining: int, by_ip: int) -> MeterResult:
+    """What CONSUME_FUNCTION returned."""
     if not granted:
         return MeterResult(granted=False, by_ip_backstop=bool(by_ip))
-    return MeterResult(granted=True, already_read=bool(already_read), remaining=max(0, limit - used))
+    return MeterResult(granted=True, already_read=bool(already_read), remaining=remaining)
 
 
 def _consume_in_database(

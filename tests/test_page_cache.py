@@ -6,6 +6,7 @@ limit, nothing to logged-in readers. And it must not serve stale text.
 """
 
 import re
+import uuid
 
 import pytest
 from django.db import connection
@@ -13,10 +14,31 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from articles.models import Article, Comment
+from subscriptions import counters
 
-from .conftest import MARKER, make_article, make_user
+from .conftest import MARKER, TEST_REDIS_URL, make_article, make_user, meter_reads
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True, params=["local cache", "one Redis"])
+def cache_store(request, settings):
+    """Every test here twice: with a process-local cache (the meter in the
+    database), and as in production, with the meter and the cache in one Redis —
+    where an anonymous reader's page comes from one call (page_cache.anonymous_page)."""
+    if request.param == "local cache":
+        yield request.param
+        return
+    prefix = f"test-{uuid.uuid4().hex}"
+    settings.REDIS_URL = settings.METER_REDIS_URL = TEST_REDIS_URL
+    settings.METER_STORE = "redis"
+    settings.REDIS_KEY_PREFIX = prefix
+    redis_cache = {"BACKEND": "newsroom.cache.RedisCache", "LOCATION": TEST_REDIS_URL, "KEY_PREFIX": prefix}
+    settings.CACHES = {"default": redis_cache}
+    yield request.param
+    client = counters.client()
+    if keys := list(client.scan_iter(f"{prefix}:*")):
+        client.delete(*keys)
 
 
 def html(client: Client, url: str) -> str:
@@ -378,3 +400,65 @@ def test_list_pages_are_rendered_every_time_for_staff(stories, editor) -> None:
     client.force_login(editor)
     list_page(client, "/")
     assert list_page(client, "/")[1] > 0
+
+
+def _reader_id(client: Client) -> str:
+    from django.conf import settings
+
+    return "a:" + client.cookies[settings.METER_COOKIE_NAME].value.split(":")[0]
+
+
+def _redis_commands(monkeypatch) -> list[str]:
+    """Every command sent to Redis from here on (pipelines aside), by name."""
+    import redis
+
+    sent: list[str] = []
+    original = redis.Redis.execute_command
+
+    def counted(self, *args, **options):
+        sent.append(args[0])
+        return original(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counted)
+    return sent
+
+
+@pytest.mark.parametrize("cache_store", ["one Redis"], indirect=True)
+def test_an_anonymous_readers_kept_page_is_one_call_to_redis_and_no_sql(stories, cache_store, monkeypatch) -> None:
+    url = stories[0].get_absolute_url()
+    assert MARKER in html(Client(), url)  # rendered, and kept with the article's facts
+    sent = _redis_commands(monkeypatch)
+    reader = Client()
+    with CaptureQueriesContext(connection) as queries:
+        page = html(reader, url)
+    assert MARKER in page and "2 free articles left today" in page
+    assert sent == ["EVALSHA"] and len(queries) == 0
+    assert meter_reads()[_reader_id(reader)] == {stories[0].pk}
+
+
+@pytest.mark.parametrize("cache_store", ["one Redis"], indirect=True)
+def test_a_reader_over_the_limit_gets_the_kept_teaser_in_one_call(stories, cache_store, monkeypatch) -> None:
+    url = stories[0].get_absolute_url()
+    assert MARKER not in html(over_the_limit(stories), url)  # the teaser, now kept
+    reader = over_the_limit(stories)
+    sent = _redis_commands(monkeypatch)
+    page = html(reader, url)
+    assert sent == ["EVALSHA"]
+    assert MARKER not in page and 'class="paywall"' in page
+
+
+@pytest.mark.parametrize("cache_store", ["one Redis"], indirect=True)
+def test_a_page_not_kept_for_this_answer_yet_spends_the_credit_once(stories, cache_store, monkeypatch) -> None:
+    from subscriptions import meter
+
+    url = stories[0].get_absolute_url()
+    html(Client(), url)  # the article's facts and its "2 left" page are kept
+    reader = Client()
+    html(reader, stories[1].get_absolute_url())
+    consumed = []
+    consume = meter.consume
+    monkeypatch.setattr(meter, "consume", lambda *a: consumed.append(a) or consume(*a))
+    page = html(reader, url)  # the one call spends the credit, finds no "1 left" page, renders it
+    assert MARKER in page and "1 free article left today" in page
+    assert consumed == []  # the long way used the one call's answer: no second spending
+    assert meter_reads()[_reader_id(reader)] == {stories[0].pk, stories[1].pk}
