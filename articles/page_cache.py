@@ -145,16 +145,16 @@ def _shared(request: HttpRequest, preview: bool) -> bool:
     return True
 
 
-def _key(request: HttpRequest, article: Article, decision: Decision) -> str:
+def _key(request: HttpRequest, decision: Decision) -> str:
     # The page names its host (canonical and og: links) but echoes no query string, so
     # `?utm_source=…` and random parameters share one entry instead of adding one each.
     url = f"{request.scheme}://{request.get_host()}{request.path}"
     ent = decision.entitlement
     comments = (request.GET.get("comments", ""), request.GET.get("cpage", "")) if access.can_comment(request) else ()
-    # What the article shows (its edits, its comment count) is in the version the page
-    # is stored under (find_article), not here; here only what varies per reader.
+    # Which article, and what it shows (its edits, its comment count), is in the address and
+    # the version the page is stored under (find_article), not here; here only what varies per reader.
     parts = (
-        article.pk, decision.full, decision.reason.value, decision.credits_left, settings.FREE_ARTICLES_PER_DAY, url,
+        decision.full, decision.reason.value, decision.credits_left, settings.FREE_ARTICLES_PER_DAY, url,
         request.user.is_authenticated, ent.reason, ent.subscription_status, ent.payment_failed, ent.email_verified,
         comments,
     )  # fmt: skip
@@ -178,7 +178,7 @@ def page(
         html = render()
         _keep_anonymous(request, article, decision, version, html)
         return fill(request, html)
-    key = _key(request, article, decision)
+    key = _key(request, decision)
     html = versioned_cache.get(key, version)
     if html is None:
         html = render()
@@ -212,8 +212,9 @@ _METERED = "metered"
 
 
 @dataclass(frozen=True)
-class Anonymous:
-    """What anonymous_page() found: the page (filled in) if it was kept, and the meter's answer if it ran."""
+class Kept:
+    """What anonymous_page() or entitled_page() found: the page (filled in) if it
+    was kept, and the meter's answer if it ran."""
 
     is_free: bool
     paywalled: bool
@@ -251,7 +252,7 @@ def _anonymous_key(request: HttpRequest) -> str:
     return cache.make_key(f"page-cache:anonymous:{hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()}:")
 
 
-def anonymous_page(request: HttpRequest, slug: str) -> Anonymous | None:
+def anonymous_page(request: HttpRequest, slug: str) -> Kept | None:
     """An anonymous reader's article page with the meter's credit spent, in one
     round trip; None when this request is not served so or the article's facts are
     not kept (the view then goes the long way; nothing was spent)."""
@@ -267,12 +268,30 @@ def anonymous_page(request: HttpRequest, slug: str) -> Anonymous | None:
     article_access, variant, spent, html = answer
     if not spent:
         meter.drop_unused_id(request)
-    return Anonymous(
+    return Kept(
         is_free=article_access == Article.Access.FREE.encode(),
         paywalled=not variant.startswith(b"full:"),
         spent=meter.result(*spent) if spent else None,
         html=fill(request, html.decode()) if html is not None else None,
     )
+
+
+def entitled_page(request: HttpRequest, slug: str) -> Kept | None:
+    """A logged-in reader's page when their account opens everything and the page is
+    kept: read with its versions in one round trip, without the article's row. What
+    such a reader is shown depends on their entitlement and on whether the article is
+    free, so the page is under one of two keys."""
+    if request.method != "GET" or "gift" in request.GET or not request.user.is_authenticated:
+        return None
+    ent = access.entitlement(request)
+    if not ent.entitled or not _shared(request, preview=False):
+        return None
+    keys = {_key(request, Decision(True, reason, ent)): reason == Reason.FREE_ARTICLE
+            for reason in (Reason.FREE_ARTICLE, ent.reason)}  # fmt: skip
+    found, _ = versioned_cache.read(list(keys), GENERATION_KEY, _comments_key(slug))
+    for key, html in found.items():
+        return Kept(is_free=keys[key], paywalled=False, spent=None, html=fill(request, html))
+    return None
 
 
 def _keep_anonymous(request: HttpRequest, article: Article, decision: Decision, version: Version, html: str) -> None:

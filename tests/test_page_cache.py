@@ -462,3 +462,22 @@ def test_a_page_not_kept_for_this_answer_yet_spends_the_credit_once(stories, cac
     assert MARKER in page and "1 free article left today" in page
     assert consumed == []  # the long way used the one call's answer: no second spending
     assert meter_reads()[_reader_id(reader)] == {stories[0].pk, stories[1].pk}
+
+
+@pytest.mark.parametrize("cache_store", ["one Redis"], indirect=True)
+def test_a_subscribers_kept_page_is_read_with_its_versions_without_the_article_row(
+    stories, subscriber, cache_store, monkeypatch
+) -> None:
+    reader = Client()
+    reader.force_login(subscriber)
+    url = stories[0].get_absolute_url()
+    assert MARKER in html(reader, url)  # rendered and kept
+    sent = _redis_commands(monkeypatch)
+    with CaptureQueriesContext(connection) as queries:
+        page = html(reader, url)
+    assert MARKER in page and "ad-slot" not in page
+    assert sent == ["MGET", "MGET"]  # their account (with its version), then the page with its versions
+    assert all("django_session" in q["sql"] for q in queries.captured_queries)  # tests keep sessions in the database
+    stories[0].title = "A new headline for subscribers"
+    stories[0].save()
+    assert "A new headline for subscribers" in html(reader, url)  # a save retires the kept page at once
