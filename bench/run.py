@@ -61,11 +61,11 @@ MECHANISMS = [
     ("PAGE_CACHE_SECONDS", "0", "page cache (rendered pages, shared)", ["credits", "over", "subscriber"]),
     ("PAGE_CACHE_LOGGED_IN", "0", "logged-in pages rendered once, own parts filled per reader", ["subscriber"]),
     ("ONE_CALL_PAGES", "0", "anonymous pages in one Redis call (meter and kept page)", ["credits", "over"]),
-    ("ARTICLE_ROW_CACHE", "0", "article-row cache", ["subscriber"]),
+    ("ARTICLE_ROW_CACHE", "0", "article-row cache", ["subscriber", "registered"]),
     ("ENTITLEMENT_CACHE", "0", "account cache (the user row with their entitlement)", ["subscriber"]),
     ("METER_STORE", "database", "meter and paywall counter in Redis (one call)", ["credits", "over"]),
     ("PAGE_VIEW_FLUSH_SECONDS", "0", "paywall views added up per worker, sent once a second", ["over"]),
-    ("REDIS_CLIENT_PER_POOL", "0", "one Redis client per pool (client subclass)", ["credits", "subscriber"]),
+    ("REDIS_CLIENT_PER_POOL", "0", "one Redis client per pool (client subclass)", ["subscriber"]),
 ]
 LUA = """
 paths = {%(paths)s}
@@ -91,7 +91,9 @@ user = get_user_model().objects.get(email="reader@ledger.example")  # seed_demo'
 metered = list(Article.objects.published().filter(access="metered").values_list("slug", flat=True)[:12])
 ids = list(Article.objects.filter(slug__in=metered).values_list("id", flat=True))
 category = Category.objects.order_by("id").values_list("slug", flat=True).first()
-print(json.dumps({"session": login_session(user), "metered": metered, "ids": ids, "category": category}))
+free = get_user_model().objects.get(email="free@ledger.example")  # seed_demo's free account
+print(json.dumps({"session": login_session(user), "free_session": login_session(free), "metered": metered, "ids": ids,
+                  "category": category}))  # fmt: skip
 """
 
 QUERIES = """
@@ -290,7 +292,11 @@ def main() -> int:
 
         # What each mechanism buys: its pages with it (this server) and without it (a second server),
         # alternated with, without, with, without so a neighbour's burst of load hits both sides.
-        readers = {"credits": ("", True), "over": (meter_cookie, False), "subscriber": (subscriber_cookie, False)}
+        # A free account (the registration wall's reader): re-reading the articles their
+        # allowance opened today, paywalled on the rest — the meter and the row on every view.
+        registered_cookie = f"sessionid={data['free_session']}"
+        readers = {"credits": ("", True), "over": (meter_cookie, False), "subscriber": (subscriber_cookie, False),
+                   "registered": (registered_cookie, False)}  # fmt: skip
         mech_seconds = args.mechanism_seconds or max(5.0, args.seconds / 2)
         mechanism_rows = []
         for switch, off, what, served in [] if args.no_mechanisms else MECHANISMS:
