@@ -357,7 +357,8 @@ def main() -> int:
                   f"{mech_seconds / 2:.0f} s each, mean req/s; under 1.05× it does not pay its way)", "",
                   "| Mechanism | Switched off by | Reader | With req/s | Without req/s | Buys |",
                   "|---|---|---|---|---|---|"]  # fmt: skip
-        names = {"credits": "anonymous with credits", "over": "anonymous over the limit", "subscriber": "subscriber"}
+        names = {"credits": "anonymous with credits", "over": "anonymous over the limit", "subscriber": "subscriber",
+                 "registered": "free account (registration wall)"}
         for what, switch, reader, on, off in mechanism_rows:
             buys = f"**{on / off:.2f}×**" if off else "— (the run without it failed)"
             lines.append(f"| {what} | `{switch}` | {names[reader]} | {on:.0f} | {off:.0f} | {buys} |")
