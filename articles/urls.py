@@ -10,6 +10,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("search/", shareable_view(page_cache.listing(views.SearchView.as_view())), name="search"),
     path("feed/", shareable_view(feeds.LatestFeed()), name="feed"),
+    # The article page is asked for most: tried right after the only other one-segment
+    # addresses here (every pattern below has two segments or more, so none is shadowed).
+    path("<slug:slug>/", views.article_detail, name="detail"),
     path("category/<slug:slug>/", shareable_view(page_cache.listing(views.CategoryView.as_view())), name="category"),
     path("category/<slug:slug>/feed/", shareable_view(feeds.CategoryFeed()), name="category_feed"),
     path("author/<slug:slug>/", shareable_view(page_cache.listing(views.AuthorView.as_view())), name="author"),
@@ -22,5 +25,4 @@ urlpatterns = [
     path("<slug:slug>/comments/<int:pk>/edit/", comment_views.comment_edit, name="comment_edit"),
     path("<slug:slug>/comments/<int:pk>/delete/", comment_views.comment_delete, name="comment_delete"),
     path("<slug:slug>/comments/<int:pk>/report/", comment_views.comment_report, name="comment_report"),
-    path("<slug:slug>/", views.article_detail, name="detail"),
 ]

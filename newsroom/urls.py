@@ -22,9 +22,9 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("healthz", views.healthz, name="healthz"),
     path("account/delete/", account_deletion.delete_account, name="delete_account"),
+    path("", include("subscriptions.urls")),  # before articles: its "subscribe/" and "account/" are one segment
+    path("", include("articles.urls")),  # the article page ("<slug>/") early: it is asked for most
     path("", include("newsletter.urls")),
-    path("", include("subscriptions.urls")),
-    path("", include("articles.urls")),
 ]
 
 if settings.SERVE_MEDIA:
