@@ -89,6 +89,11 @@ def _article_or_404(queryset: QuerySet[Article], slug: str) -> Article:
     return article
 
 
+def _digest(parts: object) -> str:
+    """A short, fixed-length name for what a cache key is made of."""
+    return hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
+
+
 def _slug_hash(slug: str) -> str:
     return hashlib.blake2b(slug.encode(), digest_size=20).hexdigest()
 
@@ -158,7 +163,7 @@ def _key(request: HttpRequest, decision: Decision) -> str:
         request.user.is_authenticated, ent.reason, ent.subscription_status, ent.payment_failed, ent.email_verified,
         comments,
     )  # fmt: skip
-    return "page-cache:article:" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
+    return "page-cache:article:" + _digest(parts)
 
 
 def page(
@@ -249,7 +254,7 @@ def _facts_key(slug: str) -> str:
 
 def _anonymous_key(request: HttpRequest) -> str:
     parts = (request.scheme, request.get_host(), request.path, settings.FREE_ARTICLES_PER_DAY)
-    return cache.make_key(f"page-cache:anonymous:{hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()}:")
+    return cache.make_key(f"page-cache:anonymous:{_digest(parts)}:")
 
 
 def anonymous_page(request: HttpRequest, slug: str) -> Kept | None:
@@ -327,7 +332,7 @@ def listing(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             return view(request, *args, **kwargs)
         parts = (request.scheme, request.get_host(), request.get_full_path(), request.user.is_authenticated,
                  access.entitlement(request).entitled)  # fmt: skip
-        key = "page-cache:listing:" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
+        key = "page-cache:listing:" + _digest(parts)
         found, version = versioned_cache.read([key], GENERATION_KEY)
         if key in found:
             return HttpResponse(fill(request, found[key]))
