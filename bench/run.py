@@ -15,7 +15,9 @@ What it does, on loopback only:
      limit (paywall), a logged-in subscriber — and, in turn with it (four rounds
      each, so the shared machine's bursts hit both), of
      /_bench/minimal/<size>/ (bench/urls.py) returning a page of the same byte
-     size through the same middleware, and reports article ÷ minimal; then the
+     size through the same middleware, asked with the same requests (cookie, and
+     for the reader with credits the same rotating X-Forwarded-For), and reports
+     article ÷ minimal; then the
      ceiling: /_bench/meter-call/ (the meter's call to its store for a new reader,
      as in the first run, and nothing else) ÷ minimal — no metered article page
      can be faster than that on the same machine;
@@ -271,9 +273,12 @@ def main() -> int:
         rows = []
         for label, cookie, rotate in runs:
             size = round(sum(page_size(port, p, cookie)[0] for p in paths) / len(paths))
+            # The minimal view gets the same requests (cookie, rotating X-Forwarded-For): the load
+            # generator's own work is then alike on both sides, and the ratio is the server's.
+            same = {"connections": args.connections, "cookie": cookie, "rotate_ip": rotate}
             article, minimal = alternating(
-                functools.partial(wrk, port, paths, connections=args.connections, cookie=cookie, rotate_ip=rotate),
-                functools.partial(wrk, port, [f"/_bench/minimal/{size}/"], connections=args.connections, cookie=cookie),
+                functools.partial(wrk, port, paths, **same),
+                functools.partial(wrk, port, [f"/_bench/minimal/{size}/"], **same),
                 seconds=args.seconds,
             )
             ok &= article["errors"] == 0 and minimal["errors"] == 0
@@ -282,7 +287,8 @@ def main() -> int:
         meter_paths = [f"/_bench/meter-call/{i}/{credits_size}/" for i in data["ids"][: len(paths)]]
         meter_only, minimal = alternating(
             functools.partial(wrk, port, meter_paths, connections=args.connections, rotate_ip=True),
-            functools.partial(wrk, port, [f"/_bench/minimal/{credits_size}/"], connections=args.connections),
+            functools.partial(wrk, port, [f"/_bench/minimal/{credits_size}/"], connections=args.connections,
+                              rotate_ip=True),
             seconds=args.seconds,
         )
         ok &= meter_only["errors"] == 0 and minimal["errors"] == 0
