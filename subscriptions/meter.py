@@ -1,9 +1,11 @@
 """The daily free-article allowance.
 
 A reader is "u:<user id>" when logged in, else "a:<random id>" from a
-long-lived signed cookie the server sets; a coarse per-address backstop for
-anonymous readers ("ip:<addr>", an IPv6 client's /64) stops a cookie purge from
-being an unlimited reset.
+long-lived cookie the server sets: 128 random bits, unguessable, so no one can
+spend another browser's credits, and unsigned — a made-up id is only a new
+reader, as a cleared cookie is. A coarse per-address backstop for anonymous
+readers ("ip:<addr>", an IPv6 client's /64) stops a cookie purge (or made-up
+ids) from being an unlimited reset.
 
 Counting is exact under concurrency because one store does each step alone
 (subscriptions/counters.py says which store and why):
@@ -29,16 +31,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core import signing
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from . import counters
 from .models import MeterDay, MeterRead
-
-COOKIE_SALT = "subscriptions.meter"
-
 
 @dataclass(frozen=True)
 class MeterResult:
@@ -67,26 +65,29 @@ def client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+_ID_BYTES = 16
+
+
 def _anonymous_id(request: HttpRequest) -> str | None:
-    try:
-        value = request.get_signed_cookie(settings.METER_COOKIE_NAME, salt=COOKIE_SALT)
-    except (KeyError, signing.BadSignature):
-        return None
-    return value if value and len(value) <= 64 and value.isalnum() else None
+    value = request.COOKIES.get(settings.METER_COOKIE_NAME, "")
+    return value if len(value) == 2 * _ID_BYTES and value.isalnum() and value.isascii() else None
 
 
 def reader_key(request: HttpRequest) -> str:
-    """Who is reading. For a new or tampered cookie, a fresh id is minted and
+    """Who is reading. For a new or malformed cookie, a fresh id is minted and
     remembered on the request; MeterCookieMiddleware sets it on the response."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"u:{user.pk}"
-    anon = getattr(request, "_meter_anon_id", None) or _anonymous_id(request)
-    if anon is None:
-        anon = secrets.token_hex(16)
-        request._meter_new_cookie = anon  # type: ignore[attr-defined]
+    anon = getattr(request, "_meter_anon_id", None) or _anonymous_id(request) or _new_id(request)
     request._meter_anon_id = anon  # type: ignore[attr-defined]
     return f"a:{anon}"
+
+
+def _new_id(request: HttpRequest) -> str:
+    """A fresh reader id, set as this browser's cookie on the response (set_cookie_if_needed)."""
+    request._meter_new_cookie = request._meter_anon_id = secrets.token_hex(_ID_BYTES)  # type: ignore[attr-defined]
+    return request._meter_new_cookie  # type: ignore[attr-defined]
 
 
 def drop_unused_id(request: HttpRequest) -> None:
@@ -99,10 +100,9 @@ def drop_unused_id(request: HttpRequest) -> None:
 def set_cookie_if_needed(request: HttpRequest, response: HttpResponse) -> None:
     new_id = getattr(request, "_meter_new_cookie", None)
     if new_id:
-        response.set_signed_cookie(
+        response.set_cookie(
             settings.METER_COOKIE_NAME,
             new_id,
-            salt=COOKIE_SALT,
             max_age=settings.METER_COOKIE_MAX_AGE,
             secure=settings.SESSION_COOKIE_SECURE,
             httponly=True,
@@ -254,9 +254,7 @@ def share_todays_reads(request: HttpRequest, user, *, leaving: bool) -> None:
     if anon is None:
         if not leaving or not _has_read(user_key, day):
             return
-        anon = secrets.token_hex(16)
-        request._meter_new_cookie = anon  # type: ignore[attr-defined]
-        request._meter_anon_id = anon  # type: ignore[attr-defined]
+        anon = _new_id(request)
     keys = [f"a:{anon}", user_key]
     if counters.in_redis():
         a, u = (_key(day, k) for k in keys)
