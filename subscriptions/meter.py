@@ -38,6 +38,7 @@ from django.utils import timezone
 from . import counters
 from .models import MeterDay, MeterRead
 
+
 @dataclass(frozen=True)
 class MeterResult:
     granted: bool
