@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models.functions import Now
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -247,6 +248,18 @@ class Article(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        """A web address the site's own pages answer first ("search", "subscribe",
+        "account", …) would never show the story: refused, whichever URL it is."""
+        super().clean()
+        slug = self.slug or slugify(self.title)[:200]
+        try:
+            reachable = resolve(f"/{slug}/").view_name == "articles:detail"
+        except Resolver404:
+            reachable = False
+        if slug and not reachable:
+            raise ValidationError({"slug": f"/{slug}/ is one of the site's own pages: choose another web address."})
 
     def save(self, *args, **kwargs) -> None:
         if not self.slug:

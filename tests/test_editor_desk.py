@@ -320,3 +320,19 @@ def test_the_content_security_policy_lets_exactly_the_embed_players_frame(settin
     from articles.embeds import FRAME_ORIGINS
 
     assert sorted(settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]["frame-src"]) == sorted(FRAME_ORIGINS)
+
+
+@pytest.mark.parametrize("slug", ["search", "subscribe", "account", "feed", "admin"])
+def test_a_web_address_the_site_answers_itself_is_refused(client, editor, category, author, slug) -> None:
+    client.force_login(editor)
+    response = client.post("/admin/articles/article/add/", add_form(category, author, slug=slug))
+    assert response.status_code == 200
+    assert "one of the site's own pages" in response.context["adminform"].form.errors["slug"][0]
+    assert not Article.objects.exists()
+
+
+
+def test_an_address_that_only_begins_like_a_site_page_is_fine(client, editor, category, author) -> None:
+    client.force_login(editor)
+    client.post("/admin/articles/article/add/", add_form(category, author, slug="search-tips"))
+    assert client.get(Article.objects.get(slug="search-tips").get_absolute_url()).status_code == 200
