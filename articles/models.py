@@ -249,18 +249,6 @@ class Article(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def clean(self) -> None:
-        """A web address the site's own pages answer first ("search", "subscribe",
-        "account", …) would never show the story: refused, whichever URL it is."""
-        super().clean()
-        slug = self.slug or slugify(self.title)[:200]
-        try:
-            reachable = resolve(f"/{slug}/").view_name == "articles:detail"
-        except Resolver404:
-            reachable = False
-        if slug and not reachable:
-            raise ValidationError({"slug": f"/{slug}/ is one of the site's own pages: choose another web address."})
-
     def save(self, *args, **kwargs) -> None:
         if not self.slug:
             self.slug = slugify(self.title)[:200]
@@ -279,6 +267,18 @@ class Article(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        """A web address the site's own pages answer first ("search", "subscribe",
+        "account", …) would never show the story: refused, whichever URL it is."""
+        super().clean()
+        slug = self.slug or slugify(self.title)[:200]
+        try:
+            reachable = resolve(f"/{slug}/").view_name == "articles:detail"
+        except Resolver404:
+            reachable = False
+        if slug and not reachable:
+            raise ValidationError({"slug": f"/{slug}/ is one of the site's own pages: choose another web address."})
 
     def _stamp_edits(self) -> None:
         """Time the update note, the correction and any edit readers can see."""
