@@ -165,13 +165,13 @@ def main() -> int:
                 status, headers, body = request(port, "GET", f"/{slug}/", headers={"Cookie": cookie} if cookie else {})
                 note(status)
                 if not cookie and "reader" in headers.get("cookies", {}):
-                    signed = headers["cookies"]["reader"]
-                    cookie = f"reader={signed}"
+                    reader_id = headers["cookies"]["reader"]
+                    cookie = f"reader={reader_id}"
                 if status == 200 and b'class="paywall"' not in body:
                     reads.add(slug)
             if cookie:
                 with lock:
-                    served_full[signed.split(":")[0]] = reads
+                    served_full[reader_id] = reads
 
         def subscriber(user_session: list) -> None:
             rng = random.Random()
