@@ -257,6 +257,13 @@ def _anonymous_key(request: HttpRequest) -> str:
     return cache.make_key(f"page-cache:anonymous:{_digest(parts)}:")
 
 
+def kept(request: HttpRequest, slug: str) -> Kept | None:
+    """The page kept for this reader, found without the article's row: an anonymous
+    reader's in one call to Redis with the meter's credit spent (anonymous_page), an
+    entitled reader's after their account (entitled_page). None when neither applies."""
+    return anonymous_page(request, slug) or entitled_page(request, slug)
+
+
 def anonymous_page(request: HttpRequest, slug: str) -> Kept | None:
     """An anonymous reader's article page with the meter's credit spent, in one
     round trip; None when this request is not served so or the article's facts are

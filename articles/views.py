@@ -73,9 +73,7 @@ def _article_page() -> QuerySet[Article]:
 
 @require_safe
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    served = page_cache.anonymous_page(request, slug)  # WRITES: may spend the reader's credit
-    if served is None:
-        served = page_cache.entitled_page(request, slug)
+    served = page_cache.kept(request, slug)  # WRITES: may spend an anonymous reader's credit
     if served is not None and served.html is not None:
         if served.paywalled:
             stats.count_page_view("paywall_view")
