@@ -2,6 +2,7 @@
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -85,3 +86,30 @@ def test_the_health_check_notices_a_connection_the_server_ended():
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         assert cursor.fetchone()[0] != pid
+
+
+def _check_deploy(site_url: str) -> subprocess.CompletedProcess:
+    """`manage.py check --deploy --fail-level WARNING`, as scripts/serve-prod runs it."""
+    env = {**os.environ, "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "news.example.org"}
+    env["SITE_URL"] = site_url
+    if not site_url:
+        del env["SITE_URL"]  # the development default
+    command = [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize(
+    ("site_url", "refused"),
+    [
+        ("", "newsroom.W001"),  # the development default, http://127.0.0.1:8000
+        ("https://elsewhere.example.org", "newsroom.W001"),
+        ("http://news.example.org", "newsroom.W002"),
+        ("https://news.example.org", None),
+    ],
+)
+def test_production_refuses_to_start_with_a_site_url_readers_cannot_use(site_url, refused):
+    result = _check_deploy(site_url)
+    if refused:
+        assert result.returncode != 0 and refused in result.stderr
+    else:
+        assert result.returncode == 0, result.stderr
