@@ -273,11 +273,13 @@ class Article(models.Model):
         "account", …) would never show the story: refused, whichever URL it is."""
         super().clean()
         slug = self.slug or slugify(self.title)[:200]
+        if not slug:
+            return
         try:
             reachable = resolve(f"/{slug}/").view_name == "articles:detail"
         except Resolver404:
             reachable = False
-        if slug and not reachable:
+        if not reachable:
             raise ValidationError({"slug": f"/{slug}/ is one of the site's own pages: choose another web address."})
 
     def _stamp_edits(self) -> None:

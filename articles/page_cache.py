@@ -94,12 +94,8 @@ def _digest(parts: object) -> str:
     return hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
 
 
-def _slug_hash(slug: str) -> str:
-    return hashlib.blake2b(slug.encode(), digest_size=20).hexdigest()
-
-
 def _comments_key(slug: str) -> str:
-    return "page-cache:comments-version:" + _slug_hash(slug)
+    return "page-cache:comments-version:" + _digest(slug)
 
 
 def find_article(queryset: QuerySet[Article], slug: str) -> tuple[Article, Version]:
@@ -112,7 +108,7 @@ def find_article(queryset: QuerySet[Article], slug: str) -> tuple[Article, Versi
     if not settings.ARTICLE_ROW_CACHE:  # still read the version the page is kept under
         _, version = versioned_cache.read([], GENERATION_KEY, _comments_key(slug))
         return _article_or_404(queryset, slug), version
-    key = "page-cache:article-row:" + _slug_hash(slug)
+    key = "page-cache:article-row:" + _digest(slug)
     found, generation = versioned_cache.read([key], GENERATION_KEY, _comments_key(slug))
     if key in found:
         return found[key], generation
@@ -249,7 +245,7 @@ def _in_one_call(request: HttpRequest) -> bool:
 
 
 def _facts_key(slug: str) -> str:
-    return cache.make_key("page-cache:facts:" + _slug_hash(slug) + ":")
+    return cache.make_key("page-cache:facts:" + _digest(slug) + ":")
 
 
 def _anonymous_key(request: HttpRequest) -> str:
