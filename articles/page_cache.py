@@ -52,6 +52,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.core.cache import cache
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
@@ -122,17 +123,19 @@ CSRF_PLACEHOLDER = "csrf-for-this-reader-9c1e52"
 COMMENT_TOKEN_PLACEHOLDER = "comment-token-for-this-reader-5a07d3"
 PLACEHOLDERS = {"csrf_token": CSRF_PLACEHOLDER, "comment_token": COMMENT_TOKEN_PLACEHOLDER}
 # includes/comment.html: <!--by AUTHOR_ID-->the author's controls<!--else-->everyone else's<!--/by-->
-_OWN_CONTROLS = re.compile(r"<!--by (\d+)-->(.*?)<!--else-->(.*?)<!--/by-->", re.S)
+_OWN_CONTROLS = re.compile(rb"<!--by (\d+)-->(.*?)<!--else-->(.*?)<!--/by-->", re.S)
+_CSRF, _COMMENT_TOKEN = CSRF_PLACEHOLDER.encode(), COMMENT_TOKEN_PLACEHOLDER.encode()
 
 
-def fill(request: HttpRequest, html: str) -> str:
-    """Put this reader's own parts into a page rendered with PLACEHOLDERS."""
-    if CSRF_PLACEHOLDER in html:
-        html = html.replace(CSRF_PLACEHOLDER, get_token(request))
-    if COMMENT_TOKEN_PLACEHOLDER in html:
-        html = html.replace(COMMENT_TOKEN_PLACEHOLDER, secrets.token_hex(16))
-    if "<!--by " in html:
-        own = str(request.user.pk)
+def fill(request: HttpRequest, html: bytes) -> bytes:
+    """Put this reader's own parts into a page rendered with PLACEHOLDERS. Pages are
+    kept and filled as the UTF-8 bytes they are sent as: never decoded and encoded again."""
+    if _CSRF in html:
+        html = html.replace(_CSRF, get_token(request).encode())
+    if _COMMENT_TOKEN in html:
+        html = html.replace(_COMMENT_TOKEN, secrets.token_hex(16).encode())
+    if b"<!--by " in html:
+        own = str(request.user.pk).encode()
         html = _OWN_CONTROLS.sub(lambda m: m[2] if m[1] == own else m[3], html)
     return html
 
@@ -151,15 +154,18 @@ def _key(request: HttpRequest, decision: Decision) -> str:
     # `?utm_source=…` and random parameters share one entry instead of adding one each.
     url = f"{request.scheme}://{request.get_host()}{request.path}"
     ent = decision.entitlement
-    comments = (request.GET.get("comments", ""), request.GET.get("cpage", "")) if access.can_comment(request) else ()
+    if ent.entitled:
+        # Every entitled reader's page is alike but for a failed payment's banner and,
+        # without a verified email, no comments — whatever made them entitled.
+        reader: tuple = (decision.reason == Reason.FREE_ARTICLE, ent.payment_failed, ent.email_verified)
+    else:
+        reader = (decision.full, decision.reason.value, decision.credits_left, settings.FREE_ARTICLES_PER_DAY,
+                  request.user.is_authenticated, ent.reason, ent.subscription_status, ent.payment_failed,
+                  ent.email_verified)  # fmt: skip
+    comments = (request.GET.get("comments", ""), request.GET.get("cpage", "")) if access.may_comment(ent) else ()
     # Which article, and what it shows (its edits, its comment count), is in the address and
     # the version the page is stored under (find_article), not here; here only what varies per reader.
-    parts = (
-        decision.full, decision.reason.value, decision.credits_left, settings.FREE_ARTICLES_PER_DAY, url,
-        request.user.is_authenticated, ent.reason, ent.subscription_status, ent.payment_failed, ent.email_verified,
-        comments,
-    )  # fmt: skip
-    return "page-cache:article:" + _digest(parts)
+    return "page-cache:article:" + _digest((url, ent.entitled, reader, comments))
 
 
 def page(
@@ -168,8 +174,8 @@ def page(
     decision: Decision,
     version: Version,
     preview: bool,
-    render: Callable[[], str],
-) -> str:
+    render: Callable[[], bytes],
+) -> bytes:
     """The article page for this reader's decision: rendered with PLACEHOLDERS
     (or from the cache, if rendered under `version`, the one find_article() read
     the article with), then filled in for this reader."""
@@ -220,7 +226,7 @@ class Kept:
     is_free: bool
     paywalled: bool
     spent: meter.MeterResult | None
-    html: str | None
+    html: bytes | None
 
 
 def _variant(decision: Decision) -> str:
@@ -280,29 +286,44 @@ def anonymous_page(request: HttpRequest, slug: str) -> Kept | None:
         is_free=article_access == Article.Access.FREE.encode(),
         paywalled=not variant.startswith(b"full:"),
         spent=meter.result(*spent) if spent else None,
-        html=fill(request, html.decode()) if html is not None else None,
+        html=fill(request, html) if html is not None else None,
     )
+
+
+# What most entitled readers are: no failed payment, a verified email (see _key).
+_USUAL_ENTITLEMENT = access.Entitlement(Reason.SUBSCRIBER, email_verified=True)
+
+
+def _entitled_keys(request: HttpRequest, ent: access.Entitlement) -> dict[str, bool]:
+    """The keys an entitled reader's page may be under, each with whether it is a free article's."""
+    return {_key(request, Decision(True, reason, ent)): reason == Reason.FREE_ARTICLE
+            for reason in (Reason.FREE_ARTICLE, ent.reason)}  # fmt: skip
 
 
 def entitled_page(request: HttpRequest, slug: str) -> Kept | None:
     """A logged-in reader's page when their account opens everything and the page is
-    kept: read with its versions in one round trip, without the article's row. What
-    such a reader is shown depends on their entitlement and on whether the article is
-    free, so the page is under one of two keys."""
-    if request.method != "GET" or "gift" in request.GET or not request.user.is_authenticated:
+    kept, without the article's row: read in one round trip with the reader's account
+    and the page's versions, under the keys of the usual entitled reader (a second
+    read for the others)."""
+    if request.method != "GET" or "gift" in request.GET:
         return None
-    ent = access.entitlement(request)
+    user_id = request.session.get(SESSION_KEY)
+    if user_id is None or settings.PAGE_CACHE_SECONDS <= 0:
+        return None
+    versions = (GENERATION_KEY, _comments_key(slug))
+    keys = _entitled_keys(request, _USUAL_ENTITLEMENT)
+    ent, [(found, _)] = access.entitlement_reading(request, int(user_id), (list(keys), versions))
     if not ent.entitled or not _shared(request, preview=False):
         return None
-    keys = {_key(request, Decision(True, reason, ent)): reason == Reason.FREE_ARTICLE
-            for reason in (Reason.FREE_ARTICLE, ent.reason)}  # fmt: skip
-    found, _ = versioned_cache.read(list(keys), GENERATION_KEY, _comments_key(slug))
+    if (ent.payment_failed, ent.email_verified) != (False, True):
+        keys = _entitled_keys(request, ent)
+        found, _ = versioned_cache.read(list(keys), *versions)
     for key, html in found.items():
         return Kept(is_free=keys[key], paywalled=False, spent=None, html=fill(request, html))
     return None
 
 
-def _keep_anonymous(request: HttpRequest, article: Article, decision: Decision, version: Version, html: str) -> None:
+def _keep_anonymous(request: HttpRequest, article: Article, decision: Decision, version: Version, html: bytes) -> None:
     seconds = seconds_to_keep(article.next_scheduled_at)
     if seconds < 1:
         return
@@ -343,7 +364,7 @@ def listing(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         if response.status_code != 200 or not isinstance(response, TemplateResponse):
             return response
         response.context_data = {**(response.context_data or {}), **PLACEHOLDERS}
-        html = response.rendered_content
+        html = response.rendered_content.encode()
         upcoming = Article.objects.next_publication().first()
         versioned_cache.store(key, version, html, seconds_to_keep(upcoming and upcoming["publish_at"]))
         return HttpResponse(fill(request, html))

@@ -103,7 +103,7 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return _respond(html, is_free=article.is_free and not preview, gift_token=gift_token)
 
 
-def _respond(html: str, *, is_free: bool, gift_token: str = "") -> HttpResponse:
+def _respond(html: bytes, *, is_free: bool, gift_token: str = "") -> HttpResponse:
     response = _robots_headers(HttpResponse(html), is_free, gift_token)
     if is_free and not gift_token:
         return shared_cache.shareable(response)  # the same for every anonymous reader
@@ -122,7 +122,7 @@ def _robots_headers(response: HttpResponse, is_free: bool, gift_token: str = "")
 
 def _render_article(
     request: HttpRequest, article: Article, decision: access.Decision, preview: bool, *, gift_token: str = ""
-) -> str:
+) -> bytes:
     prefetch_related_objects([article], "authors")  # already there when the row came from the page cache
     visible_html = access.visible_html(article, decision)
     # What a reader without a subscription could not normally read sits in the element
@@ -168,7 +168,7 @@ def _render_article(
         **comments.context_for(request, article),
         **page_cache.PLACEHOLDERS,  # the reader's own parts: page_cache.fill()
     }
-    return render_to_string("articles/article_detail.html", context, request)
+    return render_to_string("articles/article_detail.html", context, request).encode()
 
 
 def _meter(decision: access.Decision, daily_limit: int) -> list[bool] | None:

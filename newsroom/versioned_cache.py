@@ -27,20 +27,30 @@ def read(keys: list[str], *version_keys: str) -> tuple[dict[str, Any], Version]:
     """The values of `keys` that are current, and the current version (one number
     per version key: a value counts only while all of them are as it was stored
     under) — one round trip."""
-    found = cache.get_many([*keys, *version_keys])
+    return read_together((keys, version_keys))[0]
+
+
+def read_together(*groups: tuple[list[str], tuple[str, ...]]) -> list[tuple[dict[str, Any], Version]]:
+    """read() for several groups of (keys, version keys) at once: one round trip for all."""
+    found = cache.get_many([key for keys, version_keys in groups for key in (*keys, *version_keys)])
+    return [_current(found, keys, version_keys) for keys, version_keys in groups]
+
+
+def _current(found: dict[str, Any], keys: list[str], version_keys: tuple[str, ...]) -> tuple[dict[str, Any], Version]:
     parts = []
     for version_key in version_keys:
-        part = found.pop(version_key, None)
+        part = found.get(version_key)
         if part is None:
             cache.add(version_key, time.time_ns(), None)
             part = cache.get(version_key)
         parts.append(part)
     version = tuple(parts)
     current = {}
-    for key, stored in found.items():
-        stored_in, value = stored
-        if stored_in == version:
-            current[key] = value
+    for key in keys:
+        if key in found:
+            stored_in, value = found[key]
+            if stored_in == version:
+                current[key] = value
     return current, version
 
 

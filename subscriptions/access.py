@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import enum
 import functools
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,6 +32,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from newsroom import versioned_cache
+from newsroom.versioned_cache import Version
 
 from . import crawlers, meter
 from .models import ComplimentaryAccess, Subscription
@@ -139,6 +141,15 @@ def forget_entitlement(user_id: int | None) -> None:
         versioned_cache.retire(_version_key(user_id))
 
 
+# The logged-in reader's account when the article page read it from the cache
+# together with the page (entitlement_reading), for account() to use: (user id, what was read).
+_read_with_page: ContextVar[tuple[int, tuple[dict, Version]] | None] = ContextVar("account_read", default=None)
+
+
+def _account_keys(user_id: int) -> tuple[list[str], tuple[str, ...]]:
+    return [f"account:{user_id}"], (_version_key(user_id),)
+
+
 def account(user_id: int):
     """The user with what their entitlement is made of annotated on it (sub_status,
     sub_since, sub_end, comp_until, email_verified), or None: how the logged-in
@@ -147,13 +158,31 @@ def account(user_id: int):
     (receivers.py calls forget_entitlement), so a subscriber's page needs no query."""
     if not settings.ENTITLEMENT_CACHE:
         return _account_query().filter(pk=user_id).first()
-    key = f"account:{user_id}"
-    found, version = versioned_cache.read([key], _version_key(user_id))
-    if key in found:
-        return found[key]
+    keys, version_keys = _account_keys(user_id)
+    read = _read_with_page.get()
+    found, version = read[1] if read and read[0] == user_id else versioned_cache.read(keys, *version_keys)
+    if keys[0] in found:
+        return found[keys[0]]
     user = _account_query().filter(pk=user_id).first()
-    versioned_cache.store(key, version, user, ENTITLEMENT_SECONDS)
+    versioned_cache.store(keys[0], version, user, ENTITLEMENT_SECONDS)
     return user
+
+
+def entitlement_reading(
+    request: HttpRequest, user_id: int, *groups: tuple[list[str], tuple[str, ...]]
+) -> tuple[Entitlement, list[tuple[dict, Version]]]:
+    """entitlement(request) for the reader the session names (`user_id`), and
+    versioned_cache.read_together(*groups): with ENTITLEMENT_CACHE, the reader's
+    account is read in the same round trip (Django's authentication still loads and
+    checks the user; account() takes the row from what was read)."""
+    if not settings.ENTITLEMENT_CACHE:
+        return entitlement(request), versioned_cache.read_together(*groups)
+    account_read, *others = versioned_cache.read_together(_account_keys(user_id), *groups)
+    token = _read_with_page.set((user_id, account_read))
+    try:
+        return entitlement(request), others
+    finally:
+        _read_with_page.reset(token)
 
 
 def _user_entitlement(user) -> Entitlement:
@@ -281,7 +310,11 @@ def redact(article, decision: Decision) -> None:
 
 def can_comment(request: HttpRequest) -> bool:
     """Comments are for logged-in subscribers (and staff) with a verified email."""
-    ent = entitlement(request)
+    return may_comment(entitlement(request))
+
+
+def may_comment(ent: Entitlement) -> bool:
+    """can_comment() for an entitlement already known."""
     return ent.entitled and ent.email_verified
 
 

@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from articles.models import Article, Comment
 from subscriptions import counters
@@ -476,8 +477,61 @@ def test_a_subscribers_kept_page_is_read_with_its_versions_without_the_article_r
     with CaptureQueriesContext(connection) as queries:
         page = html(reader, url)
     assert MARKER in page and "ad-slot" not in page
-    assert sent == ["MGET", "MGET"]  # their account (with its version), then the page with its versions
+    assert sent == ["MGET"]  # their account and the page, each with its versions
     assert all("django_session" in q["sql"] for q in queries.captured_queries)  # tests keep sessions in the database
     stories[0].title = "A new headline for subscribers"
     stories[0].save()
     assert "A new headline for subscribers" in html(reader, url)  # a save retires the kept page at once
+
+
+@pytest.mark.parametrize("cache_store", ["one Redis"], indirect=True)
+def test_each_entitled_reader_gets_the_page_their_own_account_calls_for(
+    stories, subscriber, trialing, complimentary, cache_store, monkeypatch
+) -> None:
+    """The page is read with the account under the usual entitled reader's keys: a
+    trial or complimentary reader shares that page, one whose payment failed or whose
+    email is unverified is read again under their own, and a reader whose account
+    changed between two pages gets what the new account allows."""
+    from .conftest import make_subscription
+
+    url = stories[0].get_absolute_url()
+
+    def reader(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    assert MARKER in html(reader(subscriber), url)  # rendered and kept
+    for user in (trialing, complimentary):
+        client = reader(user)
+        with CaptureQueriesContext(connection) as queries:
+            html(client, url)  # their account is read from the database and kept
+        assert not [q for q in queries.captured_queries if "articles_" in q["sql"]]  # the subscriber's page
+        sent = _redis_commands(monkeypatch)
+        page = html(client, url)
+        assert MARKER in page and "Comments (" in page and "Post comment" in page
+        assert sent == ["MGET"]
+        monkeypatch.undo()
+
+    failed = make_user("failed@example.com")
+    make_subscription(failed, "past_due", past_due_since=timezone.now())
+    unverified = make_user("unverified@example.com", verified=False)
+    make_subscription(unverified, "active")
+    for user, expect, never in ((failed, "update your card", None), (unverified, MARKER, "Post comment")):
+        client = reader(user)
+        first = html(client, url)  # rendered for their kind of reader and kept
+        sent = _redis_commands(monkeypatch)
+        page = html(client, url)
+        assert expect in first and expect in page and MARKER in page
+        assert never is None or never not in page
+        assert sent == ["MGET", "MGET"]  # with the usual reader's keys, then their own
+        monkeypatch.undo()
+
+    client = reader(subscriber)
+    assert MARKER in html(client, url)
+    subscriber.subscriptions.update(status="canceled")
+    from subscriptions import access
+
+    access.forget_entitlement(subscriber.pk)
+    page = html(client, url)  # the account read with the page is the new one: a free account's page (a credit)
+    assert "ad-slot" in page and "Post comment" not in page and "free article" in page
