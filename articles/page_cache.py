@@ -54,13 +54,14 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.core.cache import cache
+from django.core.cache.backends.redis import RedisSerializer
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from newsroom import versioned_cache
+from newsroom import sessions, versioned_cache
 from newsroom.versioned_cache import Version
 from subscriptions import access, counters, crawlers, meter
 from subscriptions.access import Decision, Reason
@@ -302,17 +303,17 @@ def _entitled_keys(request: HttpRequest, ent: access.Entitlement) -> dict[str, b
 
 def entitled_page(request: HttpRequest, slug: str) -> Kept | None:
     """A logged-in reader's page when their account opens everything and the page is
-    kept, without the article's row: read in one round trip with the reader's account
-    and the page's versions, under the keys of the usual entitled reader (a second
-    read for the others)."""
-    if request.method != "GET" or "gift" in request.GET:
-        return None
-    user_id = request.session.get(SESSION_KEY)
-    if user_id is None or settings.PAGE_CACHE_SECONDS <= 0:
+    kept, without the article's row: read with the reader's session and account, and
+    the page's versions, under the keys of the usual entitled reader (a second read
+    for the others) — one round trip with sessions in Redis, two without."""
+    if request.method != "GET" or "gift" in request.GET or settings.PAGE_CACHE_SECONDS <= 0:
         return None
     versions = (GENERATION_KEY, _comments_key(slug))
     keys = _entitled_keys(request, _USUAL_ENTITLEMENT)
-    ent, [(found, _)] = access.entitlement_reading(request, int(user_id), (list(keys), versions))
+    read = _read_entitled(request, (list(keys), versions))
+    if read is None:
+        return None
+    ent, found = read
     if not ent.entitled or not _shared(request, preview=False):
         return None
     if (ent.payment_failed, ent.email_verified) != (False, True):
@@ -321,6 +322,62 @@ def entitled_page(request: HttpRequest, slug: str) -> Kept | None:
     for key, html in found.items():
         return Kept(is_free=keys[key], paywalled=False, spent=None, html=fill(request, html))
     return None
+
+
+# A logged-in reader's session, their account and the page `pages` names, in one
+# call: which user a session is for is in the session (pickled, so Python's to
+# read), and also, as a hint, under the session's key in HINT_KEY — the session
+# alone decides; a missing or wrong hint costs a second read. KEYS: the session,
+# the hint, then the pages' keys and versions; ARGV: the account's two keys without the user.
+_LOGGED_IN = """
+local found = redis.call('MGET', unpack(KEYS))
+local user = found[2]
+if user then
+  local account = redis.call('MGET', ARGV[1] .. user, ARGV[2] .. user)
+  found[#found + 1] = account[1]
+  found[#found + 1] = account[2]
+end
+return found
+"""
+HINT_KEY = "page-cache:session-user:"
+_values = RedisSerializer()
+
+
+def _read_entitled(
+    request: HttpRequest, pages: tuple[list[str], tuple[str, ...]]
+) -> tuple[access.Entitlement, dict] | None:
+    """(the logged-in reader's entitlement, `pages` read with their versions), or None
+    when the request is not logged in."""
+    session = request.session
+    if not (isinstance(session, sessions.SessionStore) and settings.ENTITLEMENT_CACHE and session.session_key):
+        user_id = session.get(SESSION_KEY)
+        if user_id is None:
+            return None
+        ent, [(found, _)] = access.entitlement_reading(request, int(user_id), pages)
+        return ent, found
+    hint_key = HINT_KEY + session.session_key
+    names = [*pages[0], *pages[1]]
+    account_keys = access.account_keys("")
+    answer = counters.client(settings.REDIS_URL).register_script(_LOGGED_IN)(
+        keys=[cache.make_key(session.cache_key), cache.make_key(hint_key), *map(cache.make_key, names)],
+        args=[cache.make_key(account_keys[0][0]), cache.make_key(account_keys[1][0])],
+    )  # fmt: skip
+    stored, hint, *values = [None if value is None else _values.loads(value) for value in answer]
+    session.use_loaded(stored)
+    user_id = session.get(SESSION_KEY)
+    if user_id is None:
+        return None
+    user_id = int(user_id)
+    account_read = None
+    if hint == user_id:
+        account = access.account_keys(user_id)
+        found = dict(zip([*account[0], *account[1]], values[len(names) :], strict=True))
+        account_read = versioned_cache.current(found, *account)
+    ent = access.entitlement_with(request, user_id, account_read)
+    if hint != user_id and request.user.is_authenticated:
+        cache.set(hint_key, user_id, session.get_expiry_age())
+    found = {name: value for name, value in zip(names, values, strict=False) if value is not None}
+    return ent, versioned_cache.current(found, *pages)[0]
 
 
 def _keep_anonymous(request: HttpRequest, article: Article, decision: Decision, version: Version, html: bytes) -> None:

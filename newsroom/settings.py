@@ -158,7 +158,7 @@ if REDIS_URL:
             "KEY_PREFIX": REDIS_KEY_PREFIX,
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    SESSION_ENGINE = "newsroom.sessions"  # Django's cache sessions (the article page reads them with its page)
 else:
     CACHES = {
         "default": {

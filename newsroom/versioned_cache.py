@@ -33,10 +33,11 @@ def read(keys: list[str], *version_keys: str) -> tuple[dict[str, Any], Version]:
 def read_together(*groups: tuple[list[str], tuple[str, ...]]) -> list[tuple[dict[str, Any], Version]]:
     """read() for several groups of (keys, version keys) at once: one round trip for all."""
     found = cache.get_many([key for keys, version_keys in groups for key in (*keys, *version_keys)])
-    return [_current(found, keys, version_keys) for keys, version_keys in groups]
+    return [current(found, keys, version_keys) for keys, version_keys in groups]
 
 
-def _current(found: dict[str, Any], keys: list[str], version_keys: tuple[str, ...]) -> tuple[dict[str, Any], Version]:
+def current(found: dict[str, Any], keys: list[str], version_keys: tuple[str, ...]) -> tuple[dict[str, Any], Version]:
+    """read() of `keys` and `version_keys` from `found`: what the cache held for them, read some other way."""
     parts = []
     for version_key in version_keys:
         part = found.get(version_key)
@@ -45,13 +46,13 @@ def _current(found: dict[str, Any], keys: list[str], version_keys: tuple[str, ..
             part = cache.get(version_key)
         parts.append(part)
     version = tuple(parts)
-    current = {}
+    values = {}
     for key in keys:
         if key in found:
             stored_in, value = found[key]
             if stored_in == version:
-                current[key] = value
-    return current, version
+                values[key] = value
+    return values, version
 
 
 def get(key: str, version: Version) -> Any:

@@ -130,7 +130,7 @@ def _account_query():
 ENTITLEMENT_SECONDS = 600
 
 
-def _version_key(user_id: int) -> str:
+def _version_key(user_id: int | str) -> str:
     return f"entitlement:version:{user_id}"
 
 
@@ -142,11 +142,12 @@ def forget_entitlement(user_id: int | None) -> None:
 
 
 # The logged-in reader's account when the article page read it from the cache
-# together with the page (entitlement_reading), for account() to use: (user id, what was read).
+# together with the page (entitlement_with), for account() to use: (user id, what was read).
 _read_with_page: ContextVar[tuple[int, tuple[dict, Version]] | None] = ContextVar("account_read", default=None)
 
 
-def _account_keys(user_id: int) -> tuple[list[str], tuple[str, ...]]:
+def account_keys(user_id: int | str) -> tuple[list[str], tuple[str, ...]]:
+    """The cache keys account() reads for this user (its entry, its version key)."""
     return [f"account:{user_id}"], (_version_key(user_id),)
 
 
@@ -158,7 +159,7 @@ def account(user_id: int):
     (receivers.py calls forget_entitlement), so a subscriber's page needs no query."""
     if not settings.ENTITLEMENT_CACHE:
         return _account_query().filter(pk=user_id).first()
-    keys, version_keys = _account_keys(user_id)
+    keys, version_keys = account_keys(user_id)
     read = _read_with_page.get()
     found, version = read[1] if read and read[0] == user_id else versioned_cache.read(keys, *version_keys)
     if keys[0] in found:
@@ -168,21 +169,27 @@ def account(user_id: int):
     return user
 
 
+def entitlement_with(request: HttpRequest, user_id: int, account_read: tuple[dict, Version] | None) -> Entitlement:
+    """entitlement(request) for the reader the session names (`user_id`), their
+    account taken from `account_read` — what versioned_cache read for
+    account_keys(user_id) — instead of read again. Django's authentication still
+    loads and checks the user; account() takes the row from what was read."""
+    token = _read_with_page.set((user_id, account_read) if account_read else None)
+    try:
+        return entitlement(request)
+    finally:
+        _read_with_page.reset(token)
+
+
 def entitlement_reading(
     request: HttpRequest, user_id: int, *groups: tuple[list[str], tuple[str, ...]]
 ) -> tuple[Entitlement, list[tuple[dict, Version]]]:
-    """entitlement(request) for the reader the session names (`user_id`), and
-    versioned_cache.read_together(*groups): with ENTITLEMENT_CACHE, the reader's
-    account is read in the same round trip (Django's authentication still loads and
-    checks the user; account() takes the row from what was read)."""
+    """entitlement_with() and versioned_cache.read_together(*groups), with the
+    reader's account read in the same round trip (with ENTITLEMENT_CACHE)."""
     if not settings.ENTITLEMENT_CACHE:
         return entitlement(request), versioned_cache.read_together(*groups)
-    account_read, *others = versioned_cache.read_together(_account_keys(user_id), *groups)
-    token = _read_with_page.set((user_id, account_read))
-    try:
-        return entitlement(request), others
-    finally:
-        _read_with_page.reset(token)
+    account_read, *others = versioned_cache.read_together(account_keys(user_id), *groups)
+    return entitlement_with(request, user_id, account_read), others
 
 
 def _user_entitlement(user) -> Entitlement:

@@ -32,8 +32,9 @@ def _client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url)  # thread-safe: each command borrows a pooled connection
 
 
-def client() -> redis.Redis:
-    return _client(settings.METER_REDIS_URL)
+def client(url: str = "") -> redis.Redis:
+    """A client of the meter's Redis (METER_REDIS_URL), or of the one at `url`."""
+    return _client(url or settings.METER_REDIS_URL)
 
 
 def key(*parts: object) -> str:

@@ -36,6 +36,7 @@ def cache_store(request, settings):
     settings.REDIS_KEY_PREFIX = prefix
     redis_cache = {"BACKEND": "newsroom.cache.RedisCache", "LOCATION": TEST_REDIS_URL, "KEY_PREFIX": prefix}
     settings.CACHES = {"default": redis_cache}
+    settings.SESSION_ENGINE = "newsroom.sessions"  # as in production: sessions in that Redis too
     yield request.param
     client = counters.client()
     if keys := list(client.scan_iter(f"{prefix}:*")):
@@ -477,8 +478,7 @@ def test_a_subscribers_kept_page_is_read_with_its_versions_without_the_article_r
     with CaptureQueriesContext(connection) as queries:
         page = html(reader, url)
     assert MARKER in page and "ad-slot" not in page
-    assert sent == ["MGET"]  # their account and the page, each with its versions
-    assert all("django_session" in q["sql"] for q in queries.captured_queries)  # tests keep sessions in the database
+    assert sent == ["EVALSHA"] and not queries  # their session, their account and the page, with its versions
     stories[0].title = "A new headline for subscribers"
     stories[0].save()
     assert "A new headline for subscribers" in html(reader, url)  # a save retires the kept page at once
@@ -510,7 +510,7 @@ def test_each_entitled_reader_gets_the_page_their_own_account_calls_for(
         sent = _redis_commands(monkeypatch)
         page = html(client, url)
         assert MARKER in page and "Comments (" in page and "Post comment" in page
-        assert sent == ["MGET"]
+        assert sent == ["EVALSHA"]
         monkeypatch.undo()
 
     failed = make_user("failed@example.com")
@@ -524,7 +524,7 @@ def test_each_entitled_reader_gets_the_page_their_own_account_calls_for(
         page = html(client, url)
         assert expect in first and expect in page and MARKER in page
         assert never is None or never not in page
-        assert sent == ["MGET", "MGET"]  # with the usual reader's keys, then their own
+        assert sent == ["EVALSHA", "MGET"]  # with the usual reader's keys, then their own
         monkeypatch.undo()
 
     client = reader(subscriber)
@@ -535,3 +535,35 @@ def test_each_entitled_reader_gets_the_page_their_own_account_calls_for(
     access.forget_entitlement(subscriber.pk)
     page = html(client, url)  # the account read with the page is the new one: a free account's page (a credit)
     assert "ad-slot" in page and "Post comment" not in page and "free article" in page
+
+
+@pytest.mark.parametrize("cache_store", ["one Redis"], indirect=True)
+def test_the_session_alone_says_whose_page_it_is(stories, subscriber, free_reader, cache_store, monkeypatch) -> None:
+    """The user a session is for is read with the page from a hint kept beside the
+    session: a missing hint costs a second read and is written, and a hint naming
+    someone else never lends their account — the session decides."""
+    from django.core.cache import cache
+
+    from articles import page_cache
+
+    url = stories[0].get_absolute_url()
+    first = Client()
+    first.force_login(subscriber)
+    assert MARKER in html(first, url)  # rendered and kept; the hint is written
+    second = Client()
+    second.force_login(subscriber)
+    sent = _redis_commands(monkeypatch)
+    assert "Post comment" in html(second, url)
+    assert sent[:2] == ["EVALSHA", "MGET"] and sent[-1] == "SET"  # no hint yet: the account read on its own
+    sent.clear()
+    assert "Post comment" in html(second, url)
+    assert sent == ["EVALSHA"]
+    monkeypatch.undo()
+
+    reader = Client()
+    reader.force_login(free_reader)
+    session_key = reader.cookies["sessionid"].value
+    cache.set(page_cache.HINT_KEY + session_key, subscriber.pk)  # a wrong hint, as if left by someone else
+    page = html(reader, url)
+    assert "ad-slot" in page and "Post comment" not in page and "Log out" in page  # the free reader's own page
+    assert cache.get(page_cache.HINT_KEY + session_key) == free_reader.pk  # and the hint is theirs again
