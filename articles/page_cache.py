@@ -182,7 +182,7 @@ def page(
     the article with), then filled in for this reader."""
     if not _shared(request, preview):
         return fill(request, render())
-    if _in_one_call(request):  # anonymous_page() did not find it
+    if in_one_call(request):  # anonymous_page() did not find it
         html = render()
         _keep_anonymous(request, article, decision, version, html)
         return fill(request, html)
@@ -235,7 +235,7 @@ def _variant(decision: Decision) -> str:
     return f"full:{decision.credits_left}" if decision.full else decision.reason.value
 
 
-def _in_one_call(request: HttpRequest) -> bool:
+def in_one_call(request: HttpRequest) -> bool:
     """An anonymous reader's plain GET, served by anonymous_page() when ONE_CALL_PAGES is
     on and the meter and the cache share one Redis."""
     return (
@@ -263,15 +263,26 @@ def _anonymous_key(request: HttpRequest) -> str:
 def kept(request: HttpRequest, slug: str) -> Kept | None:
     """The page kept for this reader, found without the article's row: an anonymous
     reader's in one call to Redis with the meter's credit spent (anonymous_page), an
-    entitled reader's after their account (entitled_page). None when neither applies."""
+    entitled reader's after their account (entitled_page). None when neither applies.
+    What articles/middleware.py already found for this request is not asked again."""
+    if _ASKED in request.__dict__:
+        return request.__dict__.pop(_ASKED)
     return anonymous_page(request, slug) or entitled_page(request, slug)
+
+
+_ASKED = "_anonymous_page_asked"
+
+
+def hand_over(request: HttpRequest, served: Kept | None) -> None:
+    """anonymous_page() was asked for this request (and may have spent a credit): kept() answers with this."""
+    request.__dict__[_ASKED] = served
 
 
 def anonymous_page(request: HttpRequest, slug: str) -> Kept | None:
     """An anonymous reader's article page with the meter's credit spent, in one
     round trip; None when this request is not served so or the article's facts are
     not kept (the view then goes the long way; nothing was spent)."""
-    if not _in_one_call(request):
+    if not in_one_call(request):
         return None
     meter_keys, meter_args = meter.redis_call(request)
     keys = [cache.make_key(GENERATION_KEY), cache.make_key(_comments_key(slug)), *meter_keys]

@@ -75,9 +75,7 @@ def _article_page() -> QuerySet[Article]:
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     served = page_cache.kept(request, slug)  # WRITES: may spend an anonymous reader's credit
     if served is not None and served.html is not None:
-        if served.paywalled:
-            stats.count_page_view("paywall_view")
-        return _respond(served.html, is_free=served.is_free)
+        return respond_kept(served)
     article, version = page_cache.find_article(_article_page(), slug)
     preview = not article.is_live
     if preview and not request.user.is_staff:
@@ -101,6 +99,13 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         html = page_cache.page(request, article, decision, version, preview, render)
     return _respond(html, is_free=article.is_free and not preview, gift_token=gift_token)
+
+
+def respond_kept(served: page_cache.Kept) -> HttpResponse:
+    """The answer with a kept page (here, or in articles/middleware.py before the rest of the middleware)."""
+    if served.paywalled:
+        stats.count_page_view("paywall_view")
+    return _respond(served.html, is_free=served.is_free)
 
 
 def _respond(html: bytes, *, is_free: bool, gift_token: str = "") -> HttpResponse:

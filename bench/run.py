@@ -19,8 +19,9 @@ What it does, on loopback only:
      for the reader with credits the same rotating X-Forwarded-For), and reports
      article ÷ minimal; then the
      ceiling: /_bench/meter-call/ (the meter's call to its store for a new reader,
-     as in the first run, and nothing else) ÷ minimal — no metered article page
-     can be faster than that on the same machine;
+     as in the first run, and nothing else) ÷ minimal — no metered article view
+     behind the whole middleware can be faster than that on the same machine (a
+     kept anonymous page answered before it, articles/middleware.py, can);
   4. reads the workers' resident memory;
   5. what each speed mechanism on the article path buys: for each switch in
      MECHANISMS, the pages it serves are measured on the server as configured
@@ -63,6 +64,7 @@ MECHANISMS = [
     ("PAGE_CACHE_SECONDS", "0", "page cache (rendered pages, shared)", ["credits", "over", "subscriber"]),
     ("PAGE_CACHE_LOGGED_IN", "0", "logged-in pages rendered once, own parts filled per reader", ["subscriber"]),
     ("ONE_CALL_PAGES", "0", "anonymous pages in one Redis call (meter and kept page)", ["credits", "over"]),
+    ("KEPT_PAGES_EARLY", "0", "that page answered before the rest of the middleware", ["credits", "over"]),
     ("ARTICLE_ROW_CACHE", "0", "article-row cache", ["subscriber", "registered"]),
     ("ENTITLEMENT_CACHE", "0", "account cache (the user row with their entitlement)", ["subscriber"]),
     ("METER_STORE", "database", "meter and paywall counter in Redis (one call)", ["credits", "over"]),

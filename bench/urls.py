@@ -5,7 +5,8 @@ same server (bench/run.py reports the article page as a ratio to the first):
   `size` bytes.
 /_bench/meter-call/<article id>/<size>/ — the same page after the one thing no
   metered article view can skip: the meter's call to its store
-  (subscriptions.meter.consume; Redis in production). Its ratio is the ceiling for the article page.
+  (subscriptions.meter.consume; Redis in production). Its ratio is the ceiling for an article view
+  behind the whole middleware (a kept anonymous page answered before it can do better).
 """
 
 from django.http import HttpRequest, HttpResponse

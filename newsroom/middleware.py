@@ -34,12 +34,12 @@ class RejectNulBytesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if self._has_nul(request):
+        if self.has_nul(request):
             raise BadRequest("NUL byte in the request")
         return self.get_response(request)
 
     @staticmethod
-    def _has_nul(request: HttpRequest) -> bool:
+    def has_nul(request: HttpRequest) -> bool:
         if "\x00" in request.path or _in(request.GET):
             return True
         if any("\x00" in k or "\x00" in v for k, v in request.COOKIES.items()):

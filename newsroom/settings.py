@@ -77,6 +77,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "newsroom.middleware.SharedCacheMiddleware",  # first: sees every cookie the others set
+    "articles.middleware.KeptPageMiddleware",  # an anonymous reader's kept article page, without the rest
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "newsroom.middleware.RejectNulBytesMiddleware",
@@ -313,6 +314,8 @@ PAGE_CACHE_LOGGED_IN = envbool("PAGE_CACHE_LOGGED_IN", "True")
 # together (articles/page_cache.anonymous_page). Needs the meter in the cache's Redis
 # (METER_REDIS_URL unset or equal to REDIS_URL).
 ONE_CALL_PAGES = envbool("ONE_CALL_PAGES", "True")
+# That page answered before the rest of the middleware, which decides nothing for it (articles/middleware.py).
+KEPT_PAGES_EARLY = envbool("KEPT_PAGES_EARLY", "True")
 # A shared cache in front (nginx, a CDN) keeps pages that are the same for every anonymous reader
 # this long (s-maxage; 0 = never), then may serve them stale this much longer while it refreshes
 # (stale-while-revalidate). See newsroom/shared_cache.py.

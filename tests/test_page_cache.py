@@ -567,3 +567,59 @@ def test_the_session_alone_says_whose_page_it_is(stories, subscriber, free_reade
     page = html(reader, url)
     assert "ad-slot" in page and "Post comment" not in page and "Log out" in page  # the free reader's own page
     assert cache.get(page_cache.HINT_KEY + session_key) == free_reader.pk  # and the hint is theirs again
+
+
+# --- An anonymous reader's kept page before the rest of the middleware: articles/middleware.py ---
+
+
+def _fast_and_full(url: str):
+    """The same kept page for two new readers: through the whole stack (the worker learns
+    its headers), then from KeptPageMiddleware."""
+    from articles import middleware
+
+    middleware._STACK_HEADERS.clear()
+    full = Client().get(url)
+    fast = Client().get(url)
+    assert hasattr(full.wsgi_request, "session")
+    assert not hasattr(fast.wsgi_request, "session")  # sessions, CSRF, authentication... never ran
+    return fast, full
+
+
+@pytest.mark.parametrize("cache_store", ["one Redis"], indirect=True)
+@pytest.mark.parametrize("access", ["metered", "free"])
+def test_a_kept_anonymous_page_skips_the_rest_of_the_middleware_with_the_same_headers(
+    stories, category, author, access, cache_store
+) -> None:
+    story = stories[0] if access == "metered" else make_article(category=category, authors=[author], access="free")
+    url = story.get_absolute_url()
+    html(Client(), url)  # rendered and kept
+    fast, full = _fast_and_full(url)
+    assert fast.content == full.content and MARKER in fast.content.decode()
+    assert {h: v for h, v in fast.items() if h != "Set-Cookie"} == {h: v for h, v in full.items() if h != "Set-Cookie"}
+    assert "Content-Security-Policy" in fast and fast["X-Frame-Options"] == "DENY"
+    if access == "metered":  # a new reader: their meter's cookie, as the full stack sets it
+        assert fast.cookies["reader"].value != full.cookies["reader"].value
+        assert {k: v for k, v in fast.cookies["reader"].items()} == {k: v for k, v in full.cookies["reader"].items()}
+        assert "private" in fast["Cache-Control"]
+    else:
+        assert not fast.cookies and "public" in fast["Cache-Control"]
+
+
+@pytest.mark.parametrize("cache_store", ["one Redis"], indirect=True)
+def test_what_the_rest_of_the_middleware_refuses_or_redirects_still_goes_through_it(
+    stories, cache_store, settings
+) -> None:
+    from articles import middleware
+
+    url = stories[0].get_absolute_url()
+    html(Client(), url)
+    _fast_and_full(url)
+    assert Client(raise_request_exception=False).get(url + "?utm_source=%00").status_code == 400  # RejectNulBytes
+    for _ in range(2):  # an https page kept, then its headers learned
+        Client().get(url, secure=True)
+    learned = dict(middleware._STACK_HEADERS)
+    settings.SECURE_SSL_REDIRECT = True
+    middleware._STACK_HEADERS.update(learned)  # as if learned under the new setting
+    response = Client().get(url)
+    assert response.status_code == 301 and response["Location"].startswith("https://")
+    assert not hasattr(Client().get(url, secure=True).wsgi_request, "session")  # https: still answered early
