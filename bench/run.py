@@ -69,7 +69,6 @@ MECHANISMS = [
     ("ENTITLEMENT_CACHE", "0", "account cache (the user row with their entitlement)", ["subscriber"]),
     ("METER_STORE", "database", "meter and paywall counter in Redis (one call)", ["credits", "over"]),
     ("PAGE_VIEW_FLUSH_SECONDS", "0", "paywall views added up per worker, sent once a second", ["over"]),
-    ("REDIS_CLIENT_PER_POOL", "0", "one Redis client per pool (client subclass)", ["subscriber"]),
 ]
 LUA = """
 paths = {%(paths)s}

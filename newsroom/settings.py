@@ -113,8 +113,6 @@ TEMPLATES = [
 
 # --- Speed mechanisms on the article path. Each can be turned off, so bench/run.py
 # measures what it buys (bench/RESULTS.md, "What each mechanism buys"); all on by default.
-# One redis-py client per connection pool instead of one per cache call (newsroom/cache.py).
-REDIS_CLIENT_PER_POOL = envbool("REDIS_CLIENT_PER_POOL", "True")
 # The article row (with authors, comment count, next scheduled time) kept in the cache (articles/page_cache.py).
 ARTICLE_ROW_CACHE = envbool("ARTICLE_ROW_CACHE", "True")
 # The logged-in reader (user row + entitlement) kept in the cache until it changes (subscriptions/access.py).
@@ -152,9 +150,7 @@ PAGE_VIEW_FLUSH_SECONDS = envint("PAGE_VIEW_FLUSH_SECONDS", "1")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "newsroom.cache.RedisCache"
-            if REDIS_CLIENT_PER_POOL
-            else "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_KEY_PREFIX,
         }

@@ -34,8 +34,8 @@ def cache_store(request, settings):
     settings.REDIS_URL = settings.METER_REDIS_URL = TEST_REDIS_URL
     settings.METER_STORE = "redis"
     settings.REDIS_KEY_PREFIX = prefix
-    redis_cache = {"BACKEND": "newsroom.cache.RedisCache", "LOCATION": TEST_REDIS_URL, "KEY_PREFIX": prefix}
-    settings.CACHES = {"default": redis_cache}
+    backend = "django.core.cache.backends.redis.RedisCache"
+    settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": TEST_REDIS_URL, "KEY_PREFIX": prefix}}
     settings.SESSION_ENGINE = "newsroom.sessions"  # as in production: sessions in that Redis too
     yield request.param
     client = counters.client()

@@ -42,20 +42,6 @@ def test_plain_log_format_is_for_people():
         json.loads(line)
 
 
-def test_the_redis_cache_shares_one_client_and_works_against_redis():
-    """newsroom.cache.RedisCache: Django's backend, against the real Redis, with
-    the redis-py client made once per pool instead of once per call."""
-    from newsroom.cache import RedisCache
-
-    backend = RedisCache("redis://127.0.0.1:6379/0", {"KEY_PREFIX": f"test-{os.getpid()}"})
-    backend.set("k", {"a": 1}, 30)
-    assert backend.get_many(["k", "missing"]) == {"k": {"a": 1}}
-    assert backend.add("n", 1, 30) and backend.incr("n") == 2
-    assert backend._cache.get_client() is backend._cache.get_client(write=True)
-    backend.delete_many(["k", "n"])
-    assert backend.get("k") is None
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_health_check_notices_a_connection_the_server_ended():
     """CONN_HEALTH_CHECKS: a connection the server has ended (as on a restart)
