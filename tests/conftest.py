@@ -36,6 +36,15 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _no_digest_unless_a_test_asks(settings):
+    """The daily digest is due from NEWSLETTER_DAILY_HOUR (06:00 in the newsroom's time
+    zone) on, with the stories of the 24 hours before it: a test that sends a breaking
+    email would also send a digest of its stories when run in the hour after 06:00. Never
+    due here unless a test makes it so (test_newsletter_sending.digest_now)."""
+    settings.NEWSLETTER_DAILY_HOUR = 24
+
+
 # The Redis server the meter tests use (each test under its own key prefix, removed after it).
 TEST_REDIS_URL = os.getenv("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
