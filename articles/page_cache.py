@@ -156,9 +156,7 @@ def _key(request: HttpRequest, decision: Decision) -> str:
     url = f"{request.scheme}://{request.get_host()}{request.path}"
     ent = decision.entitlement
     if ent.entitled:
-        # Every entitled reader's page is alike but for a failed payment's banner and,
-        # without a verified email, no comments — whatever made them entitled.
-        reader: tuple = (decision.reason == Reason.FREE_ARTICLE, ent.payment_failed, ent.email_verified)
+        reader: tuple = (decision.reason == Reason.FREE_ARTICLE, *_entitled_variant(ent))
     else:
         reader = (decision.full, decision.reason.value, decision.credits_left, settings.FREE_ARTICLES_PER_DAY,
                   request.user.is_authenticated, ent.reason, ent.subscription_status, ent.payment_failed,
@@ -302,7 +300,13 @@ def anonymous_page(request: HttpRequest, slug: str) -> Kept | None:
     )
 
 
-# What most entitled readers are: no failed payment, a verified email (see _key).
+def _entitled_variant(ent: access.Entitlement) -> tuple[bool, bool]:
+    """Every entitled reader's page is alike but for a failed payment's banner and,
+    without a verified email, no comments — whatever made them entitled."""
+    return ent.payment_failed, ent.email_verified
+
+
+# What most entitled readers are: no failed payment, a verified email.
 _USUAL_ENTITLEMENT = access.Entitlement(Reason.SUBSCRIBER, email_verified=True)
 
 
@@ -316,7 +320,7 @@ def entitled_page(request: HttpRequest, slug: str) -> Kept | None:
     """A logged-in reader's page when their account opens everything and the page is
     kept, without the article's row: read with the reader's session and account, and
     the page's versions, under the keys of the usual entitled reader (a second read
-    for the others) — one round trip with sessions in Redis, two without."""
+    for the others) — one round trip with sessions in Redis."""
     if request.method != "GET" or "gift" in request.GET or settings.PAGE_CACHE_SECONDS <= 0:
         return None
     versions = (GENERATION_KEY, _comments_key(slug))
@@ -327,7 +331,7 @@ def entitled_page(request: HttpRequest, slug: str) -> Kept | None:
     ent, found = read
     if not ent.entitled or not _shared(request, preview=False):
         return None
-    if (ent.payment_failed, ent.email_verified) != (False, True):
+    if _entitled_variant(ent) != _entitled_variant(_USUAL_ENTITLEMENT):
         keys = _entitled_keys(request, ent)
         found, _ = versioned_cache.read(list(keys), *versions)
     for key, html in found.items():
@@ -361,11 +365,9 @@ def _read_entitled(
     when the request is not logged in."""
     session = request.session
     if not (isinstance(session, sessions.SessionStore) and settings.ENTITLEMENT_CACHE and session.session_key):
-        user_id = session.get(SESSION_KEY)
-        if user_id is None:
+        if session.get(SESSION_KEY) is None:
             return None
-        ent, [(found, _)] = access.entitlement_reading(request, int(user_id), pages)
-        return ent, found
+        return access.entitlement(request), versioned_cache.read(pages[0], *pages[1])[0]
     hint_key = HINT_KEY + session.session_key
     names = [*pages[0], *pages[1]]
     account_keys = access.account_keys("")

@@ -27,13 +27,7 @@ def read(keys: list[str], *version_keys: str) -> tuple[dict[str, Any], Version]:
     """The values of `keys` that are current, and the current version (one number
     per version key: a value counts only while all of them are as it was stored
     under) — one round trip."""
-    return read_together((keys, version_keys))[0]
-
-
-def read_together(*groups: tuple[list[str], tuple[str, ...]]) -> list[tuple[dict[str, Any], Version]]:
-    """read() for several groups of (keys, version keys) at once: one round trip for all."""
-    found = cache.get_many([key for keys, version_keys in groups for key in (*keys, *version_keys)])
-    return [current(found, keys, version_keys) for keys, version_keys in groups]
+    return current(cache.get_many([*keys, *version_keys]), keys, version_keys)
 
 
 def current(found: dict[str, Any], keys: list[str], version_keys: tuple[str, ...]) -> tuple[dict[str, Any], Version]:

@@ -181,17 +181,6 @@ def entitlement_with(request: HttpRequest, user_id: int, account_read: tuple[dic
         _read_with_page.reset(token)
 
 
-def entitlement_reading(
-    request: HttpRequest, user_id: int, *groups: tuple[list[str], tuple[str, ...]]
-) -> tuple[Entitlement, list[tuple[dict, Version]]]:
-    """entitlement_with() and versioned_cache.read_together(*groups), with the
-    reader's account read in the same round trip (with ENTITLEMENT_CACHE)."""
-    if not settings.ENTITLEMENT_CACHE:
-        return entitlement(request), versioned_cache.read_together(*groups)
-    account_read, *others = versioned_cache.read_together(account_keys(user_id), *groups)
-    return entitlement_with(request, user_id, account_read), others
-
-
 def _user_entitlement(user) -> Entitlement:
     if user.is_staff:
         return Entitlement(reason=Reason.STAFF, email_verified=True)
