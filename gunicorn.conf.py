@@ -8,6 +8,8 @@ small VPS and a bigger app server. See docs/production.md.
 import multiprocessing
 import os
 
+# Loopback unless told otherwise: only the proxy in front (nginx on this host) may reach
+# gunicorn, so the addresses it forwards are the only ones believed (TRUSTED_PROXIES).
 bind = os.getenv("BIND", f"127.0.0.1:{os.getenv('PORT', '8000')}")
 
 # Workers from the CPU count (gunicorn's own rule of thumb), threads for the
@@ -25,9 +27,9 @@ keepalive = 5
 max_requests = int(os.getenv("GUNICORN_MAX_REQUESTS", "5000"))
 max_requests_jitter = max_requests // 10
 
-# Only the proxy in front (nginx on the same host by default) may set
-# X-Forwarded-Proto/For; see TRUSTED_PROXY_COUNT for the meter's IP backstop.
-forwarded_allow_ips = os.getenv("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Only the proxy in front (nginx on the same host by default) may set X-Forwarded-Proto:
+# the proxies Django believes X-Forwarded-For from (TRUSTED_PROXIES), unless set apart.
+forwarded_allow_ips = os.getenv("FORWARDED_ALLOW_IPS") or os.getenv("TRUSTED_PROXIES") or "127.0.0.1"
 
 # Logs to stdout/stderr for systemd's journal or the platform's collector.
 accesslog = os.getenv("ACCESS_LOG", "-")

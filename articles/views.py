@@ -13,6 +13,7 @@ from django.views.decorators.http import require_safe
 from django.views.generic import ListView
 
 from newsroom import ratelimit, shared_cache
+from newsroom.client_ip import client_ip
 from subscriptions import access, meter, stats
 from subscriptions.models import default_plan
 
@@ -240,7 +241,7 @@ class SearchView(ListView):
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         # Per client, so one scraper cannot hammer the full-text index for everyone.
-        if not ratelimit.hit("search", meter.client_ip(request), settings.RATE_LIMIT_SEARCH):
+        if not ratelimit.hit("search", client_ip(request), settings.RATE_LIMIT_SEARCH):
             response = render(request, "articles/search_limited.html", status=429)
             response["Retry-After"] = "60"
             return response

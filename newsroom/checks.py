@@ -1,6 +1,7 @@
 """Deploy checks of our own settings (`manage.py check --deploy`, which
 scripts/serve-prod runs before it starts, refusing on any warning)."""
 
+import os
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -28,6 +29,32 @@ def site_url(app_configs, **kwargs) -> list[Warning]:
                 f"SITE_URL ({settings.SITE_URL}) is not https, but the site redirects every request to https.",
                 hint="Give SITE_URL the https:// address.",
                 id="newsroom.W002",
+            )
+        )
+    return warnings
+
+
+@register(Tags.security, deploy=True)
+def trusted_proxies(app_configs, **kwargs) -> list[Warning]:
+    """gunicorn listens where only the proxy in front reaches it (gunicorn.conf.py), so the
+    client's address is the one that proxy forwards; TRUSTED_PROXIES names it."""
+    warnings = []
+    if "TRUSTED_PROXY_COUNT" in os.environ:
+        warnings.append(
+            Warning(
+                "TRUSTED_PROXY_COUNT is no longer read: it believed X-Forwarded-For from anyone, "
+                "including a client that reached gunicorn directly.",
+                hint="Name your proxies instead, e.g. TRUSTED_PROXIES=127.0.0.1, and remove TRUSTED_PROXY_COUNT.",
+                id="newsroom.W003",
+            )
+        )
+    if not settings.TRUSTED_PROXIES:
+        warnings.append(
+            Warning(
+                "TRUSTED_PROXIES is empty: behind a proxy every reader would share its address "
+                "(one meter backstop, one log-in and search budget for everyone).",
+                hint="Set TRUSTED_PROXIES to the proxy's address or network, e.g. 127.0.0.1 for nginx on this host.",
+                id="newsroom.W004",
             )
         )
     return warnings

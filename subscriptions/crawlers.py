@@ -30,7 +30,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from .meter import client_ip
+from newsroom.client_ip import client_ip
 
 log = logging.getLogger(__name__)
 

@@ -35,6 +35,8 @@ from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from newsroom.client_ip import client_ip
+
 from . import counters
 from .models import MeterDay, MeterRead
 
@@ -50,20 +52,6 @@ class MeterResult:
 def today() -> date:
     """The site's local day (settings.TIME_ZONE), computed on the server."""
     return timezone.localdate()
-
-
-def client_ip(request: HttpRequest) -> str:
-    """REMOTE_ADDR, or the address our own proxies put in X-Forwarded-For.
-
-    X-Forwarded-For is trusted only when TRUSTED_PROXY_COUNT says how many
-    proxies we run; a client cannot add hops that we would believe.
-    """
-    proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies > 0:
-        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
-        if len(hops) >= proxies:
-            return hops[-proxies]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 _ID_BYTES = 16

@@ -217,7 +217,7 @@ def test_a_client_sent_forwarded_for_header_is_not_believed(stories, settings) -
 
 def test_behind_a_configured_proxy_the_forwarded_address_counts(stories, settings) -> None:
     settings.FREE_ARTICLES_PER_IP_PER_DAY = 2
-    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXIES = ["10.0.0.1"]
     results = [
         is_full(
             Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"6.6.6.6, 198.51.100.{i}").get(s.get_absolute_url())

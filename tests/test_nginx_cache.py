@@ -41,7 +41,7 @@ def front_env() -> dict[str, str]:
         DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         SHARED_CACHE_SECONDS=str(CACHE_SECONDS),
         SHARED_CACHE_STALE_SECONDS=str(STALE_SECONDS),
-        TRUSTED_PROXY_COUNT="1",
+        TRUSTED_PROXIES="127.0.0.1",
     )
 
 

@@ -74,10 +74,11 @@ def test_the_health_check_notices_a_connection_the_server_ended():
         assert cursor.fetchone()[0] != pid
 
 
-def _check_deploy(site_url: str) -> subprocess.CompletedProcess:
+def _check_deploy(site_url: str, **extra: str) -> subprocess.CompletedProcess:
     """`manage.py check --deploy --fail-level WARNING`, as scripts/serve-prod runs it."""
     env = {**os.environ, "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "news.example.org"}
-    env["SITE_URL"] = site_url
+    env.pop("TRUSTED_PROXY_COUNT", None)
+    env |= {"SITE_URL": site_url, "TRUSTED_PROXIES": "127.0.0.1", **extra}
     if not site_url:
         del env["SITE_URL"]  # the development default
     command = [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"]
@@ -95,6 +96,22 @@ def _check_deploy(site_url: str) -> subprocess.CompletedProcess:
 )
 def test_production_refuses_to_start_with_a_site_url_readers_cannot_use(site_url, refused):
     result = _check_deploy(site_url)
+    if refused:
+        assert result.returncode != 0 and refused in result.stderr
+    else:
+        assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "refused"),
+    [
+        ({"TRUSTED_PROXIES": ""}, "newsroom.W004"),  # every reader would share nginx's address
+        ({"TRUSTED_PROXY_COUNT": "1"}, "newsroom.W003"),  # an upgrade still set up the old way
+        ({"TRUSTED_PROXIES": "127.0.0.1,::1,10.0.0.0/24"}, None),
+    ],
+)
+def test_production_refuses_to_start_without_naming_its_proxies(extra, refused):
+    result = _check_deploy("https://news.example.org", **extra)
     if refused:
         assert result.returncode != 0 and refused in result.stderr
     else:

@@ -22,7 +22,7 @@ GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.
 @pytest.fixture
 def crawler_dns(dns_zone: Zone, settings) -> Zone:
     settings.CRAWLER_FULL_TEXT = True
-    settings.TRUSTED_PROXY_COUNT = 1  # the browser plays the proxy: its X-Forwarded-For is the client
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]  # the browser plays the proxy: its X-Forwarded-For is the client
     dns_zone.host("66.249.66.1", "crawl-66-249-66-1.googlebot.com")
     dns_zone.ptr("203.0.113.9", "crawl-66-249-66-9.googlebot.com")  # the spoofer's own reverse zone
     return dns_zone
