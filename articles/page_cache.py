@@ -52,16 +52,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY
 from django.core.cache import cache
-from django.core.cache.backends.redis import RedisSerializer
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from newsroom import sessions, versioned_cache
+from newsroom import versioned_cache
 from newsroom.versioned_cache import Version
 from subscriptions import access, counters, crawlers, meter
 from subscriptions.access import Decision, Reason
@@ -306,91 +304,22 @@ def _entitled_variant(ent: access.Entitlement) -> tuple[bool, bool]:
     return ent.payment_failed, ent.email_verified
 
 
-# What most entitled readers are: no failed payment, a verified email.
-_USUAL_ENTITLEMENT = access.Entitlement(Reason.SUBSCRIBER, email_verified=True)
-
-
-def _entitled_keys(request: HttpRequest, ent: access.Entitlement) -> dict[str, bool]:
-    """The keys an entitled reader's page may be under, each with whether it is a free article's."""
-    return {_key(request, Decision(True, reason, ent)): reason == Reason.FREE_ARTICLE
-            for reason in (Reason.FREE_ARTICLE, ent.reason)}  # fmt: skip
-
-
 def entitled_page(request: HttpRequest, slug: str) -> Kept | None:
     """A logged-in reader's page when their account opens everything and the page is
-    kept, without the article's row: read with the reader's session and account, and
-    the page's versions, under the keys of the usual entitled reader (a second read
-    for the others) — one round trip with sessions in Redis."""
-    if request.method != "GET" or "gift" in request.GET or settings.PAGE_CACHE_SECONDS <= 0:
+    kept, without the article's row: read with the page's versions in one round trip."""
+    if request.method != "GET" or "gift" in request.GET or not request.user.is_authenticated:
         return None
-    versions = (GENERATION_KEY, _comments_key(slug))
-    keys = _entitled_keys(request, _USUAL_ENTITLEMENT)
-    read = _read_entitled(request, (list(keys), versions))
-    if read is None:
-        return None
-    ent, found = read
+    ent = access.entitlement(request)
     if not ent.entitled or not _shared(request, preview=False):
         return None
-    if _entitled_variant(ent) != _entitled_variant(_USUAL_ENTITLEMENT):
-        keys = _entitled_keys(request, ent)
-        found, _ = versioned_cache.read(list(keys), *versions)
+    # The article's own access is not known without its row: its page is kept under one
+    # of two keys, as a free article's (for everyone alike) or as this reader's.
+    keys = {_key(request, Decision(True, reason, ent)): reason == Reason.FREE_ARTICLE
+            for reason in (Reason.FREE_ARTICLE, ent.reason)}  # fmt: skip
+    found, _ = versioned_cache.read(list(keys), GENERATION_KEY, _comments_key(slug))
     for key, html in found.items():
         return Kept(is_free=keys[key], paywalled=False, spent=None, html=fill(request, html))
     return None
-
-
-# A logged-in reader's session, their account and the page `pages` names, in one
-# call: which user a session is for is in the session (pickled, so Python's to
-# read), and also, as a hint, under the session's key in HINT_KEY — the session
-# alone decides; a missing or wrong hint costs a second read. KEYS: the session,
-# the hint, then the pages' keys and versions; ARGV: the account's two keys without the user.
-_LOGGED_IN = """
-local found = redis.call('MGET', unpack(KEYS))
-local user = found[2]
-if user then
-  local account = redis.call('MGET', ARGV[1] .. user, ARGV[2] .. user)
-  found[#found + 1] = account[1]
-  found[#found + 1] = account[2]
-end
-return found
-"""
-HINT_KEY = "page-cache:session-user:"
-_values = RedisSerializer()
-
-
-def _read_entitled(
-    request: HttpRequest, pages: tuple[list[str], tuple[str, ...]]
-) -> tuple[access.Entitlement, dict] | None:
-    """(the logged-in reader's entitlement, `pages` read with their versions), or None
-    when the request is not logged in."""
-    session = request.session
-    if not (isinstance(session, sessions.SessionStore) and settings.ENTITLEMENT_CACHE and session.session_key):
-        if session.get(SESSION_KEY) is None:
-            return None
-        return access.entitlement(request), versioned_cache.read(pages[0], *pages[1])[0]
-    hint_key = HINT_KEY + session.session_key
-    names = [*pages[0], *pages[1]]
-    account_keys = access.account_keys("")
-    answer = counters.client(settings.REDIS_URL).register_script(_LOGGED_IN)(
-        keys=[cache.make_key(session.cache_key), cache.make_key(hint_key), *map(cache.make_key, names)],
-        args=[cache.make_key(account_keys[0][0]), cache.make_key(account_keys[1][0])],
-    )  # fmt: skip
-    stored, hint, *values = [None if value is None else _values.loads(value) for value in answer]
-    session.use_loaded(stored)
-    user_id = session.get(SESSION_KEY)
-    if user_id is None:
-        return None
-    user_id = int(user_id)
-    account_read = None
-    if hint == user_id:
-        account = access.account_keys(user_id)
-        found = dict(zip([*account[0], *account[1]], values[len(names) :], strict=True))
-        account_read = versioned_cache.current(found, *account)
-    ent = access.entitlement_with(request, user_id, account_read)
-    if hint != user_id and request.user.is_authenticated:
-        cache.set(hint_key, user_id, session.get_expiry_age())
-    found = {name: value for name, value in zip(names, values, strict=False) if value is not None}
-    return ent, versioned_cache.current(found, *pages)[0]
 
 
 def _keep_anonymous(request: HttpRequest, article: Article, decision: Decision, version: Version, html: bytes) -> None:

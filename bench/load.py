@@ -133,7 +133,7 @@ def main() -> int:
     threading.Thread(target=fake.serve_forever, daemon=True).start()
     db = f"newsroom_load_{os.getpid()}"
     extra = {
-        "REDIS_URL": "redis://127.0.0.1:6379/0",  # as in production: cache, sessions and the meter in Redis
+        "REDIS_URL": "redis://127.0.0.1:6379/0",  # as in production: the cache and the meter in Redis
         "CACHE_KEY_PREFIX": db,
         "FREE_ARTICLES_PER_DAY": str(LIMIT),
         "FREE_ARTICLES_PER_IP_PER_DAY": "0",  # every simulated reader shares 127.0.0.1

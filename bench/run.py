@@ -6,7 +6,7 @@
 What it does, on loopback only:
   1. creates a throwaway PostgreSQL database, migrates, loads the demo newsroom
      and serves it with gunicorn using the production gunicorn.conf.py (workers
-     from the CPU count) and Redis for cache and sessions, as in production;
+     from the CPU count) and Redis for the cache (sessions read through it), as in production;
   2. counts SQL queries per page with Django's test client (same database);
   3. with wrk, measures requests/s and p50/p99 latency of the article page for
      three readers — an anonymous reader with credits (a new reader on every

@@ -155,7 +155,6 @@ if REDIS_URL:
             "KEY_PREFIX": REDIS_KEY_PREFIX,
         }
     }
-    SESSION_ENGINE = "newsroom.sessions"  # Django's cache sessions (the article page reads them with its page)
 else:
     CACHES = {
         "default": {
@@ -163,6 +162,10 @@ else:
             "LOCATION": os.getenv("CACHE_DIR", str(BASE_DIR / ".cache")),
         }
     }
+
+# Sessions are kept in the database and read through the cache: an entry the cache
+# loses (eviction, a flush, a Redis restart) is read again, never a reader logged out.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Django's and allauth's, loading the logged-in reader with their entitlement in one cached read.
 AUTHENTICATION_BACKENDS = [

@@ -26,33 +26,36 @@ Version = tuple[int, ...]
 def read(keys: list[str], *version_keys: str) -> tuple[dict[str, Any], Version]:
     """The values of `keys` that are current, and the current version (one number
     per version key: a value counts only while all of them are as it was stored
-    under) — one round trip."""
-    return current(cache.get_many([*keys, *version_keys]), keys, version_keys)
-
-
-def current(found: dict[str, Any], keys: list[str], version_keys: tuple[str, ...]) -> tuple[dict[str, Any], Version]:
-    """read() of `keys` and `version_keys` from `found`: what the cache held for them, read some other way."""
+    under) — one round trip, and a second to replace a lost version key."""
+    found = cache.get_many([*keys, *version_keys])
     parts = []
     for version_key in version_keys:
         part = found.get(version_key)
         if part is None:
-            cache.add(version_key, time.time_ns(), None)
-            part = cache.get(version_key)
+            new = time.time_ns()
+            # Another reader may have replaced it first; if it is lost again at once, `new`
+            # names a version nothing is stored under, and what is stored under it is never read.
+            part = new if cache.add(version_key, new, None) else (cache.get(version_key) or new)
         parts.append(part)
     version = tuple(parts)
     values = {}
     for key in keys:
-        if key in found:
-            stored_in, value = found[key]
-            if stored_in == version:
-                values[key] = value
+        entry = found.get(key)
+        if _stored_under(entry, version):
+            values[key] = entry[1]
     return values, version
+
+
+def _stored_under(entry: Any, version: Version) -> bool:
+    """Whether a cache entry is a value stored under `version`. A missing entry
+    (None: expired, evicted, flushed) or anything else not written by store() is a miss."""
+    return isinstance(entry, tuple) and len(entry) == 2 and entry[0] == version
 
 
 def get(key: str, version: Version) -> Any:
     """The value of `key` if it was stored under `version` (already read with read()), else None."""
-    stored_in, value = cache.get(key, (None, None))
-    return value if stored_in == version else None
+    entry = cache.get(key)
+    return entry[1] if _stored_under(entry, version) else None
 
 
 def store(key: str, version: Version, value: Any, seconds: int) -> None:

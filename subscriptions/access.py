@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import enum
 import functools
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,7 +31,6 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from newsroom import versioned_cache
-from newsroom.versioned_cache import Version
 
 from . import crawlers, meter
 from .models import ComplimentaryAccess, Subscription
@@ -141,16 +139,6 @@ def forget_entitlement(user_id: int | None) -> None:
         versioned_cache.retire(_version_key(user_id))
 
 
-# The logged-in reader's account when the article page read it from the cache
-# together with the page (entitlement_with), for account() to use: (user id, what was read).
-_read_with_page: ContextVar[tuple[int, tuple[dict, Version]] | None] = ContextVar("account_read", default=None)
-
-
-def account_keys(user_id: int | str) -> tuple[list[str], tuple[str, ...]]:
-    """The cache keys account() reads for this user (its entry, its version key)."""
-    return [f"account:{user_id}"], (_version_key(user_id),)
-
-
 def account(user_id: int):
     """The user with what their entitlement is made of annotated on it (sub_status,
     sub_since, sub_end, comp_until, email_verified), or None: how the logged-in
@@ -159,26 +147,13 @@ def account(user_id: int):
     (receivers.py calls forget_entitlement), so a subscriber's page needs no query."""
     if not settings.ENTITLEMENT_CACHE:
         return _account_query().filter(pk=user_id).first()
-    keys, version_keys = account_keys(user_id)
-    read = _read_with_page.get()
-    found, version = read[1] if read and read[0] == user_id else versioned_cache.read(keys, *version_keys)
-    if keys[0] in found:
-        return found[keys[0]]
+    key = f"account:{user_id}"
+    found, version = versioned_cache.read([key], _version_key(user_id))
+    if key in found:
+        return found[key]
     user = _account_query().filter(pk=user_id).first()
-    versioned_cache.store(keys[0], version, user, ENTITLEMENT_SECONDS)
+    versioned_cache.store(key, version, user, ENTITLEMENT_SECONDS)
     return user
-
-
-def entitlement_with(request: HttpRequest, user_id: int, account_read: tuple[dict, Version] | None) -> Entitlement:
-    """entitlement(request) for the reader the session names (`user_id`), their
-    account taken from `account_read` — what versioned_cache read for
-    account_keys(user_id) — instead of read again. Django's authentication still
-    loads and checks the user; account() takes the row from what was read."""
-    token = _read_with_page.set((user_id, account_read) if account_read else None)
-    try:
-        return entitlement(request)
-    finally:
-        _read_with_page.reset(token)
 
 
 def _user_entitlement(user) -> Entitlement:
