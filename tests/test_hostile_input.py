@@ -1,5 +1,6 @@
 """The 5xx the outside probe found, each now a clean 4xx (or a normal page):
-a NUL byte anywhere a client controls, and a comment page number past bigint.
+a NUL byte anywhere a client controls, a comment page number past bigint, and a
+media file name longer than the file system allows.
 The URLconf-wide sweep is tests/test_fuzz_urls.py."""
 
 import pytest
@@ -36,3 +37,12 @@ def test_a_comment_page_past_bigint_is_just_an_empty_page(client, subscriber) ->
     client.force_login(subscriber)
     for cpage in ["9" * 20, "-" + "9" * 20, "1e309", "abc", "²"]:
         assert client.get(article.get_absolute_url(), {"cpage": cpage}).status_code == 200, cpage
+
+
+@pytest.mark.parametrize("name", ["a" * 256, "a" * 300 + ".jpg", "dir/" + "b" * 4000, "%s/x.png" % ("c" * 255 + "d")])
+def test_a_media_name_too_long_for_the_file_system_is_a_404(client, settings, tmp_path, name: str) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "kept.txt").write_text("an uploaded file")
+    client.raise_request_exception = False
+    assert client.get("/media/" + name).status_code == 404
+    assert client.get("/media/kept.txt").status_code == 200  # files that are there are still served
