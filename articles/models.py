@@ -36,7 +36,7 @@ class Author(models.Model):
     slug = models.SlugField(max_length=120, unique=True)
     role = models.CharField(max_length=120, blank=True, help_text="e.g. Defense correspondent")
     bio = models.TextField(blank=True)
-    photo = models.ImageField(upload_to="authors/%Y/", blank=True)
+    photo = models.ImageField(upload_to="authors/%Y/", blank=True, validators=[images.validate_pixels])
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -78,7 +78,7 @@ class InlineImage(models.Model):
     Alt text is required: a picture a screen reader cannot describe is refused.
     It gets the same renditions as hero images (articles/images.py)."""
 
-    image = models.ImageField("picture", upload_to="inline/%Y/%m/")
+    image = models.ImageField("picture", upload_to="inline/%Y/%m/", validators=[images.validate_pixels])
     alt = models.CharField(
         "describe the picture (alt text)", max_length=250, help_text="What a reader who cannot see it needs to know."
     )
@@ -180,7 +180,9 @@ class Article(models.Model):
     teaser_html = models.TextField(editable=False, default="")
     # Counted on save, so a page (whose row comes without the body) shows the reading time for free.
     word_count = models.PositiveIntegerField(default=0, editable=False)
-    hero_image = models.ImageField("main picture", upload_to="articles/%Y/%m/", blank=True)
+    hero_image = models.ImageField(
+        "main picture", upload_to="articles/%Y/%m/", blank=True, validators=[images.validate_pixels]
+    )
     hero_alt = models.CharField(
         "describe the picture (alt text)",
         max_length=250,
