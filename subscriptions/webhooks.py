@@ -1,7 +1,9 @@
 """Stripe webhook: events are triggers, Stripe's current objects are the truth.
 
 Rules (see README "Subscriptions and Stripe"):
-* the signature is checked on the raw body; anything wrong -> 400, nothing written;
+* a body longer than STRIPE_WEBHOOK_MAX_BYTES (default 512 KiB) -> 413, read no further;
+* the signature is checked on the raw bytes before any JSON is parsed; a bad
+  signature, or a signed body that is not JSON or not an event -> 400, nothing written;
 * the event id is inserted into StripeEvent in the same transaction as the
   effect, so a redelivery (even a concurrent one) is a no-op and a failure rolls
   both back, letting Stripe's retry do the work;
@@ -140,13 +142,15 @@ def process_event(event: Any) -> bool:
 # Clock skew allowed for a signature's or an event's time ahead of ours.
 FUTURE_SKEW_SECONDS = 300
 LAST_REPRESENTABLE_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z
+# Stripe's events are kilobytes: a body past this is no event of ours, and is not read on.
+DEFAULT_MAX_BYTES = 512 * 1024
 _TIMESTAMP = re.compile(r"(?:^|,)t=(\d{1,12})(?:,|$)")
+_EVENT_ID = re.compile(r"evt_[A-Za-z0-9_]{1,250}")
 
 
-def _malformed(signature: str, body: bytes) -> str | None:
-    """Why this delivery cannot be a Stripe event, before checking its signature (the
-    stripe library fails with TypeError or AttributeError on some of these), or None.
-    Only its shape: whether the event is genuine is the signature check's to say."""
+def _signature_problem(signature: str) -> str | None:
+    """What is wrong with the header's shape (the stripe library fails with TypeError or
+    AttributeError on some of these, and lets a date in the future pass), or None."""
     if not signature.isascii() or not signature.isprintable():
         return "malformed signature"
     stamp = _TIMESTAMP.search(signature)
@@ -154,24 +158,37 @@ def _malformed(signature: str, body: bytes) -> str | None:
         return "malformed signature"
     if int(stamp.group(1)) > time.time() + FUTURE_SKEW_SECONDS:
         return "signature dated in the future"
+    return None
+
+
+def _parse_event(body: bytes) -> dict[str, Any]:
+    """The verified body as an event; ValueError saying why it is none."""
     try:
         event = json.loads(body)
-    except ValueError:
-        return "not JSON"
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
+        raise ValueError("not JSON") from None
     data = event.get("data") if isinstance(event, dict) else None
     if not (
         isinstance(data, dict)
         and isinstance(data.get("object"), dict)
         and isinstance(event.get("id"), str)
+        and _EVENT_ID.fullmatch(event["id"])  # it is stored: no NUL, no 10 KB id
         and isinstance(event.get("type"), str)
     ):
-        return "not an event object"
+        raise ValueError("not an event object")
     # Not "after now": events of a Stripe test clock carry its simulated (future) time. But a
     # date past year 9999 is no date at all (and would overflow any datetime made from it).
     created = event.get("created", 0)
     if not isinstance(created, int) or not 0 <= created <= LAST_REPRESENTABLE_TIMESTAMP:
-        return "event date out of range"
-    return None
+        raise ValueError("event date out of range")
+    return event
+
+
+def _read_body(request: HttpRequest) -> bytes | None:
+    """The body, or None when it is longer than STRIPE_WEBHOOK_MAX_BYTES (read no further)."""
+    limit = getattr(settings, "STRIPE_WEBHOOK_MAX_BYTES", DEFAULT_MAX_BYTES)
+    body = request.read(limit + 1)
+    return None if len(body) > limit else body
 
 
 @csrf_exempt  # Stripe cannot send a CSRF token; the signature is the authentication.
@@ -181,15 +198,23 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     secret = settings.STRIPE_WEBHOOK_SECRET
     if not signature or not secret:
         return HttpResponse("missing signature", status=400)
-    if (problem := _malformed(signature, request.body)) is not None:
+    if (problem := _signature_problem(signature)) is not None:
         return HttpResponse(problem, status=400)
+    body = _read_body(request)
+    if body is None:
+        return HttpResponse("too large", status=413)
+    # The signature first, on the raw bytes: nothing unsigned is ever parsed.
     try:
-        event = stripe.Webhook.construct_event(request.body, signature, secret).to_dict()
-    except (ValueError, stripe.SignatureVerificationError):
+        stripe.WebhookSignature.verify_header(body, signature, secret, stripe.Webhook.DEFAULT_TOLERANCE)
+    except (ValueError, stripe.SignatureVerificationError):  # ValueError: a body that is not UTF-8
         return HttpResponse("bad signature", status=400)
+    try:
+        event = _parse_event(body)
+    except ValueError as exc:
+        return HttpResponse(str(exc), status=400)
     try:
         process_event(event)
     except Exception:
-        log.exception("webhook %s (%s) failed; Stripe will retry", event.get("id"), event.get("type"))
+        log.exception("webhook %s (%s) failed; Stripe will retry", event["id"], event["type"])
         return HttpResponse("error", status=500)
     return HttpResponse("ok")
