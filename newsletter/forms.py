@@ -14,10 +14,11 @@ class SignupNewsletterForm(forms.Form):
     newsletter_breaking = forms.BooleanField(label="Email me breaking news", required=False, label_suffix="")
 
     def signup(self, request, user) -> None:
-        digest = self.cleaned_data.get("newsletter_digest", False)
-        breaking = self.cleaned_data.get("newsletter_breaking", False)
-        if digest or breaking:  # leaving both unticked keeps the default (subscribers get the digest)
-            Preference.objects.update_or_create(user=user, defaults={"digest": digest or None, "breaking": breaking})
+        # The reader answered both questions: an unticked box is "no", stored as such, so
+        # the subscribers' default digest (Preference.digest None) never reaches them.
+        answers = self.cleaned_data
+        choices = {"digest": answers["newsletter_digest"], "breaking": answers["newsletter_breaking"]}
+        Preference.objects.update_or_create(user=user, defaults=choices)
 
 
 class PreferencesForm(forms.Form):

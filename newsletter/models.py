@@ -22,7 +22,8 @@ class Preference(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="newsletter_preference"
     )
-    # None until the reader chooses: then subscribers get the digest and others do not.
+    # None only for an account whose reader was never asked (the sign-up form stores both
+    # answers as given): subscribers among them get the digest, others do not.
     digest = models.BooleanField("daily digest", null=True, default=None)
     breaking = models.BooleanField("breaking news emails", default=False)
     # Hard rejections (5xx) of `bounced_email`; a new address starts clean.

@@ -248,3 +248,46 @@ def test_run_by_hand_it_shows_a_progress_bar(smtp, monkeypatch, capsys) -> None:
     call_command("send_newsletter")
     err = capsys.readouterr().err
     assert "[" + "#" * 30 + "] 3/3 · 3 sent" in err
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("digest", [True, False], ids=["digest ticked", "digest unticked"])
+@pytest.mark.parametrize("breaking", [True, False], ids=["breaking ticked", "breaking unticked"])
+def test_the_sign_up_boxes_are_the_readers_answer_through_subscribing_and_every_send(
+    smtp, stripe_env, digest_now, django_capture_on_commit_callbacks, digest: bool, breaking: bool
+) -> None:
+    """Opt-in is exact: each box is stored as the reader ticked it — an unticked box is
+    "no", never "not decided" — and subscribing later changes no answer the reader gave."""
+    import re
+
+    from django.test import Client
+
+    from .conftest import PASSWORD
+
+    email = "newcomer@example.com"
+    form = {"email": email, "password1": PASSWORD, "password2": PASSWORD}
+    form |= {"newsletter_digest": "on"} if digest else {}
+    form |= {"newsletter_breaking": "on"} if breaking else {}
+    reader = Client()
+    assert reader.post("/accounts/signup/", form).status_code == 302
+    (confirmation,) = smtp.to(email)  # through the loopback SMTP server
+    path = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^\s/]+/)", body(confirmation, "plain"))[1]
+    assert reader.post(path).status_code == 302  # confirmed and logged in
+
+    checkout = reader.post("/subscribe/checkout/", {"plan": "weekly"})
+    assert checkout.status_code == 303
+    (session,) = stripe_env.sessions.values()
+    stripe_env.complete_checkout(session["id"])
+    with django_capture_on_commit_callbacks(execute=True):
+        reader.get(session["success_url"].split("testserver", 1)[1])
+    user = get_user_model().objects.get(email=email)
+    assert user.subscriptions.get().status == "trialing"
+    assert (user.newsletter_preference.digest, user.newsletter_preference.breaking) == (digest, breaking)
+
+    lead = make_article(publish_at=digest_now - timedelta(hours=2), title="The lead")
+    Article.objects.filter(pk=lead.pk).update(send_as_email=True)
+    smtp.messages.clear()
+    call_command("send_newsletter", "--no-progress")
+    subjects = [m["Subject"] for m in smtp.to(email)]
+    assert any("digest" in s for s in subjects) == digest, subjects
+    assert any("The lead" == s.removeprefix("[The Ledger] ") for s in subjects) == breaking, subjects

@@ -72,7 +72,7 @@ def test_the_sign_up_tick_box_opts_a_free_reader_into_the_digest() -> None:
     )
     Client().post("/accounts/signup/", {"email": "skips@example.com", "password1": PASSWORD, "password2": PASSWORD})
     assert Preference.objects.get(user__email="ticks@example.com").digest is True
-    assert not Preference.objects.filter(user__email="skips@example.com").exists()
+    assert Preference.objects.get(user__email="skips@example.com").digest is False  # "no", not "not decided"
     page = Client().get("/accounts/signup/").content.decode()
     assert 'name="newsletter_digest"' in page and "morning digest" in page
 
