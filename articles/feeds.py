@@ -126,6 +126,10 @@ class PrivateFeed(LatestFeed):
             raise Http404("No such feed.")
         return owner
 
+    def feed_url(self, obj) -> str:
+        # Its own address, not the public feed's: feed readers follow rel="self".
+        return public_url(reverse("articles:private_feed", kwargs={"token": obj.feed_token.token}))
+
     def items(self, obj):
         # Decided per item here, on this request's own objects: the Feed instance is shared
         # by every request (and thread), so nothing per reader may be kept on it.

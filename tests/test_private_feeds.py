@@ -75,3 +75,14 @@ def test_the_private_feed_is_never_linked_publicly(reader, article) -> None:
     token = FeedToken.objects.get().token
     for url in ["/", article.get_absolute_url(), "/feed/", "/sitemap.xml", "/robots.txt"]:
         assert token not in Client().get(url).content.decode(), url
+
+
+def test_the_feed_names_its_own_private_address_as_self(reader, article, settings) -> None:
+    """Feed readers follow atom:link rel="self": naming the public /feed/ would move a
+    subscriber to the teaser feed."""
+    from lxml import etree
+
+    path = feed_path(reader)
+    channel = etree.fromstring(Client().get(path).content).find("channel")
+    (self_link,) = channel.findall("{http://www.w3.org/2005/Atom}link[@rel='self']")
+    assert self_link.get("href") == settings.SITE_URL + path
