@@ -8,6 +8,7 @@ settings (STRIPE_API_BASE); nothing in it is patched.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import json
@@ -86,6 +87,11 @@ def stripe_env(stripe_fake: StripeFake, settings, plans):
     settings.STRIPE_PUBLISHABLE_KEY = "pk_test_ledger_local"
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
     settings.STRIPE_API_BASE = stripe_fake.base
+    # As newsroom/settings.py does for a STRIPE_API_BASE in the environment: forms may be
+    # redirected to the fake's Checkout and portal pages (CSP form-action).
+    policy = copy.deepcopy(settings.CONTENT_SECURITY_POLICY)
+    policy["DIRECTIVES"]["form-action"].append(stripe_fake.base)
+    settings.CONTENT_SECURITY_POLICY = policy
     billing.sync_plans()
     return stripe_fake
 

@@ -41,6 +41,9 @@ def test_every_response_carries_the_strict_policy(client: Client, method: str, p
     assert policy["frame-ancestors"] == "'none'"
     assert policy["object-src"] == "'none'"
     assert policy["base-uri"] == "'none'"
+    # Forms submit to this site, which may answer with a redirect to Stripe's Checkout or
+    # customer portal (subscribe, manage billing); nowhere else (issue 31).
+    assert policy["form-action"] == "'self' https://checkout.stripe.com https://billing.stripe.com"
 
 
 def test_pages_have_no_inline_script_or_style(client: Client, article) -> None:
