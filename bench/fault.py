@@ -38,10 +38,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, free_port, manage, request, running_site
+from common import ROOT, free_port, load_average, manage, request, running_site
 
 LIMIT = 3  # FREE_ARTICLES_PER_DAY for the anonymous readers
 READERS_PER_THREAD = 3
@@ -173,9 +174,12 @@ def main() -> int:
     over = {who: len(reads) for who, reads in served_full.items() if len(reads) > LIMIT}
     most = max((len(r) for r in served_full.values()), default=0)
     at_limit = sum(1 for r in served_full.values() if len(r) == LIMIT)
+    kinds = Counter(s for _, s in results if s >= 500)
+    errors = ", ".join(f"{n} × {'no answer' if s == 599 else s}" for s, n in sorted(kinds.items())) or "none"
     summary = (
         f"requests: {len(results)} in {args.seconds:.0f} s with {args.threads} threads, "
-        f"{len(readers)} anonymous readers sharing them; 5xx before the first restart: {before}.\n"
+        f"{len(readers)} anonymous readers sharing them; 5xx before the first restart: {before} "
+        f"(all 5xx: {errors}; load average {load_average()}).\n"
         f"- PostgreSQL restart at {pg_t:.1f} s took {pg_took:.1f} s; 5xx during/after it: {len(pg_bad)}, "
         f"later than 5 s after it began: {pg_late}; last 5xx {pg_last:.1f} s after it began; "
         f"200s in the 5 s from it: {served['PostgreSQL'][0]}, after those: {served['PostgreSQL'][1]}.\n"
