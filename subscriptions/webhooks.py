@@ -9,7 +9,14 @@ Rules (see README "Subscriptions and Stripe"):
   both back, letting Stripe's retry do the work;
 * the subscription is fetched from Stripe before writing, so the order in which
   events arrive does not matter;
-* unknown event types -> 200; an error while processing -> 500 (Stripe retries).
+* unknown event types -> 200;
+* a signed event whose object names nothing we can act on (no id, an id of the
+  wrong kind, an invoice's subscription that is a number...) -> 200: it is
+  recorded without effect in its own transaction (a redelivery is a no-op) and
+  logged as an error with its id and what was wrong. Stripe's current objects
+  are never "unusable": a failure there is ours;
+* any other failure (the database, Stripe unreachable or refusing a
+  well-formed id, a bug) -> 500, both rolled back, and Stripe retries.
 """
 
 from __future__ import annotations
@@ -50,13 +57,47 @@ def _claim_event(event_id: str, event_type: str) -> bool:
         return cursor.fetchone() is not None
 
 
-def _subscription_id_of_invoice(invoice: Any) -> str | None:
+class UnusableEvent(Exception):
+    """A genuine event whose object names nothing we can act on; retrying cannot help."""
+
+
+_STRIPE_ID = re.compile(r"[a-z]+_[A-Za-z0-9_]{1,250}")
+
+
+def _object_id(value: Any, prefix: str) -> str:
+    """The id of the object an event's field names (an id, or an object with one)."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    if isinstance(value, str) and value.startswith(prefix) and _STRIPE_ID.fullmatch(value):
+        return value
+    shown = repr(value[:40]) if isinstance(value, str) else type(value).__name__
+    raise UnusableEvent(f"expected a {prefix}... id, got {shown}")
+
+
+def _field(obj: Any, name: str) -> Any:
+    """obj[name] of an optional object of an event (None when obj is absent)."""
+    if obj is None:
+        return None
+    if not isinstance(obj, dict):
+        raise UnusableEvent(f"expected an object holding {name!r}, got {type(obj).__name__}")
+    return obj.get(name)
+
+
+def _subscription_id_of_invoice(invoice: dict[str, Any]) -> str | None:
+    """None for an invoice of no subscription (a one-off)."""
     # API >= 2025-03-31 moved it under parent.subscription_details.
-    sub = invoice.get("subscription")
-    if not sub:
-        parent = invoice.get("parent") or {}
-        sub = (parent.get("subscription_details") or {}).get("subscription")
-    return billing._id(sub)
+    sub = invoice.get("subscription") or _field(_field(invoice.get("parent"), "subscription_details"), "subscription")
+    return _object_id(sub, "sub_") if sub else None
+
+
+def _user_of_reference(reference: Any) -> Any:
+    """The user our Checkout named in client_reference_id (str(user.pk)), or None: sessions
+    another integration made in the same Stripe account carry references of their own."""
+    from django.contrib.auth import get_user_model
+
+    if not (isinstance(reference, str) and reference.isascii() and reference.isdigit()):
+        return None
+    return get_user_model().objects.filter(pk=int(reference)).first()
 
 
 def fulfil_checkout_session(session: Any) -> Subscription | None:
@@ -67,9 +108,7 @@ def fulfil_checkout_session(session: Any) -> Subscription | None:
     already know the user's customer."""
     if session.get("mode") != "subscription" or not session.get("subscription"):
         return None
-    from django.contrib.auth import get_user_model
-
-    user = get_user_model().objects.filter(pk=session.get("client_reference_id") or 0).first()
+    user = _user_of_reference(session.get("client_reference_id"))
     customer_id = billing._id(session.get("customer"))
     if user is None or not customer_id:
         log.warning("checkout session %s has no known user/customer", session.get("id"))
@@ -90,31 +129,31 @@ def _sync_by_id(sub_id: str | None) -> Subscription | None:
     return billing.sync_subscription(billing.retrieve_subscription(sub_id))
 
 
-def _on_checkout_completed(obj: Any) -> None:
-    fulfil_checkout_session(billing.retrieve_checkout_session(obj["id"]))
+def _on_checkout_completed(obj: dict[str, Any]) -> None:
+    fulfil_checkout_session(billing.retrieve_checkout_session(_object_id(obj.get("id"), "cs_")))
 
 
-def _on_subscription(obj: Any) -> None:
-    _sync_by_id(obj["id"])
+def _on_subscription(obj: dict[str, Any]) -> None:
+    _sync_by_id(_object_id(obj.get("id"), "sub_"))
 
 
-def _on_trial_will_end(obj: Any) -> None:
-    sub = _sync_by_id(obj["id"])
+def _on_trial_will_end(obj: dict[str, Any]) -> None:
+    sub = _sync_by_id(_object_id(obj.get("id"), "sub_"))
     if sub is not None and sub.status == Subscription.Status.TRIALING:
         transaction.on_commit(lambda: emails.trial_ending(sub))
 
 
-def _on_invoice_paid(obj: Any) -> None:
+def _on_invoice_paid(obj: dict[str, Any]) -> None:
     _sync_by_id(_subscription_id_of_invoice(obj))
 
 
-def _on_payment_failed(obj: Any) -> None:
+def _on_payment_failed(obj: dict[str, Any]) -> None:
     sub = _sync_by_id(_subscription_id_of_invoice(obj))
     if sub is not None:
         transaction.on_commit(lambda: emails.payment_failed(sub))
 
 
-HANDLERS: dict[str, Callable[[Any], None]] = {
+HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "checkout.session.completed": _on_checkout_completed,
     "customer.subscription.created": _on_subscription,
     "customer.subscription.updated": _on_subscription,
@@ -127,15 +166,23 @@ HANDLERS: dict[str, Callable[[Any], None]] = {
 }
 
 
-def process_event(event: Any) -> bool:
-    """Apply one verified event exactly once. Returns False for a duplicate."""
+def process_event(event: dict[str, Any]) -> bool:
+    """Apply one verified event exactly once. Returns False for a duplicate.
+
+    An unusable event is recorded without effect: whatever its handler wrote
+    before finding out is rolled back first."""
     handler = HANDLERS.get(event["type"])
     if handler is None:
         return True
-    with transaction.atomic():
-        if not _claim_event(event["id"], event["type"]):
-            return False
-        handler(event["data"]["object"])
+    try:
+        with transaction.atomic():
+            if not _claim_event(event["id"], event["type"]):
+                return False
+            handler(event["data"]["object"])
+    except UnusableEvent as exc:
+        log.error("Stripe event %s (%s) cannot be used, recorded without effect: %s", event["id"], event["type"], exc)
+        with transaction.atomic():
+            return _claim_event(event["id"], event["type"])
     return True
 
 
