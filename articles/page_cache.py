@@ -21,8 +21,7 @@ the same for every logged-in reader. So a subscriber's page is rendered once
 per article and comments page, not once per subscriber.
 
 Never shared for staff (previews, and they may see more), while a flash
-message or a comment draft is waiting to be shown, or for logged-in readers
-when PAGE_CACHE_LOGGED_IN is off.
+message or a comment draft is waiting to be shown, or when PAGE_CACHE_SECONDS is 0.
 
 The article itself (the row the page is made from, with its section, comment
 count and the next scheduled publication) is kept here too, for every reader:
@@ -105,9 +104,6 @@ def find_article(queryset: QuerySet[Article], slug: str) -> tuple[Article, Versi
     Raises Http404 when there is no such article."""
     if settings.PAGE_CACHE_SECONDS <= 0:
         return _article_or_404(queryset, slug), (0,)
-    if not settings.ARTICLE_ROW_CACHE:  # still read the version the page is kept under
-        _, version = versioned_cache.read([], GENERATION_KEY, _comments_key(slug))
-        return _article_or_404(queryset, slug), version
     key = "page-cache:article-row:" + _digest(slug)
     found, generation = versioned_cache.read([key], GENERATION_KEY, _comments_key(slug))
     if key in found:
@@ -144,7 +140,7 @@ def _shared(request: HttpRequest, preview: bool) -> bool:
     if settings.PAGE_CACHE_SECONDS <= 0 or preview or user.is_staff or "messages" in request.COOKIES:
         return False
     if user.is_authenticated:
-        return settings.PAGE_CACHE_LOGGED_IN and DRAFT_SESSION_KEY not in request.session
+        return DRAFT_SESSION_KEY not in request.session
     return True
 
 
@@ -194,9 +190,9 @@ def page(
 # article's facts (its id, its access and what it is for a reader without an
 # account), the meter for a metered one, and the page kept for that answer.
 # Entries are plain strings under keys that carry their versions.
-# KEYS: the generation, the article's comments version, the meter's two keys.
+# KEYS: the generation, the article's comments version, the meter's three keys.
 # ARGV: the facts' key and the page's key without their versions, then the
-# meter's limit, address limit and seconds to keep, then the two refusals' variants.
+# meter's limit, address limit and two times to keep, then the two refusals' variants.
 _ANONYMOUS_PAGE = meter.CONSUME_FUNCTION + """
 local generation, comments = redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2])
 if not generation or not comments then return false end
@@ -205,10 +201,10 @@ if not facts then return false end
 local id, access, variant = string.match(facts, '^(%d+) (%S+) (.+)$')
 local spent = false
 if variant == 'metered' then
-  spent = consume(KEYS[3], KEYS[4], id, ARGV[3], ARGV[4], ARGV[5])
+  spent = consume(KEYS[3], KEYS[4], KEYS[5], id, ARGV[3], ARGV[4], ARGV[5], ARGV[6])
   if spent[1] == 1 then variant = 'full:' .. spent[3]
-  elseif spent[4] == 1 then variant = ARGV[6]
-  else variant = ARGV[7] end
+  elseif spent[4] == 1 then variant = ARGV[7]
+  else variant = ARGV[8] end
 end
 return {access, variant, spent, redis.call('GET', ARGV[2] .. generation .. ':' .. comments .. ':' .. variant)}
 """
@@ -232,11 +228,10 @@ def _variant(decision: Decision) -> str:
 
 
 def in_one_call(request: HttpRequest) -> bool:
-    """An anonymous reader's plain GET, served by anonymous_page() when ONE_CALL_PAGES is
-    on and the meter and the cache share one Redis."""
+    """An anonymous reader's plain GET, served by anonymous_page() when the meter and
+    the cache share one Redis."""
     return (
-        settings.ONE_CALL_PAGES
-        and settings.PAGE_CACHE_SECONDS > 0
+        settings.PAGE_CACHE_SECONDS > 0
         and counters.in_redis()
         and settings.METER_REDIS_URL == settings.REDIS_URL
         and request.method == "GET"

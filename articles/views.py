@@ -89,8 +89,8 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     decision = access.decide(request, article, gift_from=gift.giver if gift else None)
     if decision.needs_credit:
         decision = access.spend_credit(request, article, served and served.spent)
-    if decision.paywalled:
-        stats.count_page_view("paywall_view")
+    if decision.reason == access.Reason.SUBSCRIBERS_ONLY:  # the meter counted the paywalls it refused
+        stats.count_page_view(meter.PAYWALL_VIEW)
     if decision.reason == access.Reason.GIFT:
         gifts.count_open(gift)
     render = functools.partial(_render_article, request, article, decision, preview, gift_token=gift_token)
@@ -104,8 +104,8 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def respond_kept(served: page_cache.Kept) -> HttpResponse:
     """The answer with a kept page (here, or in articles/middleware.py before the rest of the middleware)."""
-    if served.paywalled:
-        stats.count_page_view("paywall_view")
+    if served.paywalled and served.spent is None:  # subscribers only: no meter ran to count it
+        stats.count_page_view(meter.PAYWALL_VIEW)
     return _respond(served.html, is_free=served.is_free)
 
 

@@ -23,10 +23,10 @@ What it does, on loopback only:
      behind the whole middleware can be faster than that on the same machine (a
      kept anonymous page answered before it, articles/middleware.py, can);
   4. reads the workers' resident memory;
-  5. what each speed mechanism on the article path buys: for each switch in
-     MECHANISMS, the pages it serves are measured on the server as configured
-     and, right after, on a second server (same database and Redis) with that
-     one switch off; the table gives on ÷ off. A mechanism under 5% is a cost;
+  5. what each setting in MECHANISMS buys on the article path: the pages it
+     serves are measured on the server as configured and, right after, on a
+     second server (same database and Redis) with that one setting off; the
+     table gives on ÷ off. A mechanism under 5% is a cost;
   6. generates articles (manage.py generate_articles, COPY) up to each --scale
      size and measures the archive pages' p50/p95/p99 (bench/archive.py: home,
      a section's and an author's first and deepest page, search, sitemaps);
@@ -58,17 +58,13 @@ from common import LOGIN_SESSION, ROOT, manage, publish, request, running_site, 
 LIMIT = 3
 # The issue's targets: article page ÷ same-size minimal view, same run.
 TARGETS = {"anonymous reader with credits": 0.6, "anonymous reader over the limit": 0.6, "subscriber": 0.5}
-# Each speed mechanism on the article path: its switch (newsroom/settings.py), the value
-# that turns it off, what it is, and the readers whose pages it serves.
+# The two settings a newsroom really chooses that change the article path's speed: the
+# setting (newsroom/settings.py), the value that turns it off, what it is, and the readers
+# whose pages it serves. Every other layer is measured by A/B of commits (bench/RESULTS.md):
+# a switch kept only for the benchmark is a second path nobody runs in production.
 MECHANISMS = [
     ("PAGE_CACHE_SECONDS", "0", "page cache (rendered pages, shared)", ["credits", "over", "subscriber"]),
-    ("PAGE_CACHE_LOGGED_IN", "0", "logged-in pages rendered once, own parts filled per reader", ["subscriber"]),
-    ("ONE_CALL_PAGES", "0", "anonymous pages in one Redis call (meter and kept page)", ["credits", "over"]),
-    ("KEPT_PAGES_EARLY", "0", "that page answered before the rest of the middleware", ["credits", "over"]),
-    ("ARTICLE_ROW_CACHE", "0", "article-row cache", ["subscriber", "registered"]),
-    ("ENTITLEMENT_CACHE", "0", "account cache (the user row with their entitlement)", ["subscriber"]),
     ("METER_STORE", "database", "meter and paywall counter in Redis (one call)", ["credits", "over"]),
-    ("PAGE_VIEW_FLUSH_SECONDS", "0", "paywall views added up per worker, sent once a second", ["over"]),
 ]
 LUA = """
 paths = {%(paths)s}

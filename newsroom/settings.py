@@ -6,8 +6,10 @@ SQLite, console email, no Stripe keys. With DEBUG off the site refuses to start
 without a real SECRET_KEY.
 """
 
+import ipaddress
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -77,17 +79,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "newsroom.middleware.SharedCacheMiddleware",  # first: sees every cookie the others set
-    "articles.middleware.KeptPageMiddleware",  # an anonymous reader's kept article page, without the rest
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "newsroom.middleware.RejectNulBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below what makes every response's headers, above what is per reader: an anonymous
+    # reader's kept article page, answered without sessions, CSRF and authentication.
+    "articles.middleware.KeptPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "subscriptions.middleware.MeterCookieMiddleware",
 ]
@@ -110,13 +114,6 @@ TEMPLATES = [
         },
     },
 ]
-
-# --- Speed mechanisms on the article path. Each can be turned off, so bench/run.py
-# measures what it buys (bench/RESULTS.md, "What each mechanism buys"); all on by default.
-# The article row (with authors, comment count, next scheduled time) kept in the cache (articles/page_cache.py).
-ARTICLE_ROW_CACHE = envbool("ARTICLE_ROW_CACHE", "True")
-# The logged-in reader (user row + entitlement) kept in the cache until it changes (subscriptions/access.py).
-ENTITLEMENT_CACHE = envbool("ENTITLEMENT_CACHE", "True")
 
 # Database: DATABASE_URL, e.g. postgres://user@127.0.0.1:5432/newsroom.
 # Without it, a SQLite file for a first local run.
@@ -145,8 +142,6 @@ METER_REDIS_URL = os.getenv("METER_REDIS_URL", REDIS_URL)
 METER_STORE = os.getenv("METER_STORE", "redis" if METER_REDIS_URL else "database")
 if METER_STORE not in ("redis", "database") or (METER_STORE == "redis" and not METER_REDIS_URL):
     raise ImproperlyConfigured('METER_STORE is "redis" (needs METER_REDIS_URL or REDIS_URL) or "database".')
-# Paywall views are added up per worker and sent to Redis at most this often (subscriptions/stats.py).
-PAGE_VIEW_FLUSH_SECONDS = envint("PAGE_VIEW_FLUSH_SECONDS", "1")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -259,6 +254,10 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
         "base-uri": ["'none'"],
         "frame-ancestors": ["'none'"],
+        # Forms post to this site; the subscribe and manage-billing ones are answered with a
+        # 303 to Stripe's Checkout or customer portal, and browsers hold that redirect to
+        # form-action too. (A STRIPE_API_BASE fake adds its own origin, below.)
+        "form-action": ["'self'", "https://checkout.stripe.com", "https://billing.stripe.com"],
         **({"report-uri": os.getenv("CSP_REPORT_URI")} if os.getenv("CSP_REPORT_URI") else {}),
     },
 }
@@ -285,6 +284,8 @@ ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # Sign-up answers in the same time for a known and a new address (see the form).
 ACCOUNT_FORMS = {"signup": "subscriptions.forms.SignupForm"}
+# allauth asks the adapter for the client's address (its rate limits): the same answer as ours.
+ACCOUNT_ADAPTER = "newsroom.allauth_adapter.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 ACCOUNT_RATE_LIMITS = {
@@ -303,18 +304,14 @@ ACCOUNT_RATE_LIMITS = {
 # format (newsroom/ratelimit.py), e.g. "60/m,1000/h"; empty turns it off.
 RATE_LIMIT_SEARCH = os.getenv("RATE_LIMIT_SEARCH", "60/m,1000/h")
 
+# Pictures larger than this (width x height) are refused on upload, from their header, before
+# anything decodes them (articles/images.py): 40 Mpx is a 7,700 x 5,200 camera original.
+MAX_IMAGE_PIXELS = envint("MAX_IMAGE_PIXELS", "40000000")
+
 # --- Comments (articles/comments.py) ---
 COMMENTS_PER_MINUTE = envint("COMMENTS_PER_MINUTE", "5")
 # Seconds a rendered article page is reused (articles/page_cache.py); 0 = off.
 PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", "300")
-# Logged-in readers share rendered pages too, their own parts filled in per request.
-PAGE_CACHE_LOGGED_IN = envbool("PAGE_CACHE_LOGGED_IN", "True")
-# An anonymous reader's article page in one call to Redis: the meter and the kept page
-# together (articles/page_cache.anonymous_page). Needs the meter in the cache's Redis
-# (METER_REDIS_URL unset or equal to REDIS_URL).
-ONE_CALL_PAGES = envbool("ONE_CALL_PAGES", "True")
-# That page answered before the rest of the middleware, which decides nothing for it (articles/middleware.py).
-KEPT_PAGES_EARLY = envbool("KEPT_PAGES_EARLY", "True")
 # A shared cache in front (nginx, a CDN) keeps pages that are the same for every anonymous reader
 # this long (s-maxage; 0 = never), then may serve them stale this much longer while it refreshes
 # (stale-while-revalidate). See newsroom/shared_cache.py.
@@ -326,11 +323,16 @@ FREE_ARTICLES_PER_DAY = envint("FREE_ARTICLES_PER_DAY", "3")
 # Coarse per-address backstop for anonymous readers, so clearing cookies is not an
 # unlimited reset; 0 turns it off. Why 150 (offices, campuses, mobile NAT): docs/paywall.md.
 FREE_ARTICLES_PER_IP_PER_DAY = envint("FREE_ARTICLES_PER_IP_PER_DAY", "150")
-# Trust X-Forwarded-For only when a proxy you run sets it: the number of proxies in front.
-TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", "0")
-# allauth's rate limits key on the client IP too: without this, behind a proxy
-# every reader would share the proxy's address and one login budget.
-ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# The proxies you run in front (addresses or networks, e.g. "127.0.0.1" or "10.0.0.0/24"):
+# X-Forwarded-For is believed only from them, hop by hop from the right, so a client that
+# reaches gunicorn directly cannot choose the address the backstop and every rate limit
+# count (newsroom/client_ip.py; allauth's limits ask it through newsroom/allauth_adapter.py).
+TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", "")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an address or network") from None
 METER_COOKIE_NAME = "reader"
 METER_COOKIE_MAX_AGE = 60 * 60 * 24 * 365 * 2
 METER_RETENTION_DAYS = envint("METER_RETENTION_DAYS", "7")
@@ -355,6 +357,9 @@ STRIPE_SECRET_KEY = os.getenv("STRIPE_SECRET_KEY", "")
 STRIPE_PUBLISHABLE_KEY = os.getenv("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.getenv("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.getenv("STRIPE_API_BASE", "")
+if STRIPE_API_BASE:  # a local fake or stripe-mock: its Checkout and portal pages are on its origin
+    _stripe = urlsplit(STRIPE_API_BASE)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(f"{_stripe.scheme}://{_stripe.netloc}")
 # Pinned, not the account's default: the code reads objects in this version's
 # shape (period on the item, invoice.parent). The webhook endpoint must be
 # created on the same version (README "Subscriptions and Stripe"). It is the

@@ -142,11 +142,9 @@ def forget_entitlement(user_id: int | None) -> None:
 def account(user_id: int):
     """The user with what their entitlement is made of annotated on it (sub_status,
     sub_since, sub_end, comp_until, email_verified), or None: how the logged-in
-    reader is loaded on every request (auth_backends.py). One query; with
-    ENTITLEMENT_CACHE, kept in the shared cache until any of them changes
-    (receivers.py calls forget_entitlement), so a subscriber's page needs no query."""
-    if not settings.ENTITLEMENT_CACHE:
-        return _account_query().filter(pk=user_id).first()
+    reader is loaded on every request (auth_backends.py). One query, kept in the
+    shared cache until any of them changes (receivers.py calls forget_entitlement),
+    so a subscriber's page needs no query."""
     key = f"account:{user_id}"
     found, version = versioned_cache.read([key], _version_key(user_id))
     if key in found:

@@ -37,8 +37,11 @@ from django.utils import timezone
 
 from newsroom.client_ip import client_ip
 
-from . import counters
+from . import counters, stats
 from .models import MeterDay, MeterRead
+
+# The dashboard's count of paywalls shown: the meter counts those it refused itself.
+PAYWALL_VIEW = "paywall_view"
 
 
 @dataclass(frozen=True)
@@ -163,21 +166,28 @@ def _who(request: HttpRequest) -> tuple[int, str, str, int]:
 # A Lua function other scripts include (articles/page_cache.py serves an anonymous
 # reader's page in the same call): the three steps above, run alone by Redis.
 # reader_key: the reader's set of article ids read today; ip_key: the address's
-# credits used today (ip_limit 0: none); keep: seconds to keep both.
+# credits used today (ip_limit 0: none); keep: seconds to keep both. A refusal shows
+# the paywall, so it also counts a paywall view for the dashboard (views_key, kept
+# views_keep seconds): no round trip of its own.
 # Returns {granted, already read, credits left, refused by the address's backstop}.
 CONSUME_FUNCTION = """
-local function consume(reader_key, ip_key, article_id, limit, ip_limit, keep)
+local function refuse(views_key, views_keep, by_ip)
+  redis.call('INCR', views_key)
+  redis.call('EXPIRE', views_key, views_keep)
+  return {0, 0, 0, by_ip}
+end
+local function consume(reader_key, ip_key, views_key, article_id, limit, ip_limit, keep, views_keep)
   limit, ip_limit = tonumber(limit), tonumber(ip_limit)
   local used = redis.call('SCARD', reader_key)
   if redis.call('SISMEMBER', reader_key, article_id) == 1 then
     return {1, 1, math.max(0, limit - used), 0}
   end
   if used >= limit then
-    return {0, 0, 0, 0}
+    return refuse(views_key, views_keep, 0)
   end
   if ip_limit > 0 then
     if tonumber(redis.call('GET', ip_key) or '0') >= ip_limit then
-      return {0, 0, 0, 1}
+      return refuse(views_key, views_keep, 1)
     end
     redis.call('INCR', ip_key)
     redis.call('EXPIRE', ip_key, keep)
@@ -187,8 +197,9 @@ local function consume(reader_key, ip_key, article_id, limit, ip_limit, keep)
   return {1, 0, limit - used - 1, 0}
 end
 """
-# KEYS: the reader's set, the address's counter; ARGV: article id, limit, address limit, seconds to keep.
-_CONSUME = CONSUME_FUNCTION + "return consume(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])"
+# KEYS: the reader's set, the address's counter, today's paywall views;
+# ARGV: article id, limit, address limit, seconds to keep, seconds to keep the views.
+_CONSUME = CONSUME_FUNCTION + "return consume(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])"
 # A day's keys outlive the day (the last read at 23:59 is still there at midnight) and then go.
 _KEEP_SECONDS = 25 * 60 * 60
 
@@ -201,7 +212,8 @@ def redis_call(request: HttpRequest) -> tuple[list[str], list[object]]:
     """KEYS and ARGV (after the article id) for CONSUME_FUNCTION, for this reader today."""
     limit, reader, ip_key, ip_limit = _who(request)
     day = today()
-    return [_key(day, reader), _key(day, ip_key)], [limit, ip_limit, _KEEP_SECONDS]
+    keys = [_key(day, reader), _key(day, ip_key), stats.page_views_key(PAYWALL_VIEW, day)]
+    return keys, [limit, ip_limit, _KEEP_SECONDS, stats.PAGE_VIEW_SECONDS]
 
 
 def result(granted: int, already_read: int, remaining: int, by_ip: int) -> MeterResult:
@@ -220,13 +232,13 @@ def _consume_in_database(
             used = MeterDay.objects.filter(reader=reader, day=day).values_list("count", flat=True).first() or 0
             return MeterResult(granted=True, already_read=True, remaining=max(0, limit - used))
         used = _take_credit(cursor, reader, day, limit)
-        if used is None:
+        by_ip = used is not None and ip_limit > 0 and _take_credit(cursor, ip_key, day, ip_limit) is None
+        if used is None or by_ip:
             transaction.set_rollback(True)
-            return MeterResult(granted=False)
-        if ip_limit > 0 and _take_credit(cursor, ip_key, day, ip_limit) is None:
-            transaction.set_rollback(True)
-            return MeterResult(granted=False, by_ip_backstop=True)
-        return MeterResult(granted=True, remaining=max(0, limit - used))
+    if used is None or by_ip:  # the paywall: a view for the dashboard, as the Lua script counts it
+        stats.count_page_view(PAYWALL_VIEW)
+        return MeterResult(granted=False, by_ip_backstop=by_ip)
+    return MeterResult(granted=True, remaining=max(0, limit - used))
 
 
 def share_todays_reads(request: HttpRequest, user, *, leaving: bool) -> None:

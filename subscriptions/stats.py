@@ -2,15 +2,10 @@
 SQL inside their own transactions, page views' where the meter counts
 (subscriptions/counters.py)."""
 
-import atexit
-import collections
 import logging
-import threading
-import time
 from datetime import date, datetime, timedelta
 
 import stripe
-from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -33,54 +28,32 @@ def bump(name: str, by: int = 1) -> None:
 
 
 # Page-view counts are kept long enough for a dashboard month, and then some.
-_PAGE_VIEW_DAYS = 400
-# Paywall views are added up in each worker and sent to Redis at most once a
-# second (PAGE_VIEW_FLUSH_SECONDS): a page view costs no round trip of its own.
-# A worker that dies forgets at most that second's views (a dashboard figure,
-# not money); one that exits cleanly sends them first.
-_pending: collections.Counter = collections.Counter()
-_pending_lock = threading.Lock()
-_last_flush = 0.0
+PAGE_VIEW_SECONDS = 400 * 86400
+
+
+def page_views_key(name: str, day: date) -> str:
+    """The Redis key a day's page views of this kind are counted under."""
+    return counters.key("stat", name, day.isoformat())
 
 
 def count_page_view(name: str) -> None:
     """Raise a counter that reader page views raise, many a second (paywall views):
-    added up in this worker and sent to Redis once a second with the meter in
-    Redis, else a row bump."""
-    global _last_flush
+    in Redis with the meter there (one round trip; the meter's own script counts the
+    paywalls it refuses, subscriptions/meter.py), else a row bump."""
     if not counters.in_redis():
         bump(name)
         return
-    with _pending_lock:
-        _pending[counters.key("stat", name, timezone.localdate().isoformat())] += 1
-        now = time.monotonic()
-        if now - _last_flush < settings.PAGE_VIEW_FLUSH_SECONDS:
-            return
-        _last_flush = now
-    flush_page_views()
-
-
-@atexit.register
-def flush_page_views() -> None:
-    """Send this worker's added-up page views to Redis (in one round trip)."""
-    with _pending_lock:
-        pending = dict(_pending)
-        _pending.clear()
-    if not pending or not counters.in_redis():
-        return
-    pipe = counters.client().pipeline(transaction=False)
-    for key, views in pending.items():
-        pipe.incrby(key, views).expire(key, _PAGE_VIEW_DAYS * 86400)
-    pipe.execute()
+    key = page_views_key(name, timezone.localdate())
+    with counters.client().pipeline(transaction=False) as pipe:
+        pipe.incr(key).expire(key, PAGE_VIEW_SECONDS).execute()
 
 
 def _page_views(name: str, since: date) -> int:
     """What count_page_view() counted in Redis from `since` to today."""
     if not counters.in_redis():
         return 0
-    flush_page_views()  # this worker's latest second too
     days = range((timezone.localdate() - since).days + 1)
-    keys = [counters.key("stat", name, (since + timedelta(days=n)).isoformat()) for n in days]
+    keys = [page_views_key(name, since + timedelta(days=n)) for n in days]
     return sum(int(v) for v in counters.client().mget(keys) if v)
 
 
