@@ -141,6 +141,9 @@ class ArticleQuerySet(models.QuerySet):
         )
 
 
+# The systems `manage.py import_archive` reads (articles/imports/).
+IMPORT_SOURCES = [("wordpress", "WordPress"), ("ghost", "Ghost"), ("substack", "Substack")]
+
 # What readers see of an article: a change to any of these is a real edit
 # (dateModified, the sitemap's lastmod); status, scheduling or switches are not.
 CONTENT_FIELDS = (
@@ -235,6 +238,21 @@ class Article(models.Model):
     # The same over the public text only (title, summary, teaser): what a reader who may
     # not read the article in full is allowed to match it by (articles/search.py).
     public_search_vector = SearchVectorField(null=True, blank=True, editable=False)
+    # Where an imported story came from (`manage.py import_archive`, articles/imports/): the old
+    # system and its own id, unique together, so a second import updates instead of duplicating.
+    # Blank for the newsroom's own stories.
+    import_source = models.CharField(
+        "imported from", max_length=20, blank=True, default="", choices=IMPORT_SOURCES, editable=False
+    )
+    import_id = models.CharField("id in the old system", max_length=100, blank=True, default="", editable=False)
+    # A fingerprint of the story as the export had it: the same export again is "unchanged", not re-saved.
+    import_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # The main picture's address on the old site. Kept when its file was not in the export's
+    # folder (the story then has no main picture here: add it in the admin), and to know an
+    # unchanged picture on the next run without copying it again.
+    import_hero_url = models.CharField(
+        "main picture on the old site", max_length=1000, blank=True, default="", editable=False
+    )
 
     objects = ArticleQuerySet.as_manager()
 
@@ -247,6 +265,13 @@ class Article(models.Model):
             models.Index(fields=["category", "-publish_at"], include=["status"], name="article_category_recent"),
         ]
         permissions = [("publish_article", "Can publish and schedule articles")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["import_source", "import_id"],
+                condition=~models.Q(import_source=""),
+                name="article_unique_import",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.sites",
+    "django.contrib.redirects",  # old addresses of imported stories (manage.py import_archive)
     "django.contrib.sitemaps",
     "django.contrib.postgres",
     "csp",
@@ -94,6 +95,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "subscriptions.middleware.MeterCookieMiddleware",
+    # Last: looks up the redirect table only when the answer is already a 404 (an imported story's old address).
+    "django.contrib.redirects.middleware.RedirectFallbackMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
