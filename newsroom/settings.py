@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "articles",
     "subscriptions",
     "newsletter",
+    "members",  # moving a newsroom's readers in and out: above subscriptions and newsletter
 ]
 
 MIDDLEWARE = [

@@ -208,6 +208,15 @@ class Subscription(models.Model):
     past_due_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The price the reader pays, as Stripe bills it (billing.sync_subscription records it
+    # on every sync). `plan` is None for a price none of our plans ever had: a
+    # subscription adopted from the site the newsroom moved from (stripe_adopt) keeps
+    # the price its reader chose there.
+    stripe_price_id = models.CharField(max_length=255, blank=True)
+    amount_cents = models.PositiveIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    interval = models.CharField(max_length=5, blank=True)
+    interval_count = models.PositiveSmallIntegerField(null=True, blank=True)
 
     objects = SubscriptionQuerySet.as_manager()
 
@@ -217,6 +226,14 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user or 'deleted account'} · {self.status}"
+
+    def price_label(self) -> str:
+        """What the reader pays, e.g. "$2.00 every 4 weeks" ("" when Stripe has not said)."""
+        if self.amount_cents is None:
+            return ""
+        count = self.interval_count or 1
+        every = f"{count} {self.interval}s" if count > 1 else self.interval
+        return f"{money(self.amount_cents, self.currency or 'usd')} every {every}".strip()
 
     def in_grace(self, now: datetime) -> bool:
         """Past due, but still within PAST_DUE_GRACE_DAYS of the failed payment: still reads."""
@@ -314,3 +331,35 @@ class FeedToken(models.Model):
 
     def __str__(self) -> str:
         return f"feed token of {self.user}"
+
+
+class MemberProfile(models.Model):
+    """What the site a newsroom moved from knew about a reader that has no other home
+    here: its staff's labels and note, and where the reader came from. Written by
+    `manage.py import_members`, read back out by `export_members` (members/)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="member_profile")
+    labels = models.CharField(max_length=500, blank=True, help_text="Comma-separated, as the old site had them.")
+    note = models.TextField(blank=True)
+    source = models.CharField(max_length=20, blank=True, help_text="ghost, substack or csv")
+    source_id = models.CharField(max_length=100, blank=True, help_text="The member's id on the old site.")
+    imported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "member profile"
+
+    def __str__(self) -> str:
+        return f"member profile of {self.user}"
+
+    def label_list(self) -> list[str]:
+        return split_labels(self.labels)
+
+
+def split_labels(text: str) -> list[str]:
+    """"VIP, Press ,, vip" -> ["VIP", "Press"]: trimmed, blanks and repeats (any case) dropped."""
+    seen: dict[str, str] = {}
+    for label in (text or "").split(","):
+        label = label.strip()
+        if label and label.lower() not in seen:
+            seen[label.lower()] = label
+    return list(seen.values())
