@@ -360,6 +360,9 @@ CRAWLER_DNS_TIMEOUT = float(os.getenv("CRAWLER_DNS_TIMEOUT", "2"))
 STRIPE_SECRET_KEY = os.getenv("STRIPE_SECRET_KEY", "")
 STRIPE_PUBLISHABLE_KEY = os.getenv("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.getenv("STRIPE_WEBHOOK_SECRET", "")
+# This site's name in a subscription's metadata `site` when several sites share one Stripe
+# account: `stripe_adopt` leaves others' subscriptions alone. Empty: SITE_URL's host (billing.site_id).
+STRIPE_SITE_ID = os.getenv("STRIPE_SITE_ID", "")
 STRIPE_API_BASE = os.getenv("STRIPE_API_BASE", "")
 if STRIPE_API_BASE:  # a local fake or stripe-mock: its Checkout and portal pages are on its origin
     _stripe = urlsplit(STRIPE_API_BASE)

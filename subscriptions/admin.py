@@ -106,10 +106,22 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Subscription)
 class SubscriptionAdmin(ReadOnlyAdmin):
-    list_display = ["user", "plan", "status", "trial_end", "current_period_end", "cancel_at_period_end", "stripe_link"]
+    list_display = ["user", "plan_or_price", "price", "status", "trial_end", "current_period_end",
+                    "cancel_at_period_end", "stripe_link"]  # fmt: skip
     list_filter = ["status", "plan", "cancel_at_period_end"]
-    search_fields = ["user__email", "stripe_subscription_id", "stripe_customer_id"]
+    search_fields = ["user__email", "stripe_subscription_id", "stripe_customer_id", "stripe_price_id"]
     list_select_related = ["user", "plan"]
+
+    @admin.display(description="Plan", ordering="plan")
+    def plan_or_price(self, obj: Subscription) -> str:
+        # A subscription adopted from the newsroom's old site keeps the price its reader chose there.
+        if obj.plan is not None:
+            return obj.plan.name
+        return f"not one of our plans ({obj.stripe_price_id})" if obj.stripe_price_id else "—"
+
+    @admin.display(description="Pays")
+    def price(self, obj: Subscription) -> str:
+        return obj.price_label() or "—"
 
     @admin.display(description="Stripe")
     def stripe_link(self, obj: Subscription) -> str:

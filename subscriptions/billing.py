@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import stripe
 from django.conf import settings
@@ -23,6 +24,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.mail import mail_admins
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from . import emails, stats
@@ -284,6 +286,23 @@ def all_subscriptions() -> Iterator[Any]:
     return (sub.to_dict() for sub in stripe.Subscription.list(status="all", limit=100).auto_paging_iter())
 
 
+def all_customers() -> Iterator[Any]:
+    """Every customer of the Stripe account, a page of 100 at a time (stripe_adopt matches them by email)."""
+    _configure()
+    return (customer.to_dict() for customer in stripe.Customer.list(limit=100).auto_paging_iter())
+
+
+def site_id() -> str:
+    """This site's name in a subscription's metadata `site` (STRIPE_SITE_ID, else SITE_URL's host):
+    a Stripe account shared by several sites holds subscriptions that are not ours to adopt."""
+    return settings.STRIPE_SITE_ID or urlsplit(settings.SITE_URL).hostname or ""
+
+
+def subscription_site(stripe_sub: Any) -> str:
+    """The site a subscription's metadata says it belongs to ("" when it does not say)."""
+    return str((stripe_sub.get("metadata") or {}).get("site") or "")
+
+
 # --- Stripe state -> local rows ---------------------------------------------
 
 
@@ -372,12 +391,15 @@ def sync_subscription(stripe_sub: Any, *, user=None, refetch: bool = True) -> Su
             plan = _plan_for_price(price_id)
         if created and local.user_id and stripe_sub["status"] in Subscription.LIVE_STATUSES:
             stripe_sub = _refuse_duplicate(local, stripe_sub) or _end_repeated_trial(local, stripe_sub)
-        if plan is None:
+        if plan is None and local.stripe_price_id != price_id:
             # Status, dates and cancellation still follow Stripe; the plan stays what it was.
+            # Told when the price changes to one no plan has had, not on every later event: a
+            # subscription adopted on the old site's price (adopt_subscription) is expected there.
             transaction.on_commit(lambda: _tell_staff_unknown_price(sub_id, price_id))
         old_status = "" if created else local.status
         new_status = stripe_sub["status"]
         local.plan = plan or local.plan
+        _record_price_paid(local, stripe_sub)
         local.stripe_customer_id = customer_id or local.stripe_customer_id
         local.status = new_status
         local.trial_end = _ts(stripe_sub.get("trial_end"))
@@ -390,6 +412,44 @@ def sync_subscription(stripe_sub: Any, *, user=None, refetch: bool = True) -> Su
             local.past_due_since = None
         local.save()
         _record_transition(local, old_status, new_status)
+    return local
+
+
+def _record_price_paid(local: Subscription, stripe_sub: Any) -> None:
+    """The price the subscription bills at, our plan's or not: what the admin and the export show."""
+    item = _first_item(stripe_sub)
+    price = item.get("price") or item.get("plan")
+    local.stripe_price_id = _price_id(stripe_sub) or local.stripe_price_id
+    if isinstance(price, dict):
+        recurring = price.get("recurring") or {}
+        local.amount_cents = price.get("unit_amount", price.get("amount"))
+        local.currency = price.get("currency") or ""
+        local.interval = recurring.get("interval") or price.get("interval") or ""
+        local.interval_count = recurring.get("interval_count") or price.get("interval_count") or 1
+
+
+def adopt_subscription(stripe_sub: Any, *, user) -> Subscription:
+    """Take on a subscription Stripe already bills for `user` (made by the site the newsroom
+    moved from), recorded as a webhook records one: by sync_subscription, under its locks.
+
+    The row starts at the status Stripe has, so adopting is no transition (no welcome
+    email, no "subscription started" on the dashboard) and never a duplicate to refund:
+    the reader has been paying all along. A price none of our plans has had is kept (plan
+    None, the price and amount recorded); later webhooks keep it in step like any other.
+    The reader's customer is linked when they have none yet, so those webhooks find them."""
+    customer_id = _id(stripe_sub.get("customer")) or ""
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().only("pk").get(pk=user.pk)
+        linked = StripeCustomer.objects.filter(Q(user=user) | Q(customer_id=customer_id)).exists()
+        if customer_id and not linked:
+            StripeCustomer.objects.create(user=user, customer_id=customer_id)
+        Subscription.objects.get_or_create(
+            stripe_subscription_id=stripe_sub["id"],
+            defaults={"user": user, "stripe_customer_id": customer_id, "status": stripe_sub["status"],
+                      "stripe_price_id": _price_id(stripe_sub) or ""},
+        )
+        local = sync_subscription(stripe_sub, user=user, refetch=False)
+    assert local is not None  # the row exists, so sync never ignores it
     return local
 
 

@@ -5,6 +5,11 @@ itself the endpoints localstripe 1.15.10 lacks or cannot express:
 
 * Prices (localstripe only has legacy Plans),
 * Checkout Sessions and Billing Portal sessions (absent from localstripe),
+* Customers and subscriptions that already exist when a newsroom moves in
+  (`add_customer`, `add_price`, `make_subscription`: on prices none of our
+  plans has, with another site's metadata, two customers sharing an email),
+  and the customer and subscription lists, paged as Stripe pages them
+  (`limit` 1-100, `starting_after`, `has_more`), so auto-paging is exercised;
 * Subscriptions created through our fake Checkout: localstripe never puts a
   subscription in `trialing` (a trial subscription stays `incomplete` forever),
   has no `price` on subscription items and no way to reach `past_due` or
@@ -107,6 +112,7 @@ class StripeFake:
     def reset(self) -> None:
         with self.lock:
             self.prices: dict[str, dict] = {}
+            self.customers: dict[str, dict] = {}  # seeded by tests; the site's own live in localstripe
             self.sessions: dict[str, dict] = {}
             self.portal_sessions: dict[str, dict] = {}
             self.subscriptions: dict[str, dict] = {}
@@ -200,6 +206,25 @@ class StripeFake:
         with self.lock:
             self.subscriptions[sub_id] = sub
         return sub
+
+    def add_customer(self, email: str | None, *, name: str | None = None, metadata: dict | None = None) -> dict:
+        """A customer the account already had (made by the site the newsroom moved from)."""
+        customer = {"id": "cus_" + secrets.token_hex(8), "object": "customer", "email": email, "name": name,
+                    "created": self.now(), "metadata": metadata or {}, "livemode": False, "deleted": False}
+        with self.lock:
+            self.customers[customer["id"]] = customer
+        return customer
+
+    def add_price(self, unit_amount: int, *, interval: str = "month", interval_count: int = 1,
+                  currency: str = "usd") -> dict:
+        """A price the old site sold, which none of our plans has (no lookup key of ours)."""
+        price = {"id": "price_" + secrets.token_hex(8), "object": "price", "active": True, "product": "prod_oldsite",
+                 "unit_amount": unit_amount, "currency": currency, "type": "recurring",
+                 "recurring": {"interval": interval, "interval_count": interval_count}, "lookup_key": None,
+                 "metadata": {}, "livemode": False, "created": self.now()}
+        with self.lock:
+            self.prices[price["id"]] = price
+        return price
 
     def update_subscription(self, sub_id: str, **changes: Any) -> dict:
         with self.lock:
@@ -485,6 +510,10 @@ class StripeFake:
                 if m[1] not in self.prices:
                     return _missing("price", m[1])
                 return self._modify_price(self.prices[m[1]], params) if method == "POST" else _ok(self.prices[m[1]])
+            if path == "/v1/customers" and method == "GET":
+                return self._list_customers(params)
+            if (m := re.fullmatch(r"/v1/customers/(\w+)", path)) and m[1] in self.customers and method == "GET":
+                return _ok(self.customers[m[1]])
             if path == "/v1/checkout/sessions":
                 return self._create_session(params) if method == "POST" else self._list_sessions(params)
             if m := re.fullmatch(r"/v1/checkout/sessions/(\w+)(/expire)?", path):
@@ -606,7 +635,7 @@ class StripeFake:
             return _bad("expires_at must be between 30 minutes and 24 hours from Checkout Session creation.")
         status, _ = self._forward("GET", f"/v1/customers/{p['customer']}", b"",
                                   {"Authorization": "Bearer sk_test_fake"})
-        if status != 200:
+        if status != 200 and p["customer"] not in self.customers:
             return _missing("customer", p["customer"])
         sub_data = p.get("subscription_data") or {}
         sid = "cs_test_" + secrets.token_hex(10)
@@ -683,33 +712,44 @@ class StripeFake:
         return _ok(refund)
 
     def _list_balance_transactions(self, p: dict) -> tuple[int, bytes]:
-        data = sorted(self.balance_transactions, key=lambda t: t["id"])
+        data = self.balance_transactions
         gte = (p.get("created") or {}).get("gte") if isinstance(p.get("created"), dict) else None
         if gte:
             data = [t for t in data if t["created"] >= int(gte)]
-        if after := p.get("starting_after"):
-            data = [t for t in data if t["id"] > after]
-        limit = int(p.get("limit") or 10)
-        body = _list("/v1/balance_transactions", data[:limit])
-        body["has_more"] = len(data) > limit
-        return _ok(body)
+        return _page("/v1/balance_transactions", data, p)
+
+    def _localstripe_list(self, path: str) -> list[dict]:
+        """Every object of a localstripe list (the site's own customers live there), page by page."""
+        found: list[dict] = []
+        after = ""
+        while True:
+            query = "?limit=100" + (f"&starting_after={after}" if after else "")
+            status, body = self._forward("GET", path, b"", {"Authorization": "Bearer sk_test_fake"}, query)
+            if status != 200:
+                return found
+            page = json.loads(body)
+            found += page["data"]
+            if not page.get("has_more") or not page["data"]:
+                return found
+            after = page["data"][-1]["id"]
+
+    def _list_customers(self, p: dict) -> tuple[int, bytes]:
+        data = [*self.customers.values(), *self._localstripe_list("/v1/customers")]
+        if p.get("email"):  # Stripe matches the email case-sensitively
+            data = [c for c in data if c.get("email") == p["email"]]
+        return _page("/v1/customers", data, p)
 
     def _list_subscriptions(self, p: dict) -> tuple[int, bytes]:
         # Ours plus the ones living in localstripe (created there directly by tests).
         status, body = self._forward("GET", "/v1/subscriptions", b"", {"Authorization": "Bearer sk_test_fake"},
                                      "?status=all&limit=100")
         real = json.loads(body)["data"] if status == 200 else []
-        data = sorted([*map(self._public, self.subscriptions.values()), *real], key=lambda s: s["id"])
+        data = [*map(self._public, self.subscriptions.values()), *real]
         if p.get("status", "all") != "all":
             data = [s for s in data if s["status"] == p["status"]]
         if p.get("customer"):
             data = [s for s in data if s["customer"] == p["customer"]]
-        if after := p.get("starting_after"):
-            data = [s for s in data if s["id"] > after]
-        limit = int(p.get("limit") or 10)
-        body = _list("/v1/subscriptions", data[:limit])
-        body["has_more"] = len(data) > limit
-        return _ok(body)
+        return _page("/v1/subscriptions", data, p)
 
 
 def _period(price: dict) -> int:
@@ -721,6 +761,25 @@ def _as_list(value: Any) -> list:
     if isinstance(value, dict):
         return [value[k] for k in sorted(value, key=int)]
     return list(value or [])
+
+
+def _page(url: str, data: list[dict], p: dict) -> tuple[int, bytes]:
+    """One page of a list as Stripe pages it: `limit` objects (1 to 100, default 10) after
+    the object `starting_after` names, and `has_more` when others follow. The order is the
+    ids' (Stripe's is newest first: any fixed order pages the same way)."""
+    limit = int(p.get("limit") or 10)  # the parameter check has refused a limit that is no integer
+    if not 1 <= limit <= 100:
+        return _bad(f"Invalid limit: must be between 1 and 100 (got {limit}).")
+    if "ending_before" in p:
+        return _bad("This fake pages forward only (starting_after).")
+    data = sorted(data, key=lambda o: o["id"])
+    if after := p.get("starting_after"):
+        if not any(o["id"] == after for o in data):
+            return _missing("object", after)
+        data = [o for o in data if o["id"] > after]
+    body = _list(url, data[:limit])
+    body["has_more"] = len(data) > limit
+    return _ok(body)
 
 
 def _list(url: str, data: list) -> dict:

@@ -35,6 +35,7 @@ ENDPOINTS: list[tuple[str, str, str]] = [
     ("POST", rf"/v1/prices/{_ID}", "_price_modify_params:PriceModifyParams"),
     ("POST", r"/v1/plans", "_plan_create_params:PlanCreateParams"),
     ("POST", r"/v1/customers", "_customer_create_params:CustomerCreateParams"),
+    ("GET", r"/v1/customers", "_customer_list_params:CustomerListParams"),
     ("GET", rf"/v1/customers/{_ID}", "_customer_retrieve_params:CustomerRetrieveParams"),
     ("POST", rf"/v1/customers/{_ID}", "_customer_modify_params:CustomerModifyParams"),
     ("POST", r"/v1/payment_methods", "_payment_method_create_params:PaymentMethodCreateParams"),
