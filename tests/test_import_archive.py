@@ -179,6 +179,7 @@ def test_wordpress_stories_get_their_pages_access_and_old_addresses(tmp_path):
 
     ferry = Article.objects.get(slug="ferry-schedule")
     assert ferry.access == Article.Access.FREE  # <!--more--> is not a paywall
+    assert ferry.search_vector and ferry.public_search_vector and ferry.word_count  # as Article.save() fills them
     html = client.get("/ferry-schedule/").content.decode()
     assert "<p>Loose first paragraph<br>with a line break.</p>" in html
     assert "A second *starred* paragraph." in html  # HTML, not Markdown: the asterisks stay
@@ -221,7 +222,13 @@ def test_a_changed_story_is_updated_and_a_moved_one_keeps_its_old_address(tmp_pa
     assert Article.objects.count() == 4
 
 
-def test_an_interrupted_import_finishes_on_the_next_run_without_duplicates(tmp_path, monkeypatch):
+def whole(article: Article) -> bool:
+    """Everything the import writes for a story is there."""
+    redirected = article.status == Article.Status.DRAFT or Redirect.objects.filter(new_path=article.get_absolute_url())
+    return bool(article.body_html and article.authors.exists() and article.category_id and redirected)
+
+
+def test_an_interrupted_import_leaves_whole_stories_and_the_next_run_finishes(tmp_path, monkeypatch):
     path = wordpress_export(tmp_path)
     real = importer.Importer.save_story
     calls = []
@@ -235,15 +242,36 @@ def test_an_interrupted_import_finishes_on_the_next_run_without_duplicates(tmp_p
 
     monkeypatch.setattr(importer.Importer, "save_story", crash_on_the_third)
     with pytest.raises(KeyboardInterrupt):
-        run("wordpress", path)
+        run("wordpress", path, "--batch", "1")  # every story alone, through Article.save()
     assert Article.objects.count() == 2  # two whole stories; the third rolled back entirely
-    assert Article.objects.filter(import_id="13").count() == 0
+    assert all(whole(a) for a in Article.objects.all())
 
     monkeypatch.setattr(importer.Importer, "save_story", real)
     out = run("wordpress", path)
     assert "4 stories read: 2 created, 0 updated, 2 unchanged" in out
-    assert Article.objects.count() == 4
+    assert Article.objects.count() == 4 and all(whole(a) for a in Article.objects.all())
     assert Redirect.objects.filter(old_path="/2023/05/12/port-audit/").count() == 1
+
+
+def test_an_interrupted_batch_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    path = wordpress_export(tmp_path)
+    real = importer.Importer._fill
+    calls = []
+
+    def crash_on_the_third(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(importer.Importer, "_fill", crash_on_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        run("wordpress", path)
+    assert Article.objects.count() < 4 and all(whole(a) for a in Article.objects.all())
+    monkeypatch.setattr(importer.Importer, "_fill", real)
+    run("wordpress", path)
+    assert Article.objects.count() == 4 and all(whole(a) for a in Article.objects.all())
+    assert Redirect.objects.count() == 3
 
 
 def test_malicious_html_never_reaches_a_page(tmp_path):

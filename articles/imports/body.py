@@ -161,6 +161,8 @@ def _escape_renderer_line(line: str) -> str:
 
 def _embed_or(block: str) -> str:
     """A paragraph or figure holding nothing but an allow-listed embed link: that link alone, the site's embed."""
+    if "https://" not in block:
+        return block
     text = rendering.plain_text(block)
     if text.startswith("https://") and " " not in text and embeds.match(text):
         return text

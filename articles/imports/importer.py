@@ -42,8 +42,8 @@ from django.utils import timezone
 from django.utils.text import Truncator, slugify
 from PIL import Image
 
-from articles import images, rendering
-from articles.models import Article, Author, Category, Tag
+from articles import images, page_cache, rendering
+from articles.models import Article, Author, Category, InlineImage, Tag, update_search_vector
 
 from . import body as bodies
 from .story import Person, Skipped, Story, Term, old_path
@@ -82,6 +82,7 @@ class Importer:
         default_section: str = "Archive",
         default_author: str = "",
         verbose: bool = False,
+        batch: int = 200,
     ) -> None:
         self.source = source
         self.media_dir = media_dir.resolve() if media_dir else None
@@ -90,6 +91,7 @@ class Importer:
         self.default_section = Term(name=default_section)
         self.default_author = Person(name=default_author) if default_author else None
         self.verbose = verbose
+        self.batch = max(1, batch)  # 1: every story alone, through Article.save()
         self.counts = Counts()
         self._ids: dict[tuple[str, str], int] = {}  # (kind, key) -> id of sections, authors, topics
 
@@ -105,14 +107,47 @@ class Importer:
         return self.counts
 
     def _each(self, stories: Iterable[Story | Skipped], progress: Callable[[Counts], None] | None) -> None:
+        batch: list[Story] = []
         for story in stories:
             self.counts.read += 1
             if isinstance(story, Skipped):
                 self._skip(story.source_id, story.reason)
             else:
-                self.import_one(story)
+                batch.append(story)
+            if len(batch) >= self.batch:
+                self._import_batch(batch)
+                batch = []
             if progress:
                 progress(self.counts)
+        self._import_batch(batch)
+
+    def _import_batch(self, stories: list[Story]) -> None:
+        """Stories already here and unchanged: counted. New ones without a picture: created
+        together (_create_together). Everything else: one at a time (import_one)."""
+        if not stories:
+            return
+        ids = [s.source_id for s in stories]
+        stored = dict(
+            Article.objects.filter(import_source=self.source, import_id__in=ids).values_list(
+                "import_id", "import_digest"
+            )
+        )
+        new: list[tuple[Story, str]] = []
+        alone: list[Story] = []
+        for story in stories:
+            digest = story.digest()
+            if story.title and stored.get(story.source_id) == digest:
+                self.counts.unchanged += 1
+                if self.verbose:
+                    self.write(f"unchanged  {story.label}")
+            elif story.title and story.source_id not in stored and not story.image_url and self.batch > 1:
+                new.append((story, digest))
+            else:
+                alone.append(story)
+        if new:
+            alone += self._create_together(new)
+        for story in alone:
+            self.import_one(story)
 
     def import_one(self, story: Story) -> None:
         """One story, all or nothing; any failure is a line in the report, never the end of the run."""
@@ -136,7 +171,9 @@ class Importer:
             self.counts.problems += 1
             self.write(f"FAILED  {story.label}: {type(e).__name__}: {e}")
             return
-        verb = "updated" if existing else "created"
+        self._done(story, article, "updated" if existing else "created", redirects, problems)
+
+    def _done(self, story: Story, article: Article, verb: str, redirects: int, problems: list[str]) -> None:
         setattr(self.counts, verb, getattr(self.counts, verb) + 1)
         self.counts.redirects += redirects
         if self.dry_run or self.verbose or problems:
@@ -145,6 +182,76 @@ class Importer:
         for problem in problems:
             self.counts.problems += 1
             self.write(f"  problem: {problem}")
+
+    def _create_together(self, items: list[tuple[Story, str]]) -> list[Story]:
+        """New stories in one transaction: one INSERT for the articles, one per join
+        table, one for the redirects, one UPDATE for the search vectors, and the page cache
+        retired once — what Article.save() and its signals do, story by story, in bulk.
+        Returns the stories to write one at a time instead: any whose web address or old
+        address is taken (those need a choice and a line in the report), or all of them
+        if the batch fails (the unique (source, id) pair means none is ever written twice)."""
+        alone: list[Story] = []
+        # (story, its article, problems, old addresses to redirect, author ids, topic ids)
+        done: list[tuple[Story, Article, list[str], list[str], list[int], list[int]]] = []
+        try:
+            with transaction.atomic():
+                wanted = {s.source_id: self._wanted_slug(s) for s, _ in items}
+                taken = set(Article.objects.filter(slug__in=wanted.values()).values_list("slug", flat=True))
+                paths = {s.source_id: [old_path(p) for p in s.old_paths] for s, _ in items}
+                every_path = [p for ps in paths.values() for p in ps]
+                taken_paths = set(
+                    Redirect.objects.filter(site_id=settings.SITE_ID, old_path__in=every_path).values_list(
+                        "old_path", flat=True
+                    )
+                )
+                for story, digest in items:
+                    slug = wanted[story.source_id]
+                    own = [p for p in paths[story.source_id] if p and p != f"/{slug}/"]
+                    if (
+                        slug in taken
+                        or not _addressable(story.title, slug)
+                        or any(p in taken_paths or len(p) > 200 or _page_at(p) for p in own)
+                    ):
+                        alone.append(story)
+                        continue
+                    taken.add(slug)
+                    taken_paths.update(own)
+                    problems = list(story.notes)
+                    article = Article(import_source=self.source, import_id=story.source_id)
+                    self._fill(story, article, digest, problems, slug=slug)
+                    # As Article.save() does (articles/models.py): the one rendering, sanitizer and teaser cut.
+                    article.word_count = rendering.word_count(article.body)
+                    article.body_html = rendering.render_body(article.body, images=InlineImage.objects.in_bulk)
+                    article.teaser_html, article.body_html = rendering.split_body(
+                        article.body_html, settings.TEASER_PARAGRAPHS
+                    )
+                    redirected = own if article.status != Article.Status.DRAFT else []
+                    topics = list(dict.fromkeys(self._topic(t) for t in story.topics))
+                    done.append((story, article, problems, redirected, self._byline(story, problems), topics))
+                if done:
+                    Article.objects.bulk_create([a for _, a, *_ in done])  # sets each one's pk (PostgreSQL)
+                    Article.authors.through.objects.bulk_create(
+                        Article.authors.through(article_id=a.pk, author_id=i)
+                        for _, a, _, _, ids, _ in done
+                        for i in ids
+                    )
+                    Article.tags.through.objects.bulk_create(
+                        Article.tags.through(article_id=a.pk, tag_id=i) for _, a, _, _, _, ids in done for i in ids
+                    )
+                    Redirect.objects.bulk_create(
+                        Redirect(site_id=settings.SITE_ID, old_path=p, new_path=a.get_absolute_url())
+                        for _, a, _, own, _, _ in done
+                        for p in own
+                    )
+                    update_search_vector(*(a.pk for _, a, *_ in done))
+        except Exception:  # each story is tried alone next, and reports its own failure
+            self._ids.clear()
+            return [s for s, _ in items]
+        if done:
+            page_cache.invalidate()  # bulk_create sends no signals: what the receivers would have done, once
+        for story, article, problems, own, _, _ in done:
+            self._done(story, article, "created", len(own), problems)
+        return alone
 
     def _skip(self, source_id: str, reason: str) -> None:
         self.counts.skipped += 1
@@ -157,16 +264,32 @@ class Importer:
         self, story: Story, existing: Article | None, digest: str, problems: list[str]
     ) -> tuple[Article, int]:
         """Create or update the story's article, byline, topics and redirects (the caller holds the transaction)."""
+        article = existing or Article(import_source=self.source, import_id=story.source_id)
+        old_url = article.get_absolute_url() if existing else ""
+        self._fill(story, article, digest, problems, slug=self._slug(story, article, problems))
+        picture = self._picture(story, article, problems)
+        try:
+            article.save()
+        finally:
+            if picture is not None:
+                picture.close()
+        article.authors.set(self._byline(story, problems))
+        article.tags.set(list(dict.fromkeys(self._topic(t) for t in story.topics)))
+        paths = list(story.old_paths)
+        if old_url and old_url != article.get_absolute_url():
+            paths.append(old_url)  # the story moved since the last run: its previous address follows it
+        return article, sum(self._redirect(p, article, problems) for p in paths)
+
+    def _fill(self, story: Story, article: Article, digest: str, problems: list[str], *, slug: str) -> None:
+        """Everything but the picture, byline and topics, from the story (nothing saved)."""
         body = bodies.convert(story.html)
         if body.dropped_pictures:
             problems.append(
                 f"{len(body.dropped_pictures)} picture(s) in the body left out (pictures in stories are "
                 f"uploaded with alt text in the admin): {', '.join(s or '?' for s in body.dropped_pictures[:3])}"
             )
-        article = existing or Article(import_source=self.source, import_id=story.source_id)
-        old_url = article.get_absolute_url() if existing else ""
         article.title = _fit(story.title, 200, "headline", problems)
-        article.slug = self._slug(story, article, problems)
+        article.slug = slug
         standfirst = _plain(story.standfirst) or Truncator(_plain(body.first_paragraph)).chars(300)
         article.standfirst = _fit(standfirst, 500, "summary", problems)
         article.body = body.markdown
@@ -174,33 +297,25 @@ class Importer:
         article.status, article.publish_at = self._when(story, problems)
         article.access = story.access
         article.import_digest = digest
-        picture = self._picture(story, article, problems)
-        try:
-            article.save()
-        finally:
-            if picture is not None:
-                picture.close()
+
+    def _byline(self, story: Story, problems: list[str]) -> list[int]:
         authors = story.authors or ([self.default_author] if self.default_author else [])
         if not authors:
             problems.append("no byline in the export (--default-author gives one)")
-        article.authors.set([self._author(p) for p in authors])
-        article.tags.set([self._topic(t) for t in story.topics])
-        paths = list(story.old_paths)
-        if old_url and old_url != article.get_absolute_url():
-            paths.append(old_url)  # the story moved since the last run: its previous address follows it
-        return article, sum(self._redirect(p, article, problems) for p in paths)
+        return list(dict.fromkeys(self._author(p) for p in authors))
+
+    def _wanted_slug(self, story: Story) -> str:
+        return (slugify(unquote(story.slug)) or slugify(story.title) or f"{self.source}-{story.source_id}")[:190]
 
     def _slug(self, story: Story, article: Article, problems: list[str]) -> str:
-        wanted = (slugify(unquote(story.slug)) or slugify(story.title) or f"{self.source}-{story.source_id}")[:190]
+        wanted = self._wanted_slug(story)
         if article.pk and re.fullmatch(re.escape(wanted) + r"(-\d+)?", article.slug):
             return article.slug  # as the last run left it
         for n in range(1, 1000):
             candidate = wanted if n == 1 else f"{wanted}-{n}"
             if Article.objects.filter(slug=candidate).exclude(pk=article.pk).exists():
                 continue
-            try:
-                Article(title=story.title, slug=candidate).clean()  # not one of the site's own pages
-            except ValidationError:
+            if not _addressable(story.title, candidate):
                 continue
             if n > 1:
                 problems.append(f"web address “{wanted}” is taken: imported as “{candidate}”")
@@ -322,6 +437,15 @@ class Importer:
                 found = Author.objects.create(name=(person.name or slug)[:120], slug=slug)
             self._ids[key] = found.pk
         return self._ids[key]
+
+
+def _addressable(title: str, slug: str) -> bool:
+    """Whether /<slug>/ would show the story, not one of the site's own pages (Article.clean's rule)."""
+    try:
+        Article(title=title, slug=slug).clean()
+    except ValidationError:
+        return False
+    return True
 
 
 def _plain(text: str) -> str:

@@ -43,6 +43,14 @@ class Command(BaseCommand):
             default="/{slug}/",
             help="Ghost: the old site's post address (routes.yaml), e.g. /{year}/{month}/{slug}/ (default /{slug}/)",
         )
+        parser.add_argument(
+            "--batch",
+            type=int,
+            default=200,
+            metavar="N",
+            help="new stories without a picture are written N at a time, in one transaction (default 200); "
+            "1 writes every story alone, through Article.save()",
+        )
         parser.add_argument("--no-progress", action="store_true", help="no running count on stderr")
         parser.add_argument("--progress-every", type=int, default=500, metavar="N")
 
@@ -66,6 +74,7 @@ class Command(BaseCommand):
             default_section=options["default_section"],
             default_author=options["default_author"],
             verbose=options["verbosity"] >= 2,
+            batch=options["batch"],
         )
         show = not options["no_progress"] and sys.stderr.isatty()
         started = time.monotonic()
