@@ -278,7 +278,10 @@ def anonymous_page(request: HttpRequest, slug: str) -> Kept | None:
     meter_keys, meter_args = meter.redis_call(request)
     keys = [cache.make_key(GENERATION_KEY), cache.make_key(_comments_key(slug)), *meter_keys]
     args = [_facts_key(slug), _anonymous_key(request), *meter_args, Reason.ADDRESS_LIMIT, Reason.METER_EXHAUSTED]
-    answer = counters.client().register_script(_ANONYMOUS_PAGE)(keys=keys, args=args)
+    try:
+        answer = counters.client().register_script(_ANONYMOUS_PAGE)(keys=keys, args=args)
+    except counters.UNREACHABLE:
+        answer = None  # the long way, where the meter refuses what it cannot count
     if answer is None:
         meter.drop_unused_id(request)
         return None
@@ -324,10 +327,13 @@ def _keep_anonymous(request: HttpRequest, article: Article, decision: Decision, 
     generation, comments = version
     for_anyone = access.decide_for_user(None, article)
     variant = _METERED if for_anyone.needs_credit else _variant(for_anyone)
-    with counters.client().pipeline(transaction=False) as pipe:
-        pipe.set(f"{_facts_key(article.slug)}{generation}", f"{article.pk} {article.access} {variant}", ex=seconds)
-        pipe.set(f"{_anonymous_key(request)}{generation}:{comments}:{_variant(decision)}", html, ex=seconds)
-        pipe.execute()
+    try:
+        with counters.client().pipeline(transaction=False) as pipe:
+            pipe.set(f"{_facts_key(article.slug)}{generation}", f"{article.pk} {article.access} {variant}", ex=seconds)
+            pipe.set(f"{_anonymous_key(request)}{generation}:{comments}:{_variant(decision)}", html, ex=seconds)
+            pipe.execute()
+    except counters.UNREACHABLE:
+        pass  # kept next time
 
 
 def listing(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

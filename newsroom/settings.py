@@ -139,6 +139,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # local memory) is shared by every process, so rate limits hold across workers.
 REDIS_URL = os.getenv("REDIS_URL", "")
 REDIS_KEY_PREFIX = os.getenv("CACHE_KEY_PREFIX", "newsroom")
+# Seconds to wait for Redis (cache and meter) before a request goes on without it.
+REDIS_TIMEOUT = float(os.getenv("REDIS_TIMEOUT", "0.5"))
 # The meter's credits and the paywall-view counter: "redis" (one Lua call a view, exact,
 # persisted by Redis's append-only file) or "database" (rows; no Redis) — subscriptions/counters.py.
 # METER_REDIS_URL may name a Redis of their own (persistent, no eviction; docs/production.md).
@@ -149,9 +151,12 @@ if METER_STORE not in ("redis", "database") or (METER_STORE == "redis" and not M
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, where an unreachable Redis is a miss (newsroom/cache.py).
+            "BACKEND": "newsroom.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_KEY_PREFIX,
+            # A Redis that does not answer is given up on quickly: the page goes on without it.
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
         }
     }
 else:

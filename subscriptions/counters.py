@@ -11,6 +11,10 @@ a few paywall views; the durability rule allows exactly that for the meter,
 and nothing else (money, accounts, comments, webhooks) is kept here. Keys
 expire by themselves.
 
+While that Redis is unreachable the meter opens nothing it cannot count: readers
+without a subscription get the teaser (subscribers read as usual, their access is
+not in it), and paywall views go uncounted; nothing fails (meter.consume).
+
 Without Redis (METER_STORE "database": a first local run on SQLite, tests that
 do not point at Redis) they are database rows (MeterRead, MeterDay, DailyStat).
 """
@@ -22,19 +26,24 @@ import functools
 import redis
 from django.conf import settings
 
+# What a Redis that is down, restarting (still loading its file) or too slow raises:
+# callers go on without it (the meter refuses, a count is skipped); anything else is a bug.
+UNREACHABLE = (redis.ConnectionError, redis.TimeoutError)
+
 
 def in_redis() -> bool:
     return settings.METER_STORE == "redis"
 
 
 @functools.cache
-def _client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url)  # thread-safe: each command borrows a pooled connection
+def _client(url: str, timeout: float) -> redis.Redis:
+    # Thread-safe: each command borrows a pooled connection.
+    return redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
 
 
 def client(url: str = "") -> redis.Redis:
     """A client of the meter's Redis (METER_REDIS_URL), or of the one at `url`."""
-    return _client(url or settings.METER_REDIS_URL)
+    return _client(url or settings.METER_REDIS_URL, settings.REDIS_TIMEOUT)
 
 
 def key(*parts: object) -> str:

@@ -26,6 +26,7 @@ the committed row), rolled back when refused.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -39,6 +40,8 @@ from newsroom.client_ip import client_ip
 
 from . import counters, stats
 from .models import MeterDay, MeterRead
+
+log = logging.getLogger(__name__)
 
 # The dashboard's count of paywalls shown: the meter counts those it refused itself.
 PAYWALL_VIEW = "paywall_view"
@@ -149,7 +152,12 @@ def consume(request: HttpRequest, article_id: int) -> MeterResult:
     """Let this reader open this metered article in full, if their allowance allows."""
     if counters.in_redis():
         keys, args = redis_call(request)
-        return result(*counters.client().register_script(_CONSUME)(keys=keys, args=[article_id, *args]))
+        try:
+            return result(*counters.client().register_script(_CONSUME)(keys=keys, args=[article_id, *args]))
+        except counters.UNREACHABLE:
+            # Nothing is opened that cannot be counted (subscriptions/counters.py): the teaser.
+            log.warning("meter: Redis unreachable, article %s shown as a teaser", article_id)
+            return MeterResult(granted=False)
     limit, reader, ip_key, ip_limit = _who(request)
     return _consume_in_database(reader, ip_key, today(), article_id, limit, ip_limit)
 
@@ -259,9 +267,12 @@ def share_todays_reads(request: HttpRequest, user, *, leaving: bool) -> None:
     keys = [f"a:{anon}", user_key]
     if counters.in_redis():
         a, u = (_key(day, k) for k in keys)
-        with counters.client().pipeline() as pipe:  # MULTI/EXEC: both or neither
-            pipe.sunionstore(a, [a, u]).sunionstore(u, [u, a]).expire(a, _KEEP_SECONDS).expire(u, _KEEP_SECONDS)
-            pipe.execute()
+        try:
+            with counters.client().pipeline() as pipe:  # MULTI/EXEC: both or neither
+                pipe.sunionstore(a, [a, u]).sunionstore(u, [u, a]).expire(a, _KEEP_SECONDS).expire(u, _KEEP_SECONDS)
+                pipe.execute()
+        except counters.UNREACHABLE:  # logging in or out goes on; the two keep their own reads
+            log.warning("meter: Redis unreachable, today's reads not shared at log-in/out")
         return
     with transaction.atomic():
         article_ids = set(MeterRead.objects.filter(reader__in=keys, day=day).values_list("article_id", flat=True))
@@ -281,7 +292,10 @@ def share_todays_reads(request: HttpRequest, user, *, leaving: bool) -> None:
 
 def _has_read(reader: str, day: date) -> bool:
     if counters.in_redis():
-        return bool(counters.client().exists(_key(day, reader)))
+        try:
+            return bool(counters.client().exists(_key(day, reader)))
+        except counters.UNREACHABLE:
+            return False
     return MeterRead.objects.filter(reader=reader, day=day).exists()
 
 

@@ -44,8 +44,11 @@ def count_page_view(name: str) -> None:
         bump(name)
         return
     key = page_views_key(name, timezone.localdate())
-    with counters.client().pipeline(transaction=False) as pipe:
-        pipe.incr(key).expire(key, PAGE_VIEW_SECONDS).execute()
+    try:
+        with counters.client().pipeline(transaction=False) as pipe:
+            pipe.incr(key).expire(key, PAGE_VIEW_SECONDS).execute()
+    except counters.UNREACHABLE:  # a dashboard figure, not worth a failed page
+        log.warning("page view %s not counted: Redis unreachable", name)
 
 
 def _page_views(name: str, since: date) -> int:

@@ -83,7 +83,7 @@ def chaos(request, settings, monkeypatch):
     cache_url = CACHE_ONLY_REDIS_URL if apart else TEST_REDIS_URL
     settings.REDIS_URL, settings.METER_REDIS_URL, settings.METER_STORE = cache_url, TEST_REDIS_URL, "redis"
     settings.REDIS_KEY_PREFIX = prefix
-    backend = "django.core.cache.backends.redis.RedisCache"
+    backend = "newsroom.cache.RedisCache"  # as in production
     settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": cache_url, "KEY_PREFIX": prefix}}
     seed = random.randrange(1 << 30)
     print(f"chaos seed {seed}")  # shown with a failure, to walk the same way again

@@ -34,7 +34,7 @@ def cache_store(request, settings):
     settings.REDIS_URL = settings.METER_REDIS_URL = TEST_REDIS_URL
     settings.METER_STORE = "redis"
     settings.REDIS_KEY_PREFIX = prefix
-    backend = "django.core.cache.backends.redis.RedisCache"
+    backend = "newsroom.cache.RedisCache"  # as in production
     settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": TEST_REDIS_URL, "KEY_PREFIX": prefix}}
     yield request.param
     client = counters.client()
