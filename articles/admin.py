@@ -531,3 +531,7 @@ class AuthorAdmin(admin.ModelAdmin):
 
 
 from . import admin_comments  # noqa: E402,F401  (comment moderation, see that module)
+
+# Stories brought in by `manage.py import_archive` (docs/moving-in.md): the desk can list them by
+# the system they came from. Their old addresses are in Redirects (django.contrib.redirects' admin).
+ArticleAdmin.list_filter = (*ArticleAdmin.list_filter, "import_source")
