@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
+from newsroom import ratelimit
 from newsroom.params import bounded_int
 from subscriptions import access
 
@@ -46,19 +46,6 @@ def _clean_body(body: str) -> str:
     return body
 
 
-def _check_rate(user) -> None:
-    """At most COMMENTS_PER_MINUTE new comments per user per minute (shared cache)."""
-    key = f"comment-rate:{user.pk}:{int(timezone.now().timestamp() // 60)}"
-    cache.add(key, 0, 90)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, 90)
-        count = 1
-    if count > settings.COMMENTS_PER_MINUTE:
-        raise CommentError("You're posting very quickly. Please wait a minute and try again.")
-
-
 def comment_create(*, user, article: Article, body: str, parent_id: int | None = None, token: str = "") -> Comment:
     """Post a comment or a reply. A second submit of the same form (same token)
     returns the first comment instead of creating another."""
@@ -76,7 +63,9 @@ def comment_create(*, user, article: Article, body: str, parent_id: int | None =
         if parent is None:
             raise CommentError("The comment you replied to is no longer there.")
         parent = parent if parent.parent_id is None else parent.parent  # one level deep
-    _check_rate(user)
+    # At most COMMENTS_PER_MINUTE new comments per reader a minute, with the site's one rate limiter.
+    if not ratelimit.hit("comment", str(user.pk), f"{settings.COMMENTS_PER_MINUTE}/m"):
+        raise CommentError("You're posting very quickly. Please wait a minute and try again.")
     try:
         with transaction.atomic():
             return Comment.objects.create(article=article, user=user, parent=parent, body=body, submit_token=token)

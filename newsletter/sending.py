@@ -112,12 +112,9 @@ def recipients(kind: str, now: datetime | None = None) -> QuerySet:
     )
     if kind == Send.Kind.BREAKING:
         return users.filter(newsletter_preference__breaking=True)
-    maybe_subscriber = Exists(
-        Subscription.objects.filter(
-            user=OuterRef("pk"),
-            status__in=[Subscription.Status.ACTIVE, Subscription.Status.TRIALING, Subscription.Status.PAST_DUE],
-        )
-    ) | Exists(ComplimentaryAccess.objects.filter(user=OuterRef("pk"), until__gt=now))
+    maybe_subscriber = Exists(Subscription.objects.entitling().filter(user=OuterRef("pk"))) | Exists(
+        ComplimentaryAccess.objects.filter(user=OuterRef("pk"), until__gt=now)
+    )
     return users.filter(
         Q(newsletter_preference__digest=True)
         | (Q(newsletter_preference__digest__isnull=True) & Q(is_staff=False) & maybe_subscriber)

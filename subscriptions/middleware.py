@@ -6,7 +6,7 @@ from . import meter
 
 
 class MeterCookieMiddleware:
-    """Sets the reader's signed meter cookie when meter.reader_key() minted a new one."""
+    """Sets the reader's meter cookie when meter.reader_key() minted a new one."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -131,11 +131,6 @@ class TrialClaim(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.digest[:12]}…"
 
-    @property
-    def monthly_cents(self) -> int:
-        """One period's price as a monthly amount (the dashboard's MRR)."""
-        return round(self.amount_cents * {"week": 52 / 12, "month": 1, "year": 1 / 12}[self.interval])
-
 
 DEFAULT_PLAN_CACHE_KEY = "subscriptions:default_plan"
 
