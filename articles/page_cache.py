@@ -29,16 +29,19 @@ building and running that query was most of a cached page's cost. It holds the
 full text, so it never leaves the server; what a reader sees is still decided
 per request by `access.decide()`.
 
-Freshness (newsroom/versioned_cache.py): every entry is stored with the
-site-wide generation current when its data was read, and counts only while
-that generation is. Any save or delete of an article, section, author or plan
-starts a new one — once when it happens and again when its transaction
-commits, so a page rendered from the old rows in between is not kept. A
-comment retires only its own article's entries (a second version, per
-article). A scheduled article going live saves
-nothing, so nothing is kept past the next scheduled publish time (a page could
-be missing the new story from its "More from" cards); otherwise entries live
-`PAGE_CACHE_SECONDS` (default 300; 0 turns the cache off).
+Freshness (newsroom/versioned_cache.py): every entry is stored with the versions
+current when its data was read, and counts only while they are — retired once
+when a change happens and again when its transaction commits, so a page
+rendered from the old rows in between is not kept. Article pages count under
+the site-wide generation and their story's own version; list pages and sitemaps
+under the generation and the lists' version (LIST_VERSIONS). What retires what
+(forget_story, articles/receivers.py): a story readers cannot see before or after
+its save (a draft, a scheduled story) nothing; a live story its own pages and
+the lists, and every article page too when it is among its section's newest (the
+"More from" cards kept inside them); a comment its story's pages; a section,
+author, topic or plan everything. A scheduled article going live saves nothing,
+so nothing is kept past the next scheduled publication time; otherwise entries
+live `PAGE_CACHE_SECONDS` (default 300; 0 turns the cache off).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
@@ -66,7 +70,13 @@ from subscriptions.access import Decision, Reason
 from .comments import DRAFT_SESSION_KEY
 from .models import Article
 
+# The site-wide version: every page shows sections (the menu), plans (the paywall's price)
+# and, on article pages, the "More from" cards of a section.
 GENERATION_KEY = "page-cache:generation"
+# What lists stories (home, section, author, topic and search pages, sitemaps): any
+# change to what readers can see of a story retires it.
+LISTS_KEY = "page-cache:lists"
+LIST_VERSIONS = (GENERATION_KEY, LISTS_KEY)
 
 
 def seconds_to_keep(next_scheduled_at) -> int:
@@ -93,8 +103,9 @@ def _digest(parts: object) -> str:
     return hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
 
 
-def _comments_key(slug: str) -> str:
-    return "page-cache:comments-version:" + _digest(slug)
+def _article_key(slug: str) -> str:
+    """The version of one story's own pages: its edits and its comments retire it."""
+    return "page-cache:article-version:" + _digest(slug)
 
 
 def find_article(queryset: QuerySet[Article], slug: str) -> tuple[Article, Version]:
@@ -105,7 +116,7 @@ def find_article(queryset: QuerySet[Article], slug: str) -> tuple[Article, Versi
     if settings.PAGE_CACHE_SECONDS <= 0:
         return _article_or_404(queryset, slug), (0,)
     key = "page-cache:article-row:" + _digest(slug)
-    found, generation = versioned_cache.read([key], GENERATION_KEY, _comments_key(slug))
+    found, generation = versioned_cache.read([key], GENERATION_KEY, _article_key(slug))
     if key in found:
         return found[key], generation
     article = _article_or_404(queryset, slug)
@@ -276,7 +287,7 @@ def anonymous_page(request: HttpRequest, slug: str) -> Kept | None:
     if not in_one_call(request):
         return None
     meter_keys, meter_args = meter.redis_call(request)
-    keys = [cache.make_key(GENERATION_KEY), cache.make_key(_comments_key(slug)), *meter_keys]
+    keys = [cache.make_key(GENERATION_KEY), cache.make_key(_article_key(slug)), *meter_keys]
     args = [_facts_key(slug), _anonymous_key(request), *meter_args, Reason.ADDRESS_LIMIT, Reason.METER_EXHAUSTED]
     try:
         answer = counters.client().register_script(_ANONYMOUS_PAGE)(keys=keys, args=args)
@@ -314,7 +325,7 @@ def entitled_page(request: HttpRequest, slug: str) -> Kept | None:
     # of two keys, as a free article's (for everyone alike) or as this reader's.
     keys = {_key(request, Decision(True, reason, ent)): reason == Reason.FREE_ARTICLE
             for reason in (Reason.FREE_ARTICLE, ent.reason)}  # fmt: skip
-    found, _ = versioned_cache.read(list(keys), GENERATION_KEY, _comments_key(slug))
+    found, _ = versioned_cache.read(list(keys), GENERATION_KEY, _article_key(slug))
     for key, html in found.items():
         return Kept(is_free=keys[key], paywalled=False, spent=None, html=fill(request, html))
     return None
@@ -357,7 +368,7 @@ def listing(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         parts = (request.scheme, request.get_host(), request.get_full_path(), request.user.is_authenticated,
                  access.entitlement(request).entitled)  # fmt: skip
         key = "page-cache:listing:" + _digest(parts)
-        found, version = versioned_cache.read([key], GENERATION_KEY)
+        found, version = versioned_cache.read([key], *LIST_VERSIONS)
         if key in found:
             return HttpResponse(fill(request, found[key]))
         response = view(request, *args, **kwargs)
@@ -373,11 +384,58 @@ def listing(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
 
 def invalidate() -> None:
-    """Every cached article row, page and fragment is stale: something they show has changed."""
+    """Every cached article row, page and fragment is stale: something they show has changed
+    (a section, an author, a topic, a plan, or stories written without signals)."""
     versioned_cache.retire(GENERATION_KEY)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What readers could see of a story at one moment: enough to say which pages showed it."""
+
+    slug: str
+    category_id: int
+    publish_at: datetime
+    live: bool
+
+    @classmethod
+    def of(cls, article: Article) -> Shown:
+        return cls(article.slug, article.category_id, article.publish_at, article.is_live)
+
+
+# "More from" shows a section's newest stories but the one being read (views._render_article).
+MORE_FROM = 4
+
+
+def _in_more_from(shown: Shown) -> bool:
+    """Could this story be among the "More from" cards of its section's pages?"""
+    newest = (
+        Article.objects.published()
+        .filter(category_id=shown.category_id)
+        .order_by("-publish_at", "-id")
+        .values_list("publish_at", flat=True)[MORE_FROM : MORE_FROM + 1]
+    )
+    cutoff = next(iter(newest), None)
+    return cutoff is None or shown.publish_at >= cutoff
+
+
+def forget_story(*, before: Shown | None, after: Shown | None) -> None:
+    """A story was saved (`before` and `after` it) or deleted (`after` None): retire
+    exactly the pages that showed it or will. A story readers cannot see before or
+    after (a draft, a scheduled story) changes no public page: nothing. Otherwise its
+    own pages and every list; and, when it is or was among its section's newest (the
+    "More from" cards), every article page, as those cards are kept inside them."""
+    seen = [shown for shown in (before, after) if shown is not None and shown.live]
+    if not seen:
+        return
+    versioned_cache.retire(LISTS_KEY)
+    for slug in {shown.slug for shown in seen}:
+        versioned_cache.retire(_article_key(slug))
+    if any(_in_more_from(shown) for shown in seen):
+        invalidate()
 
 
 def forget_comments(slug: str) -> None:
     """A comment on this article was added, edited, hidden or removed: its cached
     row (which carries the count) and pages are stale; other articles' are not."""
-    versioned_cache.retire(_comments_key(slug))
+    versioned_cache.retire(_article_key(slug))

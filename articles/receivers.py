@@ -2,7 +2,7 @@
 and the section menu go stale when what they show changes."""
 
 from django.core.cache import cache
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from subscriptions.models import Plan
@@ -12,15 +12,43 @@ from .models import Article, Author, Category, Comment, Tag
 from .templatetags.newsroom import NAV_CACHE_KEY
 
 
-@receiver([post_save, post_delete], sender=Article)
 @receiver([post_save, post_delete], sender=Author)
 @receiver([post_save, post_delete], sender=Category)
 @receiver([post_save, post_delete], sender=Plan)
 @receiver([post_save, post_delete], sender=Tag)
+def forget_pages(**kwargs) -> None:
+    """Sections (the menu), plans (the paywall's price), authors and topics (bylines and
+    topic names on lists and stories) show on most pages: all of them."""
+    page_cache.invalidate()
+
+
+@receiver(pre_save, sender=Article)
+def remember_what_readers_saw(instance: Article, **kwargs) -> None:
+    fields = ("slug", "category_id", "publish_at", "status")
+    before = Article.objects.filter(pk=instance.pk).only(*fields).first() if instance.pk else None
+    instance._shown_before = page_cache.Shown.of(before) if before else None
+
+
+@receiver(post_save, sender=Article)
+def forget_saved_story(instance: Article, **kwargs) -> None:
+    page_cache.forget_story(before=getattr(instance, "_shown_before", None), after=page_cache.Shown.of(instance))
+
+
+@receiver(post_delete, sender=Article)
+def forget_deleted_story(instance: Article, **kwargs) -> None:
+    page_cache.forget_story(before=page_cache.Shown.of(instance), after=None)
+
+
 @receiver(m2m_changed, sender=Article.authors.through)
 @receiver(m2m_changed, sender=Article.tags.through)
-def forget_pages(**kwargs) -> None:
-    page_cache.invalidate()
+def forget_story_bylines_and_topics(instance, action: str, reverse: bool, **kwargs) -> None:
+    if not action.startswith("post_"):
+        return
+    if reverse:  # from the author's or topic's side: which stories changed is not at hand
+        page_cache.invalidate()
+        return
+    shown = page_cache.Shown.of(instance)
+    page_cache.forget_story(before=shown, after=shown)
 
 
 @receiver([post_save, post_delete], sender=Comment)

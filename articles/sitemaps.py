@@ -152,7 +152,7 @@ MONTH_PAGE_CACHE_SECONDS = 24 * 3600
 
 def article_months() -> list[tuple[datetime.date, int, datetime.datetime]]:
     """(month, published articles, newest edit) for every month with articles, newest first."""
-    found, version = versioned_cache.read([MONTHS_CACHE_KEY], page_cache.GENERATION_KEY)
+    found, version = versioned_cache.read([MONTHS_CACHE_KEY], *page_cache.LIST_VERSIONS)
     months = found.get(MONTHS_CACHE_KEY)
     if months is None:
         rows = (
@@ -177,12 +177,12 @@ def all_sections() -> dict[str, Sitemap | type[Sitemap]]:
 
 
 def sitemap_index(request: HttpRequest) -> HttpResponse:
-    """The index, rendered once per site-wide generation (any article, section or
-    author save starts a new one) and at most MONTHS_CACHE_SECONDS old: it lists
-    every month, and building a sitemap object per month costs more than the query.
+    """The index, rendered once per version of the lists (page_cache.LIST_VERSIONS: any
+    change readers can see to a story, section or author starts a new one) and at most
+    MONTHS_CACHE_SECONDS old: it lists every month, and building a sitemap object per month costs more than the query.
     Like the sitemaps, it names SITE_URL's host (Django's index view would take the
     Sites framework's row)."""
-    found, version = versioned_cache.read([INDEX_CACHE_KEY], page_cache.GENERATION_KEY)
+    found, version = versioned_cache.read([INDEX_CACHE_KEY], *page_cache.LIST_VERSIONS)
     if (content := found.get(INDEX_CACHE_KEY)) is None:
         content = TemplateResponse(
             request, "sitemap_index.xml", {"sitemaps": _index_items()}, content_type="application/xml"
@@ -210,9 +210,9 @@ def sitemap_section(request: HttpRequest, section: str) -> HttpResponse:
         return _month_sitemap(request, section, datetime.date(year, month, 1))
     if section not in sitemaps:
         raise Http404("No such sitemap.")
-    # Rendered once per site-wide generation, like the index (the news sitemap's ~300 URLs cost a page's render).
+    # Rendered once per version of the lists, like the index (the news sitemap's ~300 URLs cost a page's render).
     key = f"sitemap:section:{section}:{request.GET.get('p', '1')}"
-    found, version = versioned_cache.read([key], page_cache.GENERATION_KEY)
+    found, version = versioned_cache.read([key], *page_cache.LIST_VERSIONS)
     if (content := found.get(key)) is None:
         template = TEMPLATES.get(section, DEFAULT_TEMPLATE)
         response = sitemap(request, {section: sitemaps[section]}, section=section, template_name=template)
