@@ -1,0 +1,135 @@
+"""Benchmark: reading while the newsroom edits.
+
+    .venv/bin/python bench/editing.py [--seconds 5] [--rounds 2] [--connections 16] [--record]
+
+On loopback only: the demo newsroom served by gunicorn with the production
+gunicorn.conf.py and Redis, as bench/run.py serves it. Three readers are measured
+with wrk — new anonymous readers (a new reader and address every request), a
+logged-in subscriber, and the home page — in three phases:
+
+  quiet      nobody edits;
+  drafts     a separate process saves a draft every 0.5 s;
+  published  a separate process saves a published story that none of the readers
+             reads every 2 s (an old one: not in any "More from" cards).
+
+The phases take turns (quiet, drafts, published, and again, --rounds times) so a
+neighbour's burst of load on the shared machine hits each alike. Each phase's
+requests/s are given as a ratio to the quiet phase's, with p99 latencies.
+Prints a Markdown section; --record appends it to bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import LOGIN_SESSION, PY, ROOT, git_commit, load_average, manage, publish, running_site
+from run import LIMIT, SETUP, wrk
+
+# The editor: saves one story again and again, `every` seconds, until it is stopped.
+EDITOR = """
+import time
+from django.utils import timezone
+from articles.models import Article
+story = Article.objects.get(slug=%(slug)r)
+n = 0
+while True:
+    n += 1
+    story.standfirst = f"Edited {n} times at {timezone.now():%%H:%%M:%%S}."
+    story.save()
+    time.sleep(%(every)s)
+"""
+
+PICK = """
+import json
+from django.utils import timezone
+from articles.models import Article, Category
+draft = Article.objects.create(title="A draft being written", slug="a-draft-being-written", standfirst="Draft.",
+                               body="Words.", category=Category.objects.first(), status=Article.Status.DRAFT,
+                               publish_at=timezone.now())
+old = Article.objects.published().exclude(slug__in=%(read)r).order_by("publish_at").first()
+print(json.dumps({"draft": draft.slug, "old": old.slug}))
+"""
+
+
+def editing(env: dict[str, str], slug: str, every: float) -> subprocess.Popen:
+    return subprocess.Popen(
+        [PY, "manage.py", "shell", "-c", EDITOR % {"slug": slug, "every": every}],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=5, help="per reader, per phase, per round")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--record", action="store_true")
+    args = parser.parse_args()
+
+    db = f"newsroom_editing_{os.getpid()}"
+    extra = {
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "CACHE_KEY_PREFIX": db,
+        "FREE_ARTICLES_PER_DAY": str(LIMIT),
+        "TRUSTED_PROXIES": "127.0.0.1",  # wrk plays the proxy: new readers come from new addresses
+    }
+    with running_site(db, production_conf=True, **extra) as (port, env):
+        data = json.loads(manage(env, "shell", "-c", LOGIN_SESSION + SETUP).strip().splitlines()[-1])
+        paths = [f"/{slug}/" for slug in data["metered"]]
+        picked = json.loads(manage(env, "shell", "-c", PICK % {"read": data["metered"]}).strip().splitlines()[-1])
+        same = {"connections": args.connections}
+        readers = {
+            "new anonymous readers": functools.partial(wrk, port, paths, rotate_ip=True, **same),
+            "subscriber": functools.partial(wrk, port, paths, cookie=f"sessionid={data['session']}", **same),
+            "home page": functools.partial(wrk, port, ["/"], **same),
+        }
+        phases = {"quiet": None, "drafts": (picked["draft"], 0.5), "published": (picked["old"], 2.0)}
+        for run in readers.values():  # warm every worker and the cache
+            run(seconds=2)
+        results: dict[str, dict[str, list[dict]]] = {p: {r: [] for r in readers} for p in phases}
+        errors = 0
+        for _ in range(args.rounds):
+            for phase, editor in phases.items():
+                process = editing(env, *editor) if editor else None
+                try:
+                    for reader, run in readers.items():
+                        result = run(seconds=args.seconds)
+                        errors += result["errors"]
+                        results[phase][reader].append(result)
+                finally:
+                    if process:
+                        process.terminate()
+                        process.wait()
+
+    def mean(phase: str, reader: str, what: str) -> float:
+        done = results[phase][reader]
+        return sum(r[what] for r in done) / len(done)
+
+    lines = [
+        f"## Reading while editing — {git_commit()}",
+        "",
+        f"`bench/editing.py --seconds {args.seconds:g} --rounds {args.rounds}`; load average {load_average()}; "
+        f"{errors} non-2xx/3xx answers.",
+        "",
+        "| Reader | Quiet req/s | p99 ms | Drafts every 0.5 s | p99 ms | Published story every 2 s | p99 ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for reader in readers:
+        quiet = mean("quiet", reader, "rps")
+        cells = [f"{quiet:.0f}", f"{mean('quiet', reader, 'p99'):.0f}"]
+        for phase in ("drafts", "published"):
+            cells += [f"**{mean(phase, reader, 'rps') / quiet:.2f}×**", f"{mean(phase, reader, 'p99'):.0f}"]
+        lines.append(f"| {reader} | " + " | ".join(cells) + " |")
+    publish("\n".join(lines) + "\n", record=args.record)
+    return 0 if errors == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
