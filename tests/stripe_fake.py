@@ -26,9 +26,20 @@ values outside a closed set) and the pinned API version; an idempotency key
 replays its first result — a 500 included — and is refused with other
 parameters; a lookup key belongs to one price unless transferred; a price's
 amount cannot change; Checkout Sessions expire (`expires_at`, 30 minutes to 24
-hours). `advance()` (or the test-clock endpoints) moves Stripe's clock: trials
-end, renewals charge (with Stripe's fee in a balance transaction), declined
-renewals go past_due, are retried and end unpaid.
+hours); and Stripe's limits on values (`limits`): metadata (50 keys, keys of
+40 and values of 500 characters), `client_reference_id` (200), trials of 1 to
+730 days, intervals up to three years, known currencies, no negative amount and
+no Checkout total under the currency's minimum charge, valid emails, a
+recurring price only in `subscription` mode and a one-time price only in
+`payment` mode. `advance()` (or the test-clock endpoints) moves Stripe's clock:
+trials end, renewals charge (with Stripe's fee in a balance transaction),
+declined renewals go past_due, are retried and end unpaid; a renewal whose card
+needs its holder (`needs_action`) waits on the hosted invoice page; a
+subscription whose collection is paused (`pause_collection`) renews without a
+charge. What happens in Stripe's dashboard or at the bank has helpers that send
+Stripe's events: `refund()` (charge.refunded), `dispute()` and
+`close_dispute()` (charge.dispute.created/closed, with the dispute fee),
+`delete_customer()` (customer.deleted, its subscriptions cancelled).
 """
 
 from __future__ import annotations
@@ -87,6 +98,17 @@ FEE_PERCENT, FEE_FIXED = Decimal("0.029"), 30
 # Smart Retries, shortened: a failed renewal is retried after these many days,
 # then the subscription is marked unpaid (Settings → Billing → "mark as unpaid").
 RETRY_DAYS = (3, 5, 7)
+# Stripe's minimum charge per currency, in the currency's smallest unit
+# (docs.stripe.com/currencies#minimum-and-maximum-charge-amounts).
+MINIMUM_CHARGE = {"usd": 50, "aed": 200, "aud": 50, "bgn": 100, "brl": 50, "cad": 50, "chf": 50, "czk": 1500,
+                  "dkk": 250, "eur": 50, "gbp": 30, "hkd": 400, "huf": 17500, "inr": 50, "jpy": 50, "mxn": 1000,
+                  "myr": 200, "nok": 300, "nzd": 50, "pln": 200, "ron": 200, "sek": 300, "sgd": 50, "thb": 1000}
+# Currencies Stripe charges in beyond those (a sample: enough to tell a real code from a typo).
+CURRENCIES = set(MINIMUM_CHARGE) | {"zar", "isk", "ils", "krw", "twd", "php", "idr", "try", "cny", "kes", "ngn"}
+# A recurring price's longest interval: three years.
+MAX_INTERVALS = {"day": 1095, "week": 156, "month": 36, "year": 3}
+DISPUTE_FEE = 1500  # Stripe's US dispute fee, kept whatever the outcome
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class StripeFake:
@@ -98,7 +120,8 @@ class StripeFake:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         # Strictness switches, on by default; a test turns one off to show
         # that its rule is what catches a bug (see tests/test_stripe_fake.py).
-        self.strict = {"params": True, "idempotency": True, "lookup_keys": True, "expiry": True, "version": True}
+        self.strict = {"params": True, "idempotency": True, "lookup_keys": True, "expiry": True, "version": True,
+                       "limits": True}
         self.reset()
 
     def start(self) -> StripeFake:
@@ -121,6 +144,10 @@ class StripeFake:
             self.charges: dict[str, dict] = {}
             self.balance_transactions: list[dict] = []
             self.refunds: dict[str, dict] = {}
+            self.payment_intents: dict[str, dict] = {}
+            self.disputes: dict[str, dict] = {}
+            self.deleted_customers: set[str] = set()
+            self.needs_action: set[str] = set()  # customers whose card asks its holder to authenticate
             self.test_clocks: dict[str, dict] = {}
             self.idempotent: dict[str, tuple[str, str, dict, int, bytes]] = {}
             self.requests: list[tuple[str, str, dict]] = []
@@ -163,6 +190,11 @@ class StripeFake:
             if session["status"] != "open":
                 raise ValueError(f"checkout session {session_id} is {session['status']}")
             price = self.prices[session["_price"]]
+            if session["mode"] == "payment":  # a one-off: charged, no subscription
+                pi = self._charge(price["unit_amount"], None, price["currency"], session["customer"])
+                session.update(status="complete", payment_status="paid", payment_intent=pi)
+                self._event("checkout.session.completed", self._public(session))
+                return {}
             trial_days = int(session["_trial_days"] or 0)
             pm = self.add_card(session["customer"], card) if with_card else None
             sub = self.make_subscription(
@@ -197,6 +229,7 @@ class StripeFake:
             "trial_start": now if trial_days else None, "trial_end": now + trial_days * 86400 if trial_days else None,
             "trial_settings": {"end_behavior": {"missing_payment_method": trial_end_behavior}},
             "latest_invoice": None, "default_payment_method": payment_method, "livemode": False,
+            "pause_collection": None,
             "items": {"object": "list", "has_more": False, "url": f"/v1/subscription_items?subscription={sub_id}",
                       "data": [{"id": "si_" + secrets.token_hex(6), "object": "subscription_item", "price": price,
                                 "quantity": 1, "current_period_start": now, "current_period_end": period_end,
@@ -274,6 +307,11 @@ class StripeFake:
             return self._end(sub)
         if status in ("trialing", "active"):
             self._new_period(sub)
+        if sub.get("pause_collection") and status in ("trialing", "active"):
+            # Collection paused (behavior void): the period's invoice is voided, nothing is charged.
+            self._invoice(sub, price["unit_amount"], void=True)
+            sub["status"] = "active"
+            return self._event("customer.subscription.updated", sub)
         if self._invoice(sub, price["unit_amount"]):
             sub.update(status="active", _retries=0, _next_retry=None)
         elif sub["_retries"] < len(RETRY_DAYS):
@@ -293,33 +331,143 @@ class StripeFake:
         sub.update(status="canceled", canceled_at=sub["canceled_at"] or self.now(), ended_at=self.now())
         self._event("customer.subscription.deleted", sub)
 
-    def _invoice(self, sub: dict, amount: int) -> bool:
-        """Invoice and charge the subscription's card; False when the card is declined."""
+    def _invoice(self, sub: dict, amount: int, *, void: bool = False) -> bool:
+        """Invoice and charge the subscription's card; False when the card is declined or
+        its holder must authenticate (on the invoice's hosted page)."""
         inv_id = "in_" + secrets.token_hex(8)
-        declined = amount > 0 and (sub["customer"] in self.declining or not sub["default_payment_method"])
+        price = sub["items"]["data"][0]["price"]
+        currency = price.get("currency", "usd")
+        action = amount > 0 and not void and sub["customer"] in self.needs_action
+        declined = not void and amount > 0 and (
+            action or sub["customer"] in self.declining or not sub["default_payment_method"])
         payments = []
-        if amount and not declined:
-            payments = [{"payment": {"type": "payment_intent", "payment_intent": self._charge(amount, inv_id)}}]
+        if amount and not declined and not void:
+            pi = self._charge(amount, inv_id, currency, sub["customer"])
+            payments = [{"id": "inpay_" + secrets.token_hex(8), "object": "invoice_payment", "invoice": inv_id,
+                         "status": "paid", "amount_paid": amount,
+                         "payment": {"type": "payment_intent", "payment_intent": pi}}]
+        elif action:
+            pi = "pi_" + secrets.token_hex(8)
+            self.payment_intents[pi] = {"id": pi, "object": "payment_intent", "amount": amount,
+                                        "currency": currency, "status": "requires_action", "latest_charge": None}
+            payments = [{"id": "inpay_" + secrets.token_hex(8), "object": "invoice_payment", "invoice": inv_id,
+                         "status": "open", "amount_paid": 0,
+                         "payment": {"type": "payment_intent", "payment_intent": pi}}]
+        status = "void" if void else "open" if declined else "paid"
+        now = self.now()
         invoice = {"id": inv_id, "object": "invoice", "customer": sub["customer"], "amount_due": amount,
-                   "amount_paid": 0 if declined else amount, "currency": "usd", "created": self.now(),
-                   "status": "open" if declined else "paid", "attempt_count": sub["_retries"] + 1,
+                   "amount_paid": amount if status == "paid" else 0, "currency": currency, "created": now,
+                   "status": status, "attempt_count": sub["_retries"] + 1,
+                   "hosted_invoice_url": f"{self.base}/invoice/{inv_id}",
+                   "status_transitions": {"finalized_at": now, "paid_at": now if status == "paid" else None,
+                                          "voided_at": now if void else None, "marked_uncollectible_at": None},
                    "parent": {"type": "subscription_details",
                               "subscription_details": {"subscription": sub["id"]}},
                    "payments": {"object": "list", "has_more": False, "data": payments}}
         self.invoices[inv_id] = invoice
         sub["latest_invoice"] = inv_id
+        if void:
+            return True
         self._event("invoice.payment_failed" if declined else "invoice.paid", invoice)
+        if action:
+            self._event("invoice.payment_action_required", invoice)
         return not declined
 
-    def _charge(self, amount: int, invoice_id: str) -> str:
+    def _charge(self, amount: int, invoice_id: str | None, currency: str = "usd", customer: str | None = None) -> str:
         pi = "pi_" + secrets.token_hex(8)
+        ch = "ch_" + secrets.token_hex(8)
         fee = int((amount * FEE_PERCENT).to_integral_value()) + FEE_FIXED
         txn = {"id": "txn_" + secrets.token_hex(8), "object": "balance_transaction", "type": "charge",
-               "amount": amount, "fee": fee, "net": amount - fee, "currency": "usd", "created": self.now(),
-               "source": "ch_" + secrets.token_hex(8), "status": "available"}
+               "reporting_category": "charge", "amount": amount, "fee": fee, "net": amount - fee,
+               "currency": currency, "created": self.now(), "source": ch, "status": "available"}
         self.balance_transactions.append(txn)
-        self.charges[pi] = {"amount": amount, "refunded": 0, "invoice": invoice_id, "txn": txn["id"]}
+        self.charges[pi] = {"id": ch, "object": "charge", "amount": amount, "refunded": 0, "invoice": invoice_id,
+                            "txn": txn["id"], "currency": currency, "customer": customer, "payment_intent": pi,
+                            "disputed": False, "created": self.now()}
+        self.payment_intents[pi] = {"id": pi, "object": "payment_intent", "amount": amount, "currency": currency,
+                                    "status": "succeeded", "latest_charge": ch}
         return pi
+
+    def charge_object(self, charge: dict) -> dict:
+        """A charge as Stripe shows it (`refunded` is an amount in this fake's own record)."""
+        return {"id": charge["id"], "object": "charge", "amount": charge["amount"],
+                "amount_refunded": charge["refunded"], "refunded": charge["refunded"] >= charge["amount"],
+                "disputed": charge["disputed"], "currency": charge["currency"], "customer": charge["customer"],
+                "payment_intent": charge["payment_intent"], "balance_transaction": charge["txn"],
+                "status": "succeeded", "paid": True, "created": charge["created"], "livemode": False}
+
+    def _charge_by_id(self, charge_id: str) -> dict | None:
+        return next((c for c in self.charges.values() if c["id"] == charge_id), None)
+
+    def refund(self, payment_intent: str, amount: int | None = None) -> dict:
+        """Staff refund in Stripe's dashboard (the same as an API refund): charge.refunded follows."""
+        with self.lock:
+            status, body = self._refund({"payment_intent": payment_intent, **({"amount": amount} if amount else {})})
+            if status != 200:
+                raise ValueError(json.loads(body)["error"]["message"])
+        self.flush()
+        return json.loads(body)
+
+    def dispute(self, payment_intent: str, reason: str = "fraudulent") -> dict:
+        """The card holder's bank disputes a charge: Stripe takes the amount and its fee at once."""
+        with self.lock:
+            charge = self.charges[payment_intent]
+            charge["disputed"] = True
+            dp = {"id": "dp_" + secrets.token_hex(8), "object": "dispute", "amount": charge["amount"],
+                  "charge": charge["id"], "payment_intent": payment_intent, "currency": charge["currency"],
+                  "reason": reason, "status": "needs_response", "created": self.now(), "livemode": False,
+                  "is_charge_refundable": False, "metadata": {}, "balance_transactions": []}
+            dp["balance_transactions"].append(self._balance(
+                "adjustment", "dispute", -charge["amount"], DISPUTE_FEE, charge["currency"], dp["id"]))
+            self.disputes[dp["id"]] = dp
+            self._event("charge.dispute.created", dp)
+        self.flush()
+        return dp
+
+    def close_dispute(self, dispute_id: str, *, won: bool) -> dict:
+        """The bank decides: a won dispute gives the amount back (Stripe keeps its fee)."""
+        with self.lock:
+            dp = self.disputes[dispute_id]
+            dp["status"] = "won" if won else "lost"
+            if won:
+                dp["balance_transactions"].append(self._balance(
+                    "adjustment", "dispute_reversal", dp["amount"], 0, dp["currency"], dp["id"]))
+            self._event("charge.dispute.closed", dp)
+        self.flush()
+        return dp
+
+    def _balance(self, type_: str, category: str, amount: int, fee: int, currency: str, source: str) -> dict:
+        txn = {"id": "txn_" + secrets.token_hex(8), "object": "balance_transaction", "type": type_,
+               "reporting_category": category, "amount": amount, "fee": fee, "net": amount - fee,
+               "currency": currency, "created": self.now(), "source": source, "status": "available"}
+        self.balance_transactions.append(txn)
+        return txn
+
+    def delete_customer(self, customer_id: str) -> dict:
+        """The customer is deleted (in the dashboard or by the API): its subscriptions end at once."""
+        with self.lock:
+            gone = self._delete_customer(customer_id)
+        self.flush()
+        return gone
+
+    def _delete_customer(self, customer_id: str) -> dict:
+        for sub in list(self.subscriptions.values()):
+            if sub["customer"] == customer_id and sub["status"] not in ("canceled", "incomplete_expired"):
+                self._end(sub)
+        self.deleted_customers.add(customer_id)
+        gone = {"id": customer_id, "object": "customer", "deleted": True}
+        self._event("customer.deleted", {**self.customers.get(customer_id, {"email": None, "metadata": {}}),
+                                         **gone})
+        return gone
+
+    def pause_collection(self, sub_id: str, behavior: str | None = "void") -> dict:
+        """Collection paused (or resumed, with None) in the dashboard: the status stays what it was."""
+        with self.lock:
+            sub = self.subscriptions[sub_id]
+            sub["pause_collection"] = {"behavior": behavior, "resumes_at": None} if behavior else None
+            self._event("customer.subscription.updated", sub)
+        self.flush()
+        return sub
 
     def _event(self, event_type: str, obj: dict) -> None:
         event = {"id": "evt_" + secrets.token_hex(10), "object": "event", "api_version": API_VERSION,
@@ -464,6 +612,8 @@ class StripeFake:
                 if fake.strict["params"] and (errors := stripe_params.check(cls, params)):
                     # Refused before it runs: Stripe saves no idempotent result for these.
                     return self._send(400, _error(errors[0]))
+                if fake.strict["limits"] and (problem := _value_problem(params)):
+                    return self._send(400, _error(problem))
                 key = self.headers.get("Idempotency-Key")
                 with fake.lock:
                     if method == "POST" and key and (stored := fake.idempotent.get(key)):
@@ -512,8 +662,24 @@ class StripeFake:
                 return self._modify_price(self.prices[m[1]], params) if method == "POST" else _ok(self.prices[m[1]])
             if path == "/v1/customers" and method == "GET":
                 return self._list_customers(params)
+            if (m := re.fullmatch(r"/v1/customers/(\w+)", path)) and m[1] in self.deleted_customers:
+                if method == "GET":  # Stripe still answers for a deleted customer, as a stub
+                    return _ok({"id": m[1], "object": "customer", "deleted": True})
+                return _missing("customer", m[1])
+            if (m := re.fullmatch(r"/v1/customers/(\w+)", path)) and method == "DELETE":
+                return _ok(self._delete_customer(m[1]))
             if (m := re.fullmatch(r"/v1/customers/(\w+)", path)) and m[1] in self.customers and method == "GET":
                 return _ok(self.customers[m[1]])
+            if m := re.fullmatch(r"/v1/charges/(\w+)", path):
+                charge = self._charge_by_id(m[1])
+                return _ok(self.charge_object(charge)) if charge else _missing("charge", m[1])
+            if m := re.fullmatch(r"/v1/disputes/(\w+)", path):
+                return _ok(self.disputes[m[1]]) if m[1] in self.disputes else _missing("dispute", m[1])
+            if m := re.fullmatch(r"/v1/payment_intents/(\w+)", path):
+                pi = self.payment_intents.get(m[1])
+                return _ok(pi) if pi else _missing("payment_intent", m[1])
+            if path == "/v1/invoice_payments":
+                return self._list_invoice_payments(params)
             if path == "/v1/checkout/sessions":
                 return self._create_session(params) if method == "POST" else self._list_sessions(params)
             if m := re.fullmatch(r"/v1/checkout/sessions/(\w+)(/expire)?", path):
@@ -530,6 +696,8 @@ class StripeFake:
                 return self._create_portal(params)
             if path == "/v1/subscriptions" and method == "GET":
                 return self._list_subscriptions(params)
+            if (m := re.fullmatch(r"/v1/subscriptions/(\w+)/resume", path)) and m[1] in self.subscriptions:
+                return self._resume_subscription(self.subscriptions[m[1]])
             if (m := re.fullmatch(r"/v1/subscriptions/(\w+)", path)) and m[1] in self.subscriptions:
                 sub = self.subscriptions[m[1]]
                 if method == "DELETE":
@@ -586,8 +754,11 @@ class StripeFake:
             return exc.code, exc.read()
 
     def _create_price(self, p: dict) -> tuple[int, bytes]:
-        if not p.get("product") or "unit_amount" not in p or not (p.get("recurring") or {}).get("interval"):
-            return _bad("Missing required param: product, unit_amount and recurring[interval]")
+        if not p.get("product") or "unit_amount" not in p:
+            return _bad("Missing required param: product and unit_amount")
+        recurring = p.get("recurring") or None
+        if self.strict["limits"] and (problem := _price_problem(p)):
+            return _bad(problem)
         lookup_key = p.get("lookup_key")
         holder = next((q for q in self.prices.values() if lookup_key and q.get("lookup_key") == lookup_key), None)
         if holder is not None and self.strict["lookup_keys"]:
@@ -596,9 +767,10 @@ class StripeFake:
             holder["lookup_key"] = None
         price = {
             "id": "price_" + secrets.token_hex(8), "object": "price", "active": True, "product": p["product"],
-            "unit_amount": int(p["unit_amount"]), "currency": p["currency"], "type": "recurring",
-            "recurring": {"interval": p["recurring"]["interval"],
-                          "interval_count": int(p["recurring"].get("interval_count") or 1)},
+            "unit_amount": int(p["unit_amount"]), "currency": p["currency"],
+            "type": "recurring" if recurring else "one_time",
+            "recurring": {"interval": recurring["interval"],
+                          "interval_count": int(recurring.get("interval_count") or 1)} if recurring else None,
             "lookup_key": lookup_key, "metadata": p.get("metadata", {}), "livemode": False, "created": self.now(),
         }
         self.prices[price["id"]] = price
@@ -623,10 +795,15 @@ class StripeFake:
         items = _as_list(p.get("line_items"))
         if len(items) != 1 or items[0].get("price") not in self.prices or str(items[0].get("quantity")) != "1":
             return _bad("line_items must hold one known price with quantity 1")
-        if not self.prices[items[0]["price"]]["active"]:
+        price = self.prices[items[0]["price"]]
+        if not price["active"]:
             return _bad(f"The price specified is inactive: {items[0]['price']}")
-        if "{CHECKOUT_SESSION_ID}" not in p.get("success_url", "") or not p.get("cancel_url"):
-            return _bad("success_url must contain {CHECKOUT_SESSION_ID}; cancel_url is required")
+        if not p.get("success_url") or not p.get("cancel_url"):
+            return _bad("success_url and cancel_url are required")  # the session id placeholder is optional
+        if p.get("mode") == "subscription" and not price["recurring"]:
+            return _bad("You must provide at least one recurring price in `subscription` mode when using prices.")
+        if self.strict["limits"] and (problem := _session_problem(p, price)):
+            return _bad(problem)
         if not p.get("customer") or not p.get("client_reference_id"):
             return _bad("customer and client_reference_id are required")
         now = self.now()
@@ -635,12 +812,12 @@ class StripeFake:
             return _bad("expires_at must be between 30 minutes and 24 hours from Checkout Session creation.")
         status, _ = self._forward("GET", f"/v1/customers/{p['customer']}", b"",
                                   {"Authorization": "Bearer sk_test_fake"})
-        if status != 200 and p["customer"] not in self.customers:
+        if (status != 200 and p["customer"] not in self.customers) or p["customer"] in self.deleted_customers:
             return _missing("customer", p["customer"])
         sub_data = p.get("subscription_data") or {}
         sid = "cs_test_" + secrets.token_hex(10)
         session = {
-            "id": sid, "object": "checkout.session", "mode": "subscription", "status": "open",
+            "id": sid, "object": "checkout.session", "mode": p.get("mode"), "status": "open",
             "payment_status": "unpaid", "customer": p["customer"], "subscription": None,
             "client_reference_id": p["client_reference_id"], "metadata": p.get("metadata", {}),
             "url": f"{self.base}/pay/{sid}", "success_url": p["success_url"].replace("{CHECKOUT_SESSION_ID}", sid),
@@ -682,6 +859,10 @@ class StripeFake:
         if "cancel_at_period_end" in p:
             sub["cancel_at_period_end"] = p["cancel_at_period_end"] == "true"
         sub["metadata"].update(p.get("metadata") or {})
+        if "pause_collection" in p:
+            pause = p["pause_collection"]
+            sub["pause_collection"] = {"behavior": pause["behavior"], "resumes_at": pause.get("resumes_at")} \
+                if isinstance(pause, dict) else None
         if p.get("trial_end") == "now" and sub["status"] == "trialing":
             # Ending a trial invoices at once, like a trial that ran out.
             sub["trial_end"] = self.now()
@@ -692,6 +873,23 @@ class StripeFake:
             self._event("customer.subscription.updated", sub)
         return _ok(self._public(sub))
 
+    def _resume_subscription(self, sub: dict) -> tuple[int, bytes]:
+        """A paused subscription (its trial ended without a card) resumes: invoiced at once."""
+        if sub["status"] != "paused":
+            return _bad("Only paused subscriptions can be resumed.")
+        self._new_period(sub)
+        sub["status"] = "active" if self._invoice(sub, sub["items"]["data"][0]["price"]["unit_amount"]) else "past_due"
+        self._event("customer.subscription.resumed", sub)
+        return _ok(self._public(sub))
+
+    def _list_invoice_payments(self, p: dict) -> tuple[int, bytes]:
+        pays = [pay for inv in self.invoices.values() for pay in inv["payments"]["data"]]
+        if p.get("invoice"):
+            pays = [pay for pay in pays if pay["invoice"] == p["invoice"]]
+        if wanted := (p.get("payment") or {}).get("payment_intent"):
+            pays = [pay for pay in pays if pay["payment"].get("payment_intent") == wanted]
+        return _page("/v1/invoice_payments", pays, p)
+
     def _refund(self, p: dict) -> tuple[int, bytes]:
         pi = p.get("payment_intent")
         charge = self.charges.get(pi or "")
@@ -701,14 +899,12 @@ class StripeFake:
         if amount <= 0 or charge["refunded"] + amount > charge["amount"]:
             return _bad(f"Charge for {pi} has already been refunded.")
         charge["refunded"] += amount
-        refund = {"id": "re_" + secrets.token_hex(8), "object": "refund", "amount": amount,
-                  "payment_intent": pi, "status": "succeeded", "created": self.now()}
+        refund = {"id": "re_" + secrets.token_hex(8), "object": "refund", "amount": amount, "charge": charge["id"],
+                  "payment_intent": pi, "status": "succeeded", "created": self.now(), "currency": charge["currency"]}
         self.refunds[refund["id"]] = refund
         # Stripe does not return its fee on a refund.
-        self.balance_transactions.append({"id": "txn_" + secrets.token_hex(8), "object": "balance_transaction",
-                                          "type": "refund", "amount": -amount, "fee": 0, "net": -amount,
-                                          "currency": "usd", "created": self.now(), "source": refund["id"],
-                                          "status": "available"})
+        self._balance("refund", "refund", -amount, 0, charge["currency"], refund["id"])
+        self._event("charge.refunded", self.charge_object(charge))
         return _ok(refund)
 
     def _list_balance_transactions(self, p: dict) -> tuple[int, bytes]:
@@ -750,6 +946,58 @@ class StripeFake:
         if p.get("customer"):
             data = [s for s in data if s["customer"] == p["customer"]]
         return _page("/v1/subscriptions", data, p)
+
+
+def _value_problem(params: Any, path: str = "") -> str | None:
+    """Stripe's limits on values any request may carry: metadata and emails."""
+    if not isinstance(params, dict):
+        return None
+    for key, value in params.items():
+        name = f"{path}[{key}]" if path else key
+        if key == "metadata" and isinstance(value, dict):
+            if len(value) > 50:
+                return f"Invalid {name}: metadata can have at most 50 keys."
+            for k, v in value.items():
+                if len(k) > 40:
+                    return f"Invalid {name}: keys must be at most 40 characters ({k[:45]!r})."
+                if isinstance(v, str) and len(v) > 500:
+                    return f"Invalid {name}[{k}]: values must be at most 500 characters."
+        elif key in ("email", "customer_email") and isinstance(value, str) and value and not _EMAIL.fullmatch(value):
+            return f"Invalid email address: {value}"
+        elif isinstance(value, dict) and (problem := _value_problem(value, name)):
+            return problem
+    return None
+
+
+def _price_problem(p: dict) -> str | None:
+    currency = str(p.get("currency", "")).lower()
+    if currency not in CURRENCIES:
+        return f"Invalid currency: {currency}. Stripe supports these currencies: {', '.join(sorted(CURRENCIES))}"
+    if int(p["unit_amount"]) < 0:
+        return "Invalid unit_amount: must be greater than or equal to 0"
+    recurring = p.get("recurring") or {}
+    if recurring:
+        interval, count = recurring["interval"], int(recurring.get("interval_count") or 1)
+        if interval in MAX_INTERVALS and count > MAX_INTERVALS[interval]:
+            return (f"Invalid recurring[interval_count]: the maximum interval is three years "
+                    f"({MAX_INTERVALS[interval]} {interval}s).")
+    return None
+
+
+def _session_problem(p: dict, price: dict) -> str | None:
+    if len(p.get("client_reference_id") or "") > 200:
+        return "Invalid client_reference_id: must be at most 200 characters."
+    trial = (p.get("subscription_data") or {}).get("trial_period_days")
+    if trial is not None and not 1 <= int(trial) <= 730:
+        return "Invalid subscription_data[trial_period_days]: must be between 1 and 730."
+    if p.get("mode") == "payment" and price["recurring"]:
+        return "You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode " \
+               "or use only one-time prices."
+    minimum = MINIMUM_CHARGE.get(price["currency"], 0)
+    if 0 < price["unit_amount"] < minimum:
+        return (f"The Checkout Session's total amount due must add up to at least {minimum} in the smallest unit "
+                f"of {price['currency']}.")
+    return None
 
 
 def _period(price: dict) -> int:

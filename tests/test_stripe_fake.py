@@ -113,3 +113,72 @@ def test_the_site_pins_the_api_version_the_fake_speaks(client: Client, stripe_en
     billing.customer_for(make_user())
     assert stripe_env.versions == {API_VERSION}
     assert stripe.api_version == settings.STRIPE_API_VERSION
+
+
+# --- Stripe's limits on values (issue 26): each refused by the strict fake, let through by a lax one ---
+
+
+def _session(**extra) -> stripe.checkout.Session:
+    customer = billing.customer_for(make_user())
+    params = {"mode": "subscription", "customer": customer, "client_reference_id": "1",
+              "line_items": [{"price": Plan.objects.get(code="weekly").stripe_price_id, "quantity": 1}],
+              "success_url": "http://x/?s={CHECKOUT_SESSION_ID}", "cancel_url": "http://x/"}
+    return stripe.checkout.Session.create(**{**params, **extra})
+
+
+def test_a_trial_must_be_1_to_730_days(stripe_env) -> None:
+    for days in (0, 731):
+        _refused_only_by(stripe_env, "limits", lambda d=days: _session(subscription_data={"trial_period_days": d}),
+                         "trial_period_days")
+    assert _session(subscription_data={"trial_period_days": 730}).id
+
+
+def test_metadata_keys_values_and_count_have_stripes_limits(stripe_env) -> None:
+    for metadata in ({"k" * 41: "v"}, {"k": "v" * 501}, {f"k{n}": "v" for n in range(51)}):
+        _refused_only_by(stripe_env, "limits", lambda m=metadata: stripe.Customer.create(metadata=m), "metadata")
+    assert stripe.Customer.create(metadata={"k" * 40: "v" * 500}).id
+
+
+def test_client_reference_id_is_at_most_200_characters(stripe_env) -> None:
+    _refused_only_by(stripe_env, "limits", lambda: _session(client_reference_id="r" * 201), "client_reference_id")
+
+
+def test_amounts_below_the_currencys_minimum_or_negative_are_refused(stripe_env) -> None:
+    _refused_only_by(stripe_env, "limits", lambda: stripe.Price.create(
+        product=_product(), unit_amount=-1, currency="usd", recurring={"interval": "week"}), "unit_amount")
+    cheap = stripe.Price.create(product=_product(), unit_amount=10, currency="usd", recurring={"interval": "week"})
+    _refused_only_by(stripe_env, "limits", lambda: _session(line_items=[{"price": cheap.id, "quantity": 1}]),
+                     "at least")
+
+
+def test_unknown_currencies_are_refused(stripe_env) -> None:
+    _refused_only_by(stripe_env, "limits", lambda: stripe.Price.create(
+        product=_product(), unit_amount=500, currency="xyz", recurring={"interval": "week"}), "currency")
+
+
+def test_intervals_over_three_years_are_refused(stripe_env) -> None:
+    for interval, count in (("week", 157), ("month", 37), ("year", 4)):
+        _refused_only_by(stripe_env, "limits", lambda i=interval, c=count: stripe.Price.create(
+            product=_product(), unit_amount=500, currency="usd", recurring={"interval": i, "interval_count": c}),
+            "interval")
+    assert stripe.Price.create(product=_product(), unit_amount=500, currency="usd",
+                               recurring={"interval": "month", "interval_count": 36}).id
+
+
+def test_payment_mode_refuses_a_recurring_price(stripe_env) -> None:
+    _refused_only_by(stripe_env, "limits", lambda: _session(mode="payment"), "recurring")
+
+
+def test_invalid_emails_are_refused(stripe_env) -> None:
+    _refused_only_by(stripe_env, "limits", lambda: stripe.Customer.create(email="not an email"), "email")
+
+
+def test_one_time_prices_are_sold_in_payment_mode(stripe_env) -> None:
+    once = stripe.Price.create(product=_product(), unit_amount=500, currency="usd")
+    assert once.type == "one_time" and once.recurring is None
+    session = _session(mode="payment", line_items=[{"price": once.id, "quantity": 1}])
+    assert session.mode == "payment"
+
+
+def test_a_success_url_needs_no_session_placeholder(stripe_env) -> None:
+    assert _session(success_url="http://x/thanks/").success_url == "http://x/thanks/"
