@@ -46,11 +46,13 @@ live `PAGE_CACHE_SECONDS` (default 300; 0 turns the cache off).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import re
 import secrets
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -186,15 +188,57 @@ def page(
     if not _shared(request, preview):
         return fill(request, render())
     if in_one_call(request):  # anonymous_page() did not find it
-        html = render()
-        _keep_anonymous(request, article, decision, version, html)
+        key = _anonymous_page_key(request, version, decision)
+        html = _rendered_elsewhere(key, lambda: _unless_unreachable(counters.client().get, key))
+        if html is None:
+            with _rendering(key):
+                html = render()
+                _keep_anonymous(request, article, decision, version, html)
         return fill(request, html)
     key = _key(request, decision)
     html = versioned_cache.get(key, version)
     if html is None:
-        html = render()
-        versioned_cache.store(key, version, html, seconds_to_keep(article.next_scheduled_at))
+        html = _rendered_elsewhere((key, version), lambda: versioned_cache.get(key, version))
+    if html is None:
+        with _rendering((key, version)):
+            html = render()
+            versioned_cache.store(key, version, html, seconds_to_keep(article.next_scheduled_at))
     return fill(request, html)
+
+
+# How long a render may hold its lock: a worker that dies rendering holds it no longer.
+RENDER_LOCK_SECONDS = 10
+
+
+def _rendered_elsewhere(name: object, kept: Callable[[], bytes | None]) -> bytes | None:
+    """No stampede: when many readers ask at once for a page nobody has kept (a popular
+    story just edited), one renders it and the others wait for that render, polling
+    `kept`, at most PAGE_RENDER_WAIT_SECONDS (then they render themselves). None: this
+    request renders (inside _rendering(name), which lets the others know when it is done)."""
+    lock = "page-cache:rendering:" + _digest(name)
+    if cache.add(lock, 1, RENDER_LOCK_SECONDS) or cache.get(lock) is None:  # ours, or the cache is unreachable
+        return None
+    deadline = time.monotonic() + settings.PAGE_RENDER_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(0.02)
+        if (found := kept()) is not None:
+            return found
+    return None
+
+
+@contextlib.contextmanager
+def _rendering(name: object) -> Iterator[None]:
+    try:
+        yield
+    finally:  # kept, or failed: either way the others stop waiting
+        cache.delete("page-cache:rendering:" + _digest(name))
+
+
+def _unless_unreachable(read: Callable[[str], bytes | None], key: str) -> bytes | None:
+    try:
+        return read(key)
+    except counters.UNREACHABLE:
+        return None
 
 
 # An anonymous reader's page in one call to Redis: the page's versions, the
@@ -331,6 +375,12 @@ def entitled_page(request: HttpRequest, slug: str) -> Kept | None:
     return None
 
 
+def _anonymous_page_key(request: HttpRequest, version: Version, decision: Decision) -> str:
+    """Where anonymous_page()'s script finds the page kept for this answer under `version`."""
+    generation, comments = version
+    return f"{_anonymous_key(request)}{generation}:{comments}:{_variant(decision)}"
+
+
 def _keep_anonymous(request: HttpRequest, article: Article, decision: Decision, version: Version, html: bytes) -> None:
     seconds = seconds_to_keep(article.next_scheduled_at)
     if seconds < 1:
@@ -341,7 +391,7 @@ def _keep_anonymous(request: HttpRequest, article: Article, decision: Decision, 
     try:
         with counters.client().pipeline(transaction=False) as pipe:
             pipe.set(f"{_facts_key(article.slug)}{generation}", f"{article.pk} {article.access} {variant}", ex=seconds)
-            pipe.set(f"{_anonymous_key(request)}{generation}:{comments}:{_variant(decision)}", html, ex=seconds)
+            pipe.set(_anonymous_page_key(request, version, decision), html, ex=seconds)
             pipe.execute()
     except counters.UNREACHABLE:
         pass  # kept next time
@@ -369,15 +419,17 @@ def listing(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
                  access.entitlement(request).entitled)  # fmt: skip
         key = "page-cache:listing:" + _digest(parts)
         found, version = versioned_cache.read([key], *LIST_VERSIONS)
-        if key in found:
-            return HttpResponse(fill(request, found[key]))
-        response = view(request, *args, **kwargs)
-        if response.status_code != 200 or not isinstance(response, TemplateResponse):
-            return response
-        response.context_data = {**(response.context_data or {}), **PLACEHOLDERS}
-        html = response.rendered_content.encode()
-        upcoming = Article.objects.next_publication().first()
-        versioned_cache.store(key, version, html, seconds_to_keep(upcoming and upcoming["publish_at"]))
+        html = found.get(key) or _rendered_elsewhere((key, version), lambda: versioned_cache.get(key, version))
+        if html is not None:
+            return HttpResponse(fill(request, html))
+        with _rendering((key, version)):
+            response = view(request, *args, **kwargs)
+            if response.status_code != 200 or not isinstance(response, TemplateResponse):
+                return response
+            response.context_data = {**(response.context_data or {}), **PLACEHOLDERS}
+            html = response.rendered_content.encode()
+            upcoming = Article.objects.next_publication().first()
+            versioned_cache.store(key, version, html, seconds_to_keep(upcoming and upcoming["publish_at"]))
         return HttpResponse(fill(request, html))
 
     return wrapped

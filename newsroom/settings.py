@@ -321,6 +321,9 @@ MAX_IMAGE_PIXELS = envint("MAX_IMAGE_PIXELS", "40000000")
 COMMENTS_PER_MINUTE = envint("COMMENTS_PER_MINUTE", "5")
 # Seconds a rendered article page is reused (articles/page_cache.py); 0 = off.
 PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", "300")
+# When many readers ask at once for a page just retired, one renders it and the others wait
+# for it this long at most (then render it themselves): never fifty renders of one page.
+PAGE_RENDER_WAIT_SECONDS = float(os.getenv("PAGE_RENDER_WAIT_SECONDS", "3"))
 # A shared cache in front (nginx, a CDN) keeps pages that are the same for every anonymous reader
 # this long (s-maxage; 0 = never), then may serve them stale this much longer while it refreshes
 # (stale-while-revalidate). See newsroom/shared_cache.py.

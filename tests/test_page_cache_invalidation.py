@@ -134,3 +134,55 @@ def test_a_story_moved_to_another_section_leaves_and_joins_both_sections_lists(n
     moved.save()
     assert moved.title not in reader.get(watched["section A"]).content.decode()
     assert moved.title in reader.get(watched["section B"]).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("page", ["article", "home"])
+def test_a_popular_page_just_retired_is_rendered_once_while_the_others_wait_for_it(
+    page, subscriber, category, author, monkeypatch
+) -> None:
+    """No stampede: twelve readers asking at once for a page an edit just retired get
+    it from one render; none gets a stale page."""
+    import threading
+    import time
+
+    from articles import views
+
+    story = make_article(category=category, authors=[author])
+    url = story.get_absolute_url() if page == "article" else "/"
+    readers = []
+    for _ in range(12):
+        reader = Client()
+        reader.force_login(subscriber)
+        readers.append(reader)
+    assert readers[0].get(url).status_code == 200  # kept
+    story.title = "A headline corrected in a busy hour"
+    story.save()  # retires the page
+
+    renders = []
+    # What each render of the page calls once: the article's template, the home page's section rails.
+    owner, name = (views, "_render_article") if page == "article" else (views.search, "category_rails")
+    slow = getattr(owner, name)
+
+    def counted(*args, **kwargs):
+        renders.append(1)
+        time.sleep(0.3)  # a render long enough for all of them to arrive while it runs
+        return slow(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+    pages, barrier = [], threading.Barrier(len(readers))
+
+    def read(reader: Client) -> None:
+        from django.db import connection
+
+        barrier.wait()
+        try:
+            pages.append(reader.get(url).content.decode())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=read, args=(reader,)) for reader in readers]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert len(pages) == len(readers) and all("A headline corrected in a busy hour" in p for p in pages)
+    assert len(renders) == 1
