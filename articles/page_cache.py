@@ -167,7 +167,7 @@ def _key(request: HttpRequest, decision: Decision) -> str:
     else:
         reader = (decision.full, decision.reason.value, decision.credits_left, settings.FREE_ARTICLES_PER_DAY,
                   request.user.is_authenticated, ent.reason, ent.subscription_status, ent.payment_failed,
-                  ent.email_verified)  # fmt: skip
+                  ent.email_verified, ent.trial_used)  # fmt: skip
     comments = (request.GET.get("comments", ""), request.GET.get("cpage", "")) if access.may_comment(ent) else ()
     # Which article, and what it shows (its edits, its comment count), is in the address and
     # the version the page is stored under (find_article), not here; here only what varies per reader.

@@ -25,7 +25,20 @@ from datetime import datetime
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Now
 from django.http import HttpRequest
 from django.utils import timezone
@@ -33,7 +46,7 @@ from django.utils import timezone
 from newsroom import versioned_cache
 
 from . import crawlers, meter
-from .models import ComplimentaryAccess, Subscription
+from .models import ComplimentaryAccess, Subscription, trial_used
 
 
 class Reason(enum.StrEnum):
@@ -65,6 +78,8 @@ class Entitlement:
     payment_failed: bool = False
     until: datetime | None = None
     email_verified: bool = False
+    # Had their free trial (models.trial_used): the paywall offers them none.
+    trial_used: bool = False
 
     @property
     def entitled(self) -> bool:
@@ -103,17 +118,25 @@ def _account_query():
         Subscription.objects.live()
         .filter(user=OuterRef("pk"))
         .annotate(
+            # Collection paused: active in Stripe, but paying nothing, so reading nothing.
+            shown_status=Case(
+                When(collection_paused=True, then=Value(Subscription.Status.PAUSED.value)),
+                default=F("status"),
+                output_field=CharField(),
+            ),
             rank=Case(
+                When(collection_paused=True, then=Value(2)),
                 When(status=Subscription.Status.ACTIVE, then=Value(0)),
                 When(status=Subscription.Status.TRIALING, then=Value(1)),
                 default=Value(2),
                 output_field=IntegerField(),
-            )
+            ),
         )
         .order_by("rank", "-created_at")
     )
     return get_user_model().objects.annotate(
-        sub_status=Subquery(best.values("status")[:1]),
+        trial_used=ExpressionWrapper(trial_used(), output_field=BooleanField()),
+        sub_status=Subquery(best.values("shown_status")[:1]),
         sub_since=Subquery(best.values("past_due_since")[:1]),
         sub_end=Subquery(best.values("current_period_end")[:1]),
         comp_until=Subquery(
@@ -174,7 +197,8 @@ def _user_entitlement(user) -> Entitlement:
     if row.comp_until and row.comp_until > now:  # the row may be older than the clock
         return Entitlement(Reason.COMPLIMENTARY, until=row.comp_until, email_verified=verified)
     return Entitlement(
-        subscription_status=status, payment_failed=status == Subscription.Status.PAST_DUE, email_verified=verified
+        subscription_status=status, payment_failed=status == Subscription.Status.PAST_DUE, email_verified=verified,
+        trial_used=bool(getattr(row, "trial_used", False)),
     )
 
 

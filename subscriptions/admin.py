@@ -20,13 +20,17 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from . import billing
-from .models import ComplimentaryAccess, Plan, StripeEvent, Subscription, money
+from .models import ComplimentaryAccess, Plan, StripeEvent, Subscription, money, stripe_refusal
 from .stats import dashboard_numbers
 
 
 class PlanForm(forms.ModelForm):
-    """Changing a plan's price changes it in Stripe first (billing.plan_change_price);
-    if Stripe refuses or cannot be reached, the form says so and nothing changes."""
+    """Terms Stripe would refuse are refused here, field by field. Changing a plan's price
+    changes it in Stripe (billing.plan_change_price) only once the form is valid in every
+    other way, uniqueness included: an invalid form never creates or archives a price. If
+    Stripe refuses or cannot be reached, the form says so and nothing changes."""
+
+    TERMS = ("amount_cents", "currency", "interval", "interval_count")
 
     class Meta:
         model = Plan
@@ -35,21 +39,26 @@ class PlanForm(forms.ModelForm):
 
     def clean(self) -> dict:
         data = super().clean()
-        plan = self.instance
-        terms = ("amount_cents", "currency", "interval", "interval_count")
-        if self.errors or not plan.pk or not plan.stripe_price_id or not any(t in self.changed_data for t in terms):
-            return data
-        if not billing.is_configured():
-            raise forms.ValidationError(
-                "This plan is sold through Stripe, and Stripe is not configured here, so its price cannot change."
-            )
-        try:
-            billing.plan_change_price(plan, **{t: data[t] for t in terms})
-        except stripe.StripeError as exc:
-            raise forms.ValidationError(
-                f"Stripe did not take the new price, so nothing changed: {exc.user_message or exc}"
-            ) from exc
+        if all(name in data for name in (*self.TERMS, "trial_days")):
+            for name, problem in stripe_refusal(**{t: data[t] for t in (*self.TERMS, "trial_days")}).items():
+                self.add_error(name, problem)
         return data
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if not self.is_bound or self._errors:
+            return
+        plan = self.instance
+        if not plan.pk or not plan.stripe_price_id or not any(t in self.changed_data for t in self.TERMS):
+            return
+        if not billing.is_configured():
+            self.add_error(None, "This plan is sold through Stripe, and Stripe is not configured here, so its price "
+                                 "cannot change.")
+            return
+        try:
+            billing.plan_change_price(plan, **{t: self.cleaned_data[t] for t in self.TERMS})
+        except stripe.StripeError as exc:
+            self.add_error(None, f"Stripe did not take the new price, so nothing changed: {exc.user_message or exc}")
 
 
 @admin.register(Plan)

@@ -28,7 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import emails, stats
-from .models import Plan, PlanPrice, StripeCustomer, Subscription, TrialClaim
+from .models import Plan, PlanPrice, StripeCustomer, Subscription, TrialClaim, trial_used
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,8 @@ def _ensure_product(plan: Plan, existing_price: Any | None) -> str:
         else:
             with _idempotency_key(f"product-{plan.code}") as key:
                 product = stripe.Product.create(
-                    name=f"{settings.SITE_NAME} {plan.name}", metadata={"plan_code": plan.code}, idempotency_key=key
+                    name=f"{settings.SITE_NAME} {plan.name}", metadata={"plan_code": plan.code, "site": site_id()},
+                    idempotency_key=key,
                 )
             plan.stripe_product_id = product.id
         plan.save(update_fields=["stripe_product_id"])
@@ -138,7 +139,7 @@ def _create_price(plan: Plan, terms: tuple[int, str, str, int], *, transfer: boo
             lookup_key=_lookup_key(plan),
             # Moves the lookup key from the plan's previous price in the same call.
             transfer_lookup_key=transfer,
-            metadata={"plan_code": plan.code},
+            metadata={"plan_code": plan.code, "site": site_id()},
             idempotency_key=key,
         ).to_dict()
 
@@ -167,7 +168,9 @@ def sync_plans() -> list[str]:
     done = []
     for plan in Plan.objects.filter(is_active=True):
         current = plan.prices.filter(stripe_price_id=plan.stripe_price_id).first() if plan.stripe_price_id else None
-        if current is not None and current.terms() == plan.terms():
+        sold = stripe.Price.retrieve(plan.stripe_price_id).to_dict() if current is not None else None
+        if sold is not None and current.terms() == plan.terms() and sold.get("active", True) \
+                and sold.get("lookup_key") == _lookup_key(plan):
             continue
         found = stripe.Price.list(lookup_keys=[_lookup_key(plan)], limit=1).data
         existing = found[0].to_dict() if found else None
@@ -176,6 +179,14 @@ def sync_plans() -> list[str]:
             if existing is not None and _price_terms(existing) == plan.terms() and existing.get("active", True):
                 _record_price(plan, existing)
                 done.append(f"found price {plan.code} {existing['id']}")
+            elif sold is not None and _price_terms(sold) == plan.terms():
+                # Archived in Stripe's dashboard, or left without its lookup key by a change that
+                # never reached the plan: sell it again rather than make another at the same terms.
+                stripe.Price.modify(sold["id"], active=True, lookup_key=_lookup_key(plan), transfer_lookup_key=True)
+                if existing is not None and existing["id"] != sold["id"]:
+                    stripe.Price.modify(existing["id"], active=False)
+                _record_price(plan, {**sold, "active": True})
+                done.append(f"reactivated price {plan.code} {sold['id']}")
             else:
                 terms = plan.terms()
                 price = _create_price(plan, terms, transfer=existing is not None)
@@ -191,7 +202,7 @@ def sync_plans() -> list[str]:
 # --- customers and sessions --------------------------------------------------
 
 
-def customer_for(user) -> str:
+def customer_for(user, *, replacing: str = "") -> str:
     """The user's one Stripe customer id, created the first time.
 
     Locking the user row serialises concurrent callers (a double click), so the
@@ -205,10 +216,38 @@ def customer_for(user) -> str:
             return existing
         # pk + join time: a reset database (or another site on the same
         # Stripe account) reusing pk 5 must not get someone else's customer.
-        with _idempotency_key(f"customer-{user.pk}-{int(user.date_joined.timestamp())}") as key:
-            customer = stripe.Customer.create(email=user.email, metadata={"user_id": str(user.pk)}, idempotency_key=key)
+        # A customer deleted in Stripe is replaced under a key of its own: the first key's
+        # answer (kept by Stripe for a day) is the deleted customer.
+        purpose = f"customer-{user.pk}-{int(user.date_joined.timestamp())}"
+        purpose += f"-after-{replacing}" if replacing else ""
+        with _idempotency_key(purpose) as key:
+            customer = stripe.Customer.create(
+                email=user.email, metadata={"user_id": str(user.pk), "site": site_id()}, idempotency_key=key
+            )
         StripeCustomer.objects.create(user=user, customer_id=customer.id)
         return customer.id
+
+
+def customer_forget(*, customer_id: str, why: str) -> int:
+    """Stripe no longer has this customer (deleted): unlink it, so the reader's next
+    Checkout makes a new one. Their subscriptions ended with it (Stripe cancels them).
+    Returns how many links were removed."""
+    links = list(StripeCustomer.objects.filter(customer_id=customer_id).values_list("user_id", flat=True))
+    removed, _ = StripeCustomer.objects.filter(customer_id=customer_id).delete()
+    if removed:
+        log.warning("Stripe customer %s of user(s) %s is gone (%s): unlinked", customer_id, links, why)
+        transaction.on_commit(lambda: mail_admins(
+            f"Stripe customer {customer_id} was deleted",
+            f"Stripe customer {customer_id} (user {', '.join(map(str, links))}) no longer exists in Stripe ({why}). "
+            "The site has forgotten it; the reader gets a new customer at their next Checkout. Their subscriptions "
+            "ended with the customer; payments made by it stay in Stripe's records.",
+            fail_silently=True,
+        ))
+    return removed
+
+
+def _no_such_customer(exc: stripe.InvalidRequestError) -> bool:
+    return exc.code == "resource_missing" or "No such customer" in str(exc.user_message or exc)
 
 
 def has_live_subscription(user) -> bool:
@@ -222,11 +261,28 @@ def create_checkout_session(user, plan: Plan, *, success_url: str, cancel_url: s
 
     A double click (or a reload of the POST) within a minute
     sends the same parameters under the same idempotency key and gets the same
-    session back instead of a second one."""
+    session back instead of a second one. A customer Stripe no longer has
+    (deleted, and its webhook lost) is forgotten and replaced, once, and staff are told."""
+    try:
+        return _create_checkout_session(user, plan, success_url=success_url, cancel_url=cancel_url)
+    except stripe.InvalidRequestError as exc:
+        if exc.param != "customer" and not _no_such_customer(exc):
+            raise
+        customer = StripeCustomer.objects.filter(user=user).values_list("customer_id", flat=True).first()
+        if not customer:
+            raise
+        log.warning("Checkout for user %s: Stripe has no customer %s (%s); making a new one", user.pk, customer, exc)
+        with transaction.atomic():
+            customer_forget(customer_id=customer, why="Checkout was refused: No such customer")
+        customer_for(user, replacing=customer)
+        return _create_checkout_session(user, plan, success_url=success_url, cancel_url=cancel_url)
+
+
+def _create_checkout_session(user, plan: Plan, *, success_url: str, cancel_url: str) -> Any:
     customer = customer_for(user)
     # The free trial is for a reader's first subscription, not every re-subscribe.
     first_time = not had_trial(user)
-    sub_data: dict[str, Any] = {"metadata": {"user_id": str(user.pk), "plan": plan.code}}
+    sub_data: dict[str, Any] = {"metadata": {"user_id": str(user.pk), "plan": plan.code, "site": site_id()}}
     if plan.trial_days and first_time:
         sub_data["trial_period_days"] = plan.trial_days
         # A trial that ends without a card ends the subscription (no free ride).
@@ -245,7 +301,7 @@ def create_checkout_session(user, plan: Plan, *, success_url: str, cancel_url: s
                 mode="subscription",
                 customer=customer,
                 client_reference_id=str(user.pk),
-                metadata={"user_id": str(user.pk), "plan": plan.code},
+                metadata={"user_id": str(user.pk), "plan": plan.code, "site": site_id()},
                 line_items=[{"price": plan.stripe_price_id, "quantity": 1}],
                 subscription_data=sub_data,
                 success_url=success_url,
@@ -343,7 +399,9 @@ def _plan_for_price(price_id: str | None) -> Plan | None:
     )
 
 
-def sync_subscription(stripe_sub: Any, *, user=None, refetch: bool = True) -> Subscription | None:
+def sync_subscription(
+    stripe_sub: Any, *, user=None, refetch: bool = True, ended_by_site: str = ""
+) -> Subscription | None:
     """Make the local row match Stripe's subscription. Idempotent; order-free.
 
     `stripe_sub` only says which subscription; with `refetch` (the default) the
@@ -357,8 +415,20 @@ def sync_subscription(stripe_sub: Any, *, user=None, refetch: bool = True) -> Su
 
     A reader's second live subscription (two tabs both paid) is cancelled and
     its charge refunded or voided; a trial the reader's card or email already
-    had is ended at once. Either way the reader is told by email."""
+    had is ended at once. Either way the reader is told by email. That check runs
+    whenever a subscription becomes live here, so one that starts incomplete and is
+    paid later is caught too.
+
+    A subscription whose metadata names another site (a Stripe account shared with
+    staging, or with another newsroom) is not ours, and is ignored. `ended_by_site`
+    records why the site itself cancelled it (churn leaves duplicates and replacements out).
+    The grace of a past-due subscription runs from Stripe's own moment (its latest
+    invoice's finalization), not from when a webhook happened to reach us."""
     sub_id = stripe_sub["id"]
+    owner = subscription_site(stripe_sub)
+    if owner and owner != site_id() and not Subscription.objects.filter(stripe_subscription_id=sub_id).exists():
+        log.info("ignoring subscription %s: its metadata names the site %r, not ours (%r)", sub_id, owner, site_id())
+        return None
     price_id = _price_id(stripe_sub)
     plan = _plan_for_price(price_id)
     known = Subscription.objects.filter(stripe_subscription_id=sub_id).exists()
@@ -389,7 +459,8 @@ def sync_subscription(stripe_sub: Any, *, user=None, refetch: bool = True) -> Su
             stripe_sub = retrieve_subscription(sub_id)
             price_id = _price_id(stripe_sub)
             plan = _plan_for_price(price_id)
-        if created and local.user_id and stripe_sub["status"] in Subscription.LIVE_STATUSES:
+        was_live = not created and local.status in Subscription.LIVE_STATUSES
+        if not was_live and local.user_id and stripe_sub["status"] in Subscription.LIVE_STATUSES:
             stripe_sub = _refuse_duplicate(local, stripe_sub) or _end_repeated_trial(local, stripe_sub)
         if plan is None and local.stripe_price_id != price_id:
             # Status, dates and cancellation still follow Stripe; the plan stays what it was.
@@ -406,13 +477,39 @@ def sync_subscription(stripe_sub: Any, *, user=None, refetch: bool = True) -> Su
         local.current_period_end = _period_end(stripe_sub)
         local.cancel_at_period_end = bool(stripe_sub.get("cancel_at_period_end") or stripe_sub.get("cancel_at"))
         local.canceled_at = _ts(stripe_sub.get("canceled_at"))
+        local.collection_paused = bool(stripe_sub.get("pause_collection"))
+        local.has_paid = local.has_paid or new_status == Subscription.Status.ACTIVE or (
+            created and _billed_before_it_ended(stripe_sub))
+        if ended_by_site and new_status in Subscription.ENDED_STATUSES and not local.ended_by_site:
+            local.ended_by_site = ended_by_site
         if new_status == Subscription.Status.PAST_DUE:
-            local.past_due_since = local.past_due_since or timezone.now()
+            local.past_due_since = local.past_due_since or _failed_since(stripe_sub) or timezone.now()
         else:
             local.past_due_since = None
         local.save()
         _record_transition(local, old_status, new_status)
     return local
+
+
+def _billed_before_it_ended(stripe_sub: Any) -> bool:
+    """A subscription first seen already ended (events out of order, reconcile): had it got past
+    its trial, so that Stripe billed it? (Seen live, `has_paid` follows its active status.)"""
+    if stripe_sub["status"] not in (Subscription.Status.CANCELED, Subscription.Status.UNPAID):
+        return False
+    trial_end, ended = stripe_sub.get("trial_end"), stripe_sub.get("canceled_at") or stripe_sub.get("ended_at")
+    return not trial_end or bool(ended and trial_end < ended)
+
+
+def _failed_since(stripe_sub: Any) -> datetime | None:
+    """When the payment that made the subscription past due was first asked for: its latest
+    invoice's finalization (Stripe's clock, whatever our webhooks missed)."""
+    invoice = stripe_sub.get("latest_invoice")
+    if isinstance(invoice, str):
+        invoice = stripe.Invoice.retrieve(invoice).to_dict()
+    if not invoice:
+        return None
+    moments = invoice.get("status_transitions") or {}
+    return _ts(moments.get("finalized_at") or invoice.get("created"))
 
 
 def _record_price_paid(local: Subscription, stripe_sub: Any) -> None:
@@ -479,6 +576,7 @@ def _refuse_duplicate(local: Subscription, stripe_sub: Any) -> Any | None:
     if first is None:
         return None
     sub_id = stripe_sub["id"]
+    local.ended_by_site = Subscription.EndedBySite.DUPLICATE
     log.warning("user %s has subscription %s; cancelling duplicate %s", local.user_id, first.stripe_subscription_id,
                 sub_id)
     # Money first, then the cancellation: a retry after a failure in between
@@ -493,15 +591,135 @@ def _refuse_duplicate(local: Subscription, stripe_sub: Any) -> Any | None:
                 intent = _id((payment.get("payment") or {}).get("payment_intent"))
                 if intent:
                     _refund(intent)
-    try:
-        canceled = stripe.Subscription.cancel(sub_id).to_dict()
-    except stripe.InvalidRequestError:
-        # Already cancelled by an earlier attempt whose transaction rolled back.
-        canceled = retrieve_subscription(sub_id)
-        if canceled["status"] != Subscription.Status.CANCELED:
-            raise
+    canceled = _cancel(sub_id)
     transaction.on_commit(lambda: emails.duplicate_canceled(local))
     return canceled
+
+
+def _cancel(sub_id: str) -> Any:
+    """Cancel a subscription in Stripe now; one already cancelled (an earlier attempt
+    whose transaction rolled back, a redelivery) is simply fetched."""
+    try:
+        return stripe.Subscription.cancel(sub_id).to_dict()
+    except stripe.InvalidRequestError:
+        canceled = retrieve_subscription(sub_id)
+        if canceled["status"] not in Subscription.ENDED_STATUSES:
+            raise
+        return canceled
+
+
+# --- money coming back: refunds and disputes ----------------------------------------------
+
+
+def _subscription_id_of(invoice: Any) -> str | None:
+    # API >= 2025-03-31 names it under parent.subscription_details.
+    details = (invoice.get("parent") or {}).get("subscription_details") or {}
+    return _id(invoice.get("subscription") or details.get("subscription"))
+
+
+def _is_ours(stripe_sub: Any) -> bool:
+    """Made by this site: mirrored here, or of a customer of ours, and named for no other site."""
+    owner = subscription_site(stripe_sub)
+    if owner and owner != site_id():
+        return False
+    return Subscription.objects.filter(stripe_subscription_id=stripe_sub["id"]).exists() or \
+        StripeCustomer.objects.filter(customer_id=_id(stripe_sub.get("customer"))).exists()
+
+
+def payment_reversed(*, charge_id: str, reason: str) -> Subscription | None:
+    """A charge was refunded or disputed (`reason` is Subscription.EndedBySite.REFUND or DISPUTE).
+
+    What it does to access, decided once here: any dispute, or a full refund of the
+    subscription's latest invoice, ends the subscription in Stripe at once — the card is
+    not charged again (a disputed card would be) and the reader stops reading. A partial
+    refund, or a refund of an older period, changes nothing but the figures (which come
+    from Stripe's balance transactions). Charges of no subscription of ours are left alone.
+    Everything is read from Stripe's current objects, so redeliveries and order do not matter."""
+    charge = stripe.Charge.retrieve(charge_id).to_dict()
+    intent = _id(charge.get("payment_intent"))
+    if not intent:
+        return None
+    pays = stripe.InvoicePayment.list(payment={"type": "payment_intent", "payment_intent": intent}, limit=1).data
+    if not pays:
+        log.info("%s of charge %s: no invoice, no subscription", reason, charge_id)
+        return None
+    invoice = stripe.Invoice.retrieve(_id(pays[0].to_dict()["invoice"])).to_dict()
+    sub_id = _subscription_id_of(invoice)
+    if not sub_id:
+        return None
+    stripe_sub = retrieve_subscription(sub_id)
+    if not _is_ours(stripe_sub):
+        log.info("%s of charge %s: subscription %s is not ours", reason, charge_id, sub_id)
+        return None
+    ends = reason == Subscription.EndedBySite.DISPUTE or (
+        charge.get("refunded") and invoice["id"] == _id(stripe_sub.get("latest_invoice")))
+    if ends and stripe_sub["status"] not in Subscription.ENDED_STATUSES:
+        log.warning("%s of charge %s: cancelling subscription %s", reason, charge_id, sub_id)
+        stripe_sub = _cancel(sub_id)
+    return sync_subscription(stripe_sub, refetch=False, ended_by_site=reason if ends else "")
+
+
+def dispute_charge(dispute_id: str) -> str:
+    """The charge a dispute is about, from Stripe's current dispute."""
+    _configure()
+    return _id(stripe.Dispute.retrieve(dispute_id).to_dict()["charge"])
+
+
+def customer_exists(customer_id: str) -> bool:
+    """Does Stripe still have this customer (not deleted)?"""
+    _configure()
+    try:
+        return not stripe.Customer.retrieve(customer_id).to_dict().get("deleted")
+    except stripe.InvalidRequestError as exc:
+        if _no_such_customer(exc):
+            return False
+        raise
+
+
+def customer_deleted(customer_id: str) -> int:
+    """customer.deleted: forget our link when Stripe confirms the customer is gone."""
+    if customer_exists(customer_id):
+        return 0  # a stale event: the customer still exists
+    return customer_forget(customer_id=customer_id, why="customer.deleted")
+
+
+def invoice_waiting_for_holder(invoice_id: str) -> str:
+    """The hosted page where the card holder authenticates this invoice's payment, when its
+    payment waits for them (a renewal under strong customer authentication); else ""."""
+    _configure()
+    try:
+        invoice = stripe.Invoice.retrieve(invoice_id).to_dict()
+    except stripe.InvalidRequestError as exc:
+        if exc.code != "resource_missing":
+            raise
+        return ""  # an event naming an invoice Stripe does not know: at worst the generic email
+    if invoice.get("status") != "open" or not invoice.get("hosted_invoice_url"):
+        return ""
+    for payment in (p.to_dict() for p in stripe.InvoicePayment.list(invoice=invoice_id, limit=10).data):
+        intent = _id((payment.get("payment") or {}).get("payment_intent"))
+        if intent and stripe.PaymentIntent.retrieve(intent).to_dict().get("status") == "requires_action":
+            return invoice["hosted_invoice_url"]
+    return ""
+
+
+def subscriptions_replace_unpayable(user) -> int:
+    """Before a reader who wants to pay again goes to Checkout: end their subscriptions
+    that cannot give access and bill nothing on their own — paused (a trial ended with no
+    card), unpaid (every retry failed) or with collection paused — so paying leaves one
+    subscription. Stripe is asked first; local state may be behind. Returns how many ended."""
+    _configure()
+    ended = 0
+    stuck = Subscription.objects.live().filter(user=user).filter(
+        Q(status__in=(Subscription.Status.PAUSED, Subscription.Status.UNPAID)) | Q(collection_paused=True)
+    )
+    for local in stuck.exclude(stripe_subscription_id=None):
+        stripe_sub = retrieve_subscription(local.stripe_subscription_id)
+        if stripe_sub["status"] in (Subscription.Status.PAUSED, Subscription.Status.UNPAID) or \
+                (stripe_sub["status"] in Subscription.LIVE_STATUSES and stripe_sub.get("pause_collection")):
+            stripe_sub = _cancel(stripe_sub["id"])
+            ended += 1
+        sync_subscription(stripe_sub, refetch=False, ended_by_site=Subscription.EndedBySite.REPLACED)
+    return ended
 
 
 def _refund(payment_intent: str) -> None:
@@ -546,23 +764,36 @@ def _end_repeated_trial(local: Subscription, stripe_sub: Any) -> Any:
 
 def had_trial(user) -> bool:
     """Has this reader (by any account with their email, deleted ones included) had a free trial?"""
-    if Subscription.objects.filter(user=user).exclude(status=Subscription.Status.INCOMPLETE).exists():
-        return True
-    return bool(user.email) and TrialClaim.objects.filter(kind=TrialClaim.Kind.EMAIL,
-                                                          digest=_digest(user.email)).exists()
+    return get_user_model().objects.filter(pk=user.pk).filter(trial_used()).exists()
 
 
-def balance_summary(since: datetime) -> dict[str, int]:
-    """Money Stripe moved since `since`, from its balance transactions: what
-    readers paid (less refunds), Stripe's fees, and what reaches the bank."""
+PAID = ("charge", "payment")
+REFUNDED = ("refund", "payment_refund", "payment_failure_refund")
+DISPUTED = ("dispute", "dispute_reversal")  # reporting categories of "adjustment" transactions
+
+
+def balance_summary(since: datetime) -> dict[str, dict[str, int]]:
+    """Money Stripe moved since `since`, per currency, from its balance transactions: what
+    readers paid, what went back to them as refunds and as disputes (won ones come back),
+    Stripe's fees (the dispute fee among them), and what reaches the bank:
+    net = gross - refunds - disputes - fees."""
     _configure()
-    totals = {"gross": 0, "fees": 0, "net": 0}
+    totals: dict[str, dict[str, int]] = {}
     for obj in stripe.BalanceTransaction.list(created={"gte": int(since.timestamp())}, limit=100).auto_paging_iter():
         txn = obj.to_dict()
-        if txn["type"] in ("charge", "payment", "refund", "payment_refund"):
-            totals["gross"] += txn["amount"]
-            totals["fees"] += txn["fee"]
-            totals["net"] += txn["net"]
+        kind = txn["type"]
+        disputed = kind == "adjustment" and txn.get("reporting_category") in DISPUTED
+        if kind not in PAID + REFUNDED and not disputed:
+            continue
+        row = totals.setdefault(txn["currency"], {"gross": 0, "refunds": 0, "disputes": 0, "fees": 0, "net": 0})
+        if kind in PAID:
+            row["gross"] += txn["amount"]
+        elif kind in REFUNDED:
+            row["refunds"] -= txn["amount"]
+        else:
+            row["disputes"] -= txn["amount"]
+        row["fees"] += txn["fee"]
+        row["net"] += txn["net"]
     return totals
 
 

@@ -14,13 +14,13 @@ from .models import Subscription
 log = logging.getLogger(__name__)
 
 
-def _send(name: str, sub: Subscription) -> None:
+def _send(name: str, sub: Subscription, **extra: str) -> None:
     email = sub.user.email
     if not email:
         return
     site = getattr(settings, "SITE_URL", "").rstrip("/")
     context = {"sub": sub, "user": sub.user, "SITE_NAME": settings.SITE_NAME,
-               "account_url": site + reverse("subscriptions:account")}
+               "account_url": site + reverse("subscriptions:account"), **extra}
     subject = render_to_string(f"subscriptions/email/{name}_subject.txt", context).strip()
     body = render_to_string(f"subscriptions/email/{name}_message.txt", context)
     try:
@@ -39,6 +39,11 @@ def trial_ending(sub: Subscription) -> None:
 
 def payment_failed(sub: Subscription) -> None:
     _send("payment_failed", sub)
+
+
+def payment_action_required(sub: Subscription, url: str) -> None:
+    """A renewal waits for the card holder to confirm it with their bank: the link to do it."""
+    _send("payment_action_required", sub, pay_url=url)
 
 
 def duplicate_canceled(sub: Subscription) -> None:

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.db import models
+from django.db.models.functions import SHA256
 from django.utils import timezone
 
 
@@ -82,6 +83,37 @@ class Plan(models.Model):
         return (self.amount_cents, self.currency, self.interval, self.interval_count)
 
 
+# How many of an interval make a month (a year is 52 weeks, as Stripe's MRR counts them).
+PER_MONTH = {"day": 365 / 12, "week": 52 / 12, "month": 1, "year": 1 / 12}
+
+# What Stripe refuses (docs.stripe.com/currencies, docs.stripe.com/api/prices): the least it
+# charges per currency, in the currency's smallest unit; an interval longer than three years.
+MINIMUM_CHARGE = {"usd": 50, "aed": 200, "aud": 50, "bgn": 100, "brl": 50, "cad": 50, "chf": 50, "czk": 1500,
+                  "dkk": 250, "eur": 50, "gbp": 30, "hkd": 400, "huf": 17500, "inr": 50, "jpy": 50, "mxn": 1000,
+                  "myr": 200, "nok": 300, "nzd": 50, "pln": 200, "ron": 200, "sek": 300, "sgd": 50, "thb": 1000}
+MAX_INTERVALS = {"week": 156, "month": 36, "year": 3}
+MAX_TRIAL_DAYS = 730
+
+
+def stripe_refusal(*, amount_cents: int, currency: str, interval: str, interval_count: int,
+                   trial_days: int) -> dict[str, str]:
+    """Why Stripe would refuse to sell these terms, by field (empty when it would not)."""
+    problems = {}
+    currency = currency.lower()
+    if currency not in MINIMUM_CHARGE:
+        problems["currency"] = (f"Stripe does not charge in the currency {currency.upper()} here; use one of "
+                                f"{', '.join(sorted(MINIMUM_CHARGE))}.")
+    elif 0 < amount_cents < MINIMUM_CHARGE[currency]:
+        problems["amount_cents"] = (f"Stripe's minimum charge in {currency.upper()} is "
+                                    f"{MINIMUM_CHARGE[currency]} (in cents or the currency's smallest unit).")
+    if interval_count > MAX_INTERVALS.get(interval, 0):
+        problems["interval_count"] = (f"Stripe bills at most every three years "
+                                      f"({MAX_INTERVALS.get(interval)} {interval}s).")
+    if trial_days > MAX_TRIAL_DAYS:
+        problems["trial_days"] = f"Stripe allows a free trial of at most {MAX_TRIAL_DAYS} days."
+    return problems
+
+
 def money(cents: int, currency: str = "usd") -> str:
     if currency.lower() == "usd":
         return f"${Decimal(cents) / 100:.2f}"
@@ -109,6 +141,29 @@ class PlanPrice(models.Model):
 
     def terms(self) -> tuple[int, str, str, int]:
         return (self.amount_cents, self.currency, self.interval, self.interval_count)
+
+
+class Sha256Hex(SHA256):
+    """SHA256 in hex, with PostgreSQL's own sha256() (Django's needs the pgcrypto extension)."""
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return models.Func.as_sql(
+            self, compiler, connection, template="ENCODE(SHA256(CONVERT_TO(%(expressions)s, 'UTF8')), 'hex')", **extra
+        )
+
+
+def trial_used() -> models.Q:
+    """A user filter: has this reader had their free trial — a subscription that got past
+    incomplete, or their email (hashed as billing._digest does; kept after account deletion)
+    claimed one? Checkout offers no trial to them, and the paywall and subscribe page offer none."""
+    from django.db.models.functions import Lower, Trim
+
+    return models.Q(
+        models.Exists(Subscription.objects.filter(user=models.OuterRef("pk")).exclude(status=Subscription.Status.INCOMPLETE))
+    ) | models.Q(
+        models.Exists(TrialClaim.objects.filter(kind=TrialClaim.Kind.EMAIL,
+                                                digest=Sha256Hex(Lower(Trim(models.OuterRef("email"))))))
+    )
 
 
 class TrialClaim(models.Model):
@@ -163,7 +218,17 @@ class SubscriptionQuerySet(models.QuerySet):
 
     def entitling(self) -> SubscriptionQuerySet:
         """Subscriptions that can give access (past due only within the grace period: Subscription.in_grace)."""
-        return self.filter(status__in=Subscription.ENTITLING_STATUSES)
+        return self.filter(status__in=Subscription.ENTITLING_STATUSES, collection_paused=False)
+
+    def paying(self) -> SubscriptionQuerySet:
+        """Subscriptions Stripe collects money for: the dashboard's MRR (trials pay nothing yet)."""
+        return self.filter(status__in=(Subscription.Status.ACTIVE, Subscription.Status.PAST_DUE),
+                           collection_paused=False)
+
+    def churned(self, since) -> SubscriptionQuerySet:
+        """Readers who left since `since`: paid at least once, not ended by the site itself."""
+        return self.filter(status=Subscription.Status.CANCELED, canceled_at__gte=since, has_paid=True,
+                           ended_by_site__in=("", Subscription.EndedBySite.REFUND, Subscription.EndedBySite.DISPUTE))
 
 
 class Subscription(models.Model):
@@ -180,6 +245,12 @@ class Subscription(models.Model):
         UNPAID = "unpaid", "Unpaid"
         PAUSED = "paused", "Paused"
         CANCELED = "canceled", "Canceled"
+
+    class EndedBySite(models.TextChoices):
+        DUPLICATE = "duplicate", "a reader's second subscription"
+        REPLACED = "replaced", "replaced by a new Checkout (paused or unpaid)"
+        REFUND = "refund", "its latest payment was refunded in full"
+        DISPUTE = "dispute", "its payment was disputed"
 
     LIVE_STATUSES = (Status.TRIALING, Status.ACTIVE, Status.PAST_DUE, Status.UNPAID, Status.PAUSED)
     ENTITLING_STATUSES = (Status.TRIALING, Status.ACTIVE, Status.PAST_DUE)
@@ -212,6 +283,13 @@ class Subscription(models.Model):
     currency = models.CharField(max_length=3, blank=True)
     interval = models.CharField(max_length=5, blank=True)
     interval_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Stripe's `pause_collection`: the status stays active, nothing is charged, nothing is read.
+    collection_paused = models.BooleanField(default=False)
+    # Set once Stripe has shown the subscription active (a period paid): churn counts only these.
+    has_paid = models.BooleanField(default=False)
+    # Why the site itself ended it ("" when the reader or Stripe did): duplicates and
+    # replacements are no reader leaving, so churn leaves them out.
+    ended_by_site = models.CharField(max_length=20, blank=True)
 
     objects = SubscriptionQuerySet.as_manager()
 
@@ -229,6 +307,15 @@ class Subscription(models.Model):
         count = self.interval_count or 1
         every = f"{count} {self.interval}s" if count > 1 else self.interval
         return f"{money(self.amount_cents, self.currency or 'usd')} every {every}".strip()
+
+    def monthly_cents(self) -> float:
+        """What this subscription brings in a month at the price it pays (the dashboard's MRR)."""
+        amount, interval, count = self.amount_cents, self.interval, self.interval_count
+        if amount is None and self.plan is not None:  # not synced since the price was recorded
+            amount, interval, count = self.plan.amount_cents, self.plan.interval, self.plan.interval_count
+        if amount is None or interval not in PER_MONTH:
+            return 0
+        return amount * PER_MONTH[interval] / (count or 1)
 
     def in_grace(self, now: datetime) -> bool:
         """Past due, but still within PAST_DUE_GRACE_DAYS of the failed payment: still reads."""

@@ -6,6 +6,7 @@ import logging
 from datetime import date, datetime, timedelta
 
 import stripe
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -70,14 +71,13 @@ def dashboard_numbers(now: datetime | None = None) -> dict:
         .annotate(total=Sum("value"))
         .values_list("name", "total")
     )
-    active_rows = Subscription.objects.filter(status=Subscription.Status.ACTIVE).select_related("plan")
-    mrr_cents = sum(round(s.plan.yearly_cents() / 12) for s in active_rows if s.plan)
+    mrr = monthly_revenue()
     counts = Subscription.objects.aggregate(
         active=Count("user", distinct=True, filter=Q(status=Subscription.Status.ACTIVE)),
         trialing=Count("user", distinct=True, filter=Q(status=Subscription.Status.TRIALING)),
         past_due=Count("user", distinct=True, filter=Q(status=Subscription.Status.PAST_DUE)),
-        churned=Count("pk", filter=Q(status=Subscription.Status.CANCELED, canceled_at__gte=month_start)),
     )
+    counts["churned"] = Subscription.objects.churned(month_start).count()
     # Paying at the start of the month ≈ paying now + those who left since.
     base = counts["active"] + counts["past_due"] + counts["churned"]
     return {
@@ -88,23 +88,47 @@ def dashboard_numbers(now: datetime | None = None) -> dict:
         "active": counts["active"],
         "trialing": counts["trialing"],
         "past_due": counts["past_due"],
-        "mrr": f"${mrr_cents / 100:,.2f}",
+        "mrr": " · ".join(money(cents, currency) for currency, cents in mrr.items()) or money(0),
+        "mrr_cents": mrr,
         "churned": counts["churned"],
         "churn_rate": f"{100 * counts['churned'] / base:.1f}%" if base else "—",
-        "revenue": _revenue(month_start),
+        **_revenue(month_start),
     }
 
 
-def _revenue(since: datetime) -> dict[str, str] | None:
-    """This month's money as Stripe's balance transactions report it (net of
-    Stripe's fees); None when Stripe is not configured or cannot be reached."""
+def monthly_revenue() -> dict[str, int]:
+    """MRR per currency, in cents: what each paying subscription is charged (its own price, not
+    its plan's current one), a month's worth (an annual plan / 12); trials and paused collection
+    bring nothing yet. Never one total over several currencies."""
+    totals: dict[str, float] = {}
+    for sub in Subscription.objects.paying().select_related("plan"):
+        currency = (sub.currency or (sub.plan.currency if sub.plan else "") or "usd").lower()
+        totals[currency] = totals.get(currency, 0) + sub.monthly_cents()
+    return {currency: round(cents) for currency, cents in sorted(totals.items(), key=lambda kv: kv[0] != "usd")}
+
+
+# Stripe's figures for the dashboard are read at most this often (a walk of the month's
+# balance transactions is one request per 100 of them).
+REVENUE_CACHE_SECONDS = 300
+
+
+def _revenue(since: datetime) -> dict:
+    """This month's money per currency as Stripe's balance transactions report it: paid,
+    refunded, disputed, fees and net (`revenue`, worded; `revenue_cents`, the figures). None
+    when Stripe is not configured or cannot be reached. Kept REVENUE_CACHE_SECONDS."""
     from . import billing  # billing raises these counters: imported here, not at the top
 
     if not billing.is_configured():
-        return None
-    try:
-        totals = billing.balance_summary(since)
-    except stripe.StripeError:
-        log.warning("publisher dashboard: balance transactions unavailable", exc_info=True)
-        return None
-    return {name: money(cents) for name, cents in totals.items()}
+        return {"revenue": None, "revenue_cents": None}
+    key = f"dashboard:revenue:{int(since.timestamp())}"
+    totals = cache.get(key)
+    if totals is None:
+        try:
+            totals = billing.balance_summary(since)
+        except stripe.StripeError:
+            log.warning("publisher dashboard: balance transactions unavailable", exc_info=True)
+            return {"revenue": None, "revenue_cents": None}
+        cache.set(key, totals, REVENUE_CACHE_SECONDS)
+    worded = {currency: {name: money(cents, currency) for name, cents in row.items()}
+              for currency, row in totals.items()}
+    return {"revenue": worded, "revenue_cents": totals}

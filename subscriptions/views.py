@@ -67,6 +67,13 @@ def _verified(user) -> bool:
 def checkout(request: HttpRequest) -> HttpResponse:
     """Start Stripe Checkout for the chosen plan (303 to Stripe's page)."""
     plan = get_object_or_404(Plan, code=request.POST.get("plan", ""), is_active=True)
+    if billing.is_configured() and plan.stripe_price_id:
+        # Paused, unpaid or collection-paused: live in Stripe but paying nothing. A reader
+        # who wants to pay again gets Checkout, once that subscription has ended.
+        try:
+            billing.subscriptions_replace_unpayable(request.user)
+        except stripe.StripeError:
+            log.exception("could not end the unpayable subscriptions of user %s", request.user.pk)
     if billing.has_live_subscription(request.user):
         messages.info(request, "You already have a subscription. You can change or cancel it here.")
         return redirect("subscriptions:account")

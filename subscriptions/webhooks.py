@@ -117,6 +117,17 @@ def fulfil_checkout_session(session: Any) -> Subscription | None:
     if known and known != customer_id:
         log.warning("checkout session %s customer %s is not user %s's", session.get("id"), customer_id, user.pk)
         return None
+    site = str((session.get("metadata") or {}).get("site") or "")
+    if not known and site != billing.site_id():
+        # Only a session this site made may link a customer to a user: on a Stripe account
+        # shared with another site (or staging), its client_reference_id names its own users.
+        log.warning("checkout session %s was made by site %r, not this one (%r): ignored", session.get("id"), site,
+                    billing.site_id())
+        return None
+    if not known and not billing.customer_exists(customer_id):
+        # Deleted since (its customer.deleted came first): nothing to link, nothing to open.
+        log.warning("checkout session %s: customer %s no longer exists in Stripe", session.get("id"), customer_id)
+        return None
     if not known:
         StripeCustomer.objects.get_or_create(user=user, defaults={"customer_id": customer_id})
     stripe_sub = billing.retrieve_subscription(billing._id(session["subscription"]))
@@ -149,8 +160,31 @@ def _on_invoice_paid(obj: dict[str, Any]) -> None:
 
 def _on_payment_failed(obj: dict[str, Any]) -> None:
     sub = _sync_by_id(_subscription_id_of_invoice(obj))
-    if sub is not None:
+    invoice_id = _object_id(obj.get("id"), "in_")
+    # A payment waiting for the card holder to authenticate gets its own email, with the link
+    # (invoice.payment_action_required): "update your card" would send them the wrong way.
+    if sub is not None and not billing.invoice_waiting_for_holder(invoice_id):
         transaction.on_commit(lambda: emails.payment_failed(sub))
+
+
+def _on_payment_action_required(obj: dict[str, Any]) -> None:
+    sub = _sync_by_id(_subscription_id_of_invoice(obj))
+    url = billing.invoice_waiting_for_holder(_object_id(obj.get("id"), "in_"))
+    if sub is not None and url:
+        transaction.on_commit(lambda: emails.payment_action_required(sub, url))
+
+
+def _on_charge_refunded(obj: dict[str, Any]) -> None:
+    billing.payment_reversed(charge_id=_object_id(obj.get("id"), "ch_"), reason=Subscription.EndedBySite.REFUND)
+
+
+def _on_dispute_created(obj: dict[str, Any]) -> None:
+    charge_id = billing.dispute_charge(_object_id(obj.get("id"), "dp_"))
+    billing.payment_reversed(charge_id=charge_id, reason=Subscription.EndedBySite.DISPUTE)
+
+
+def _on_customer_deleted(obj: dict[str, Any]) -> None:
+    billing.customer_deleted(_object_id(obj.get("id"), "cus_"))
 
 
 HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {
@@ -163,6 +197,11 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "customer.subscription.trial_will_end": _on_trial_will_end,
     "invoice.paid": _on_invoice_paid,
     "invoice.payment_failed": _on_payment_failed,
+    "invoice.payment_action_required": _on_payment_action_required,
+    "charge.refunded": _on_charge_refunded,
+    "charge.dispute.created": _on_dispute_created,
+    # A closed dispute changes only the figures (balance transactions): access ended when it opened.
+    "customer.deleted": _on_customer_deleted,
 }
 
 

@@ -133,6 +133,12 @@ class StripeFake:
         self.server.server_close()
 
     def reset(self) -> None:
+        # localstripe too: customers an earlier test made would be in every later test's lists.
+        try:
+            urllib.request.urlopen(urllib.request.Request(self.localstripe + "/_config/data", method="DELETE"),
+                                   timeout=5).close()
+        except OSError:
+            pass  # not started yet (the first reset, from __init__)
         with self.lock:
             self.prices: dict[str, dict] = {}
             self.customers: dict[str, dict] = {}  # seeded by tests; the site's own live in localstripe
@@ -1047,4 +1053,6 @@ def _bad(message: str) -> tuple[int, bytes]:
 
 
 def _missing(kind: str, id_: str) -> tuple[int, bytes]:
-    return 404, _error(f"No such {kind}: '{id_}'")
+    body = json.loads(_error(f"No such {kind}: '{id_}'"))
+    body["error"]["code"] = "resource_missing"  # as Stripe names it
+    return 404, json.dumps(body).encode()

@@ -63,6 +63,10 @@ def test_publisher_dashboard_numbers(client, boss, plans) -> None:
     make_subscription(make_user(), "active", plan=weekly)
     make_subscription(make_user(), "active", plan=annual)
     make_subscription(make_user(), "trialing", plan=weekly)
+    make_subscription(make_user(), "canceled", plan=weekly, canceled_at=timezone.now(), has_paid=True)
+    # Not churn: a duplicate the site cancelled, a trial that ended unpaid (tests/test_money_events.py).
+    make_subscription(make_user(), "canceled", plan=weekly, canceled_at=timezone.now(), has_paid=True,
+                      ended_by_site="duplicate")
     make_subscription(make_user(), "canceled", plan=weekly, canceled_at=timezone.now())
     numbers = dashboard_numbers()
     assert numbers["paywall_views"] == 3

@@ -145,4 +145,5 @@ def test_the_dashboard_reports_revenue_net_of_stripes_fees(client, stripe_env) -
     (txn,) = stripe_env.balance_transactions
     assert txn["amount"] == 2400 and txn["fee"] == 100  # 2.9% + 30¢
     revenue = dashboard_numbers()["revenue"]
-    assert revenue == {"gross": "$24.00", "fees": "$1.00", "net": "$23.00"}
+    assert revenue == {"usd": {"gross": "$24.00", "refunds": "$0.00", "disputes": "$0.00", "fees": "$1.00",
+                               "net": "$23.00"}}
