@@ -24,7 +24,7 @@ from subscriptions import access
 from subscriptions.admin import ReadOnlyAdmin
 
 from . import content, sending
-from .models import Delivery, Send
+from .models import Delivery, EmailSignup, Send
 
 EDIT_PERMISSION = "articles.change_article"
 
@@ -195,3 +195,32 @@ class ArticleAdmin(BaseArticleAdmin):
                 timezone.localtime(sent.created_at),
             )
         return format_html("{}{}", email_links(Send.Kind.BREAKING, obj.pk), status)
+
+
+@admin.register(EmailSignup)
+class EmailSignupAdmin(admin.ModelAdmin):
+    """Email-only readers: the consent record is theirs, so it is looked at, not edited;
+    deleting a row (a reader's request to be forgotten) is allowed."""
+
+    list_display = ("email", "source", "created_at", "confirmed_at", "unsubscribed_at")
+    list_filter = (
+        "source",
+        ("confirmed_at", admin.EmptyFieldListFilter),
+        ("unsubscribed_at", admin.EmptyFieldListFilter),
+    )
+    search_fields = ("email",)
+    readonly_fields = (
+        "email",
+        "source",
+        "consent_text",
+        "created_at",
+        "confirmation_sent_at",
+        "confirmed_at",
+        "unsubscribed_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

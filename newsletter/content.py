@@ -35,6 +35,7 @@ from .models import Send
 
 UNSUBSCRIBE_PLACEHOLDER = "https://unsubscribe.invalid/PLACEHOLDER"
 _SALT = "newsletter.unsubscribe"
+_SIGNUP_SALT = "newsletter.unsubscribe-email-signup"  # an email-only reader: a sign-up id, not a user id
 _CSS = Path(__file__).with_name("email.css")
 
 
@@ -147,21 +148,41 @@ def read_unsubscribe_token(token: str) -> tuple[int, str, int | None]:
     return int(user_id), kind, send_id
 
 
+def signup_unsubscribe_token(*, signup_id: int, send_id: int | None) -> str:
+    return signing.Signer(salt=_SIGNUP_SALT).sign_object([signup_id, send_id])
+
+
+def read_signup_unsubscribe_token(token: str) -> tuple[int, int | None]:
+    """(email sign-up id, send id); raises signing.BadSignature for a forged or damaged token."""
+    signup_id, send_id = signing.Signer(salt=_SIGNUP_SALT).unsign_object(token)
+    return int(signup_id), send_id
+
+
 def _domain() -> str:
     return urlsplit(settings.SITE_URL).hostname or "localhost"
 
 
 def message(
-    rendered: Rendered, *, to: str, kind: str, user_id: int, send_id: int | None, message_id: str, connection=None
+    rendered: Rendered,
+    *,
+    to: str,
+    kind: str,
+    user_id: int | None,
+    send_id: int | None,
+    message_id: str,
+    connection=None,
+    signup_id: int | None = None,
 ) -> EmailMultiAlternatives:
     """One reader's copy: their own unsubscribe link, in the body and in the RFC 8058 headers.
 
     The Message-ID is fixed per delivery, so if a crash ever lands between the
     server's "250 OK" and our commit, a resent copy carries the same id (mail
     systems that de-duplicate by Message-ID show it once)."""
-    url = absolute(
-        reverse("newsletter:unsubscribe", args=[unsubscribe_token(user_id=user_id, kind=kind, send_id=send_id)])
-    )
+    if signup_id is not None:
+        token = signup_unsubscribe_token(signup_id=signup_id, send_id=send_id)
+    else:
+        token = unsubscribe_token(user_id=user_id, kind=kind, send_id=send_id)
+    url = absolute(reverse("newsletter:unsubscribe", args=[token]))
     domain = _domain()
     label = Send.Kind(kind).label
     msg = EmailMultiAlternatives(

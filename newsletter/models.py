@@ -44,6 +44,31 @@ class Preference(models.Model):
         )
 
 
+class EmailSignup(models.Model):
+    """A reader without an account who asked for the free digest by email alone.
+
+    Double opt-in: the row is made on asking and counts only once the emailed link
+    is followed (`confirmed_at`); `consent_text` is what the form said when they asked."""
+
+    email = models.EmailField(unique=True)  # stored lower-cased: one row per address
+    source = models.CharField(max_length=20, blank=True, help_text="Where the form was: home, article, footer, paywall")
+    consent_text = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "email-only sign-up"
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def receives_digest(self) -> bool:
+        return self.confirmed_at is not None and self.unsubscribed_at is None
+
+
 class Send(models.Model):
     class Kind(models.TextChoices):
         DIGEST = "digest", "Daily digest"
@@ -81,6 +106,8 @@ class Delivery(models.Model):
     send = models.ForeignKey(Send, on_delete=models.CASCADE, related_name="deliveries")
     # Kept (without the person) when an account is deleted, so a send's figures stay true.
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # An email-only reader instead of an account (the digest's free edition).
+    signup = models.ForeignKey(EmailSignup, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     full_text = models.BooleanField(null=True, help_text="Did this reader get the full text?")
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -90,9 +117,13 @@ class Delivery(models.Model):
     error = models.CharField(max_length=300, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["send", "user"], name="one_delivery_per_reader")]
+        constraints = [
+            models.UniqueConstraint(fields=["send", "user"], name="one_delivery_per_reader"),
+            models.UniqueConstraint(fields=["send", "signup"], name="one_delivery_per_email_signup"),
+        ]
         indexes = [models.Index(fields=["send", "id"], condition=models.Q(status="pending"), name="delivery_pending")]
         verbose_name_plural = "deliveries"
 
     def __str__(self) -> str:
-        return f"{self.send_id} → user {self.user_id}: {self.status}"
+        who = f"user {self.user_id}" if self.signup_id is None else f"email sign-up {self.signup_id}"
+        return f"{self.send_id} → {who}: {self.status}"

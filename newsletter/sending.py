@@ -36,7 +36,7 @@ from subscriptions import access
 from subscriptions.models import ComplimentaryAccess, Subscription
 
 from . import content
-from .models import Delivery, Preference, Send
+from .models import Delivery, EmailSignup, Preference, Send
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +121,14 @@ def recipients(kind: str, now: datetime | None = None) -> QuerySet:
     )
 
 
+def signup_recipients() -> QuerySet[EmailSignup]:
+    """Confirmed email-only readers (the digest's free edition), except addresses that now
+    have an account: those readers' choices live on the account (`recipients`)."""
+    return EmailSignup.objects.filter(confirmed_at__isnull=False, unsubscribed_at__isnull=True).exclude(
+        Exists(get_user_model().objects.filter(email__iexact=OuterRef("email")))
+    )
+
+
 def create_send(plan: Plan) -> Send | None:
     """The send and all its delivery rows, or None if another scheduler made it first."""
     try:
@@ -139,6 +147,9 @@ def create_send(plan: Plan) -> Send | None:
                     Delivery.objects.bulk_create(batch)
                     batch = []
             Delivery.objects.bulk_create(batch)
+            if plan.kind == Send.Kind.DIGEST:
+                signups = signup_recipients().values_list("pk", flat=True).order_by("pk")
+                Delivery.objects.bulk_create([Delivery(send=send, signup_id=pk) for pk in signups], batch_size=2000)
     except IntegrityError:
         return None
     return send
@@ -252,7 +263,7 @@ class Sender:
                 Delivery.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(send=send, status=Delivery.Status.PENDING)
                 .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
-                .select_related("user", "user__newsletter_preference")
+                .select_related("user", "user__newsletter_preference", "signup")
                 .order_by("id")
                 .first()
             )
@@ -266,6 +277,8 @@ class Sender:
         return True
 
     def _deliver(self, send: Send, delivery: Delivery) -> str:
+        if delivery.signup_id is not None:
+            return self._deliver_to_signup(send, delivery)
         user = delivery.user
         pref = preference(user) if user is not None else None
         ent = access.user_entitlement(user)
@@ -288,6 +301,48 @@ class Sender:
             msg.send()
         except (smtplib.SMTPException, OSError, AnymailRecipientsRefused) as exc:
             return self._failed(delivery, user, pref, exc)
+        delivery.status = Delivery.Status.SENT
+        delivery.sent_at = timezone.now()
+        delivery.error = ""
+        delivery.retry_at = None
+        return "sent"
+
+    def _deliver_to_signup(self, send: Send, delivery: Delivery) -> str:
+        """An email-only reader: the free edition, as the paywall answers a reader with no account."""
+        signup = delivery.signup
+        rendered = self.rendered(send, access.NONE)
+        if signup is None or rendered is None or not signup.receives_digest:
+            delivery.status = Delivery.Status.SKIPPED
+            return "skipped"
+        delivery.attempts += 1
+        delivery.full_text = rendered.full_text
+        msg = content.message(
+            rendered,
+            to=signup.email,
+            kind=send.kind,
+            user_id=None,
+            signup_id=signup.pk,
+            send_id=send.pk,
+            message_id=f"{send.key.replace(':', '.')}.{delivery.pk}",
+            connection=self._connection(),
+        )
+        try:
+            msg.send()
+        except (smtplib.SMTPException, OSError, AnymailRecipientsRefused) as exc:
+            if isinstance(exc, smtplib.SMTPSenderRefused | smtplib.SMTPAuthenticationError):
+                raise MailServerUnavailable(str(exc)) from exc
+            delivery.error = f"{type(exc).__name__}: {exc}"[:300]
+            if _hard(exc) is not None:
+                delivery.status = Delivery.Status.BOUNCED
+                return "bounced"
+            if isinstance(exc, smtplib.SMTPServerDisconnected | OSError):
+                self._drop_connection()
+            else:
+                delivery.retry_at = timezone.now() + timedelta(minutes=min(2**delivery.attempts, 60))
+            if delivery.attempts >= settings.NEWSLETTER_MAX_ATTEMPTS:
+                delivery.status = Delivery.Status.FAILED
+                return "failed"
+            return "retried"
         delivery.status = Delivery.Status.SENT
         delivery.sent_at = timezone.now()
         delivery.error = ""

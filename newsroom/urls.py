@@ -22,8 +22,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("account/delete/", account_deletion.delete_account, name="delete_account"),
     path("", include("subscriptions.urls")),  # before articles: its "subscribe/" and "account/" are one segment
+    path("", include("newsletter.urls")),  # before articles: its "newsletter/" is one segment
     path("", include("articles.urls")),  # the article page ("<slug>/") early: it is asked for most
-    path("", include("newsletter.urls")),
 ]
 
 if settings.SERVE_MEDIA:
