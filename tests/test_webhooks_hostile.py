@@ -29,7 +29,7 @@ def post(payload: str | bytes, signature: str) -> int:
     return response.status_code
 
 
-UNKNOWN = event_json("charge.dispute.created", {"id": "dp_1", "object": "dispute"})
+UNKNOWN = event_json("issuing_card.created", {"id": "ic_1", "object": "issuing.card"})
 
 
 @pytest.mark.parametrize(

@@ -75,7 +75,7 @@ def test_a_signed_body_that_is_not_utf8_is_400() -> None:
 
 def _padded_event(size: int) -> str:
     """A well-formed event of an unknown type (answered 200 when accepted), `size` bytes long."""
-    base = json.loads(event_json("charge.dispute.created", {"id": "dp_1", "object": "dispute"}))
+    base = json.loads(event_json("issuing_card.created", {"id": "ic_1", "object": "issuing.card"}))
     base["data"]["object"]["padding"] = ""
     pad = size - len(json.dumps(base))
     base["data"]["object"]["padding"] = "x" * pad

@@ -89,6 +89,6 @@ def test_webhook_is_csrf_exempt_and_post_only(sub_event) -> None:
 
 
 def test_unknown_event_type_is_200_and_ignored(client, stripe_env) -> None:
-    resp = deliver(client, "charge.dispute.created", {"id": "dp_1", "object": "dispute"})
+    resp = deliver(client, "issuing_card.created", {"id": "ic_1", "object": "issuing.card"})
     assert resp.status_code == 200
     assert _nothing_written()
