@@ -32,7 +32,7 @@ from reversion.admin import VersionAdmin
 from reversion.models import Version
 
 from . import admin_editor, checklist, rendering
-from .models import Article, Author, Category, InlineImage, Tag
+from .models import Article, Author, Category, InlineImage, Page, Tag
 
 MARKDOWN_HELP = (
     "Write in Markdown. Leave a blank line between paragraphs. "
@@ -528,6 +528,22 @@ class AuthorAdmin(admin.ModelAdmin):
         if not obj.photo:
             return "No photo."
         return format_html('<img src="{}" alt="" class="ledger-author-photo">', obj.photo.url)
+
+
+@admin.register(Page)
+class PageAdmin(admin.ModelAdmin):
+    """About, contact, corrections, privacy, terms: Markdown as in stories; "View on site"
+    shows the saved page, and the preview below the text is what readers get."""
+
+    list_display = ("title", "slug", "updated_at")
+    fields = ("slug", "title", "body", "rendered", "updated_at")
+    readonly_fields = ("rendered", "updated_at")
+
+    @admin.display(description="As readers see it (after saving)")
+    def rendered(self, obj: Page) -> SafeString | str:
+        if not obj.pk:
+            return "Save to see the page as readers will."
+        return format_html('<div class="article-preview">{}</div>', SafeString(obj.body_html))
 
 
 from . import admin_comments  # noqa: E402,F401  (comment moderation, see that module)

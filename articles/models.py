@@ -477,3 +477,38 @@ class Gift(models.Model):
     @property
     def is_live(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class Page(models.Model):
+    """A page about the newsroom itself (who we are, how to reach us, how we correct,
+    what we do with data, the terms), written by editors in the admin in the same
+    Markdown as stories and rendered once, on save, by the same code."""
+
+    class Slug(models.TextChoices):
+        ABOUT = "about", "About us and the masthead"
+        CONTACT = "contact", "Contact"
+        CORRECTIONS = "corrections", "Corrections policy"
+        PRIVACY = "privacy", "Privacy policy"
+        TERMS = "terms", "Terms of use"
+
+    slug = models.CharField("Page", max_length=20, unique=True, choices=Slug.choices)
+    title = models.CharField("Headline", max_length=200)
+    body = models.TextField("Text", help_text="Markdown, as in stories: blank line between paragraphs, ## Subheading.")
+    body_html = models.TextField(editable=False, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        # No paywall on these pages: a stray "[paywall]" line is dropped, not marked.
+        self.body_html = rendering.render_body(self.body).replace(rendering.PAYWALL_MARKER, "")
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "body_html"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse(f"articles:page_{self.slug}")

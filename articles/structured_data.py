@@ -1,4 +1,5 @@
-"""NewsArticle JSON-LD, built only from what the reader may see.
+"""NewsArticle JSON-LD, built only from what the reader may see; and the
+newsroom's own NewsMediaOrganization, which points at the pages saying how it works.
 
 For a paywalled article Google's documented markup is used:
 `isAccessibleForFree: false` and `hasPart` pointing at the CSS class of the
@@ -7,7 +8,10 @@ paywalled part. `articleBody` is never more than the text shown on the page.
 
 import json
 
+from django.conf import settings
 from django.http import HttpRequest
+from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.html import mark_safe
 from django.utils.safestring import SafeString
 
@@ -46,5 +50,34 @@ def news_article(request: HttpRequest, article: Article, decision: Decision, vis
             "isAccessibleForFree": False,
             "cssSelector": f".{PAYWALL_CSS_CLASS}",
         }
+    return _script(data)
+
+
+def _script(data: dict) -> SafeString:
     payload = json.dumps(data, ensure_ascii=False).translate(_ESCAPES)
     return mark_safe(f'<script type="application/ld+json">{payload}</script>')
+
+
+def news_media_organization(request: HttpRequest) -> SafeString:
+    """Who publishes the site, with links to the pages that say how (schema.org's
+    publishingPrinciples and its kin: Google and the Trust Project read these)."""
+
+    def url(slug: str) -> str:
+        return request.build_absolute_uri(reverse(f"articles:page_{slug}"))
+
+    home = request.build_absolute_uri(reverse("articles:home"))
+    return _script(
+        {
+            "@context": "https://schema.org",
+            "@type": "NewsMediaOrganization",
+            "@id": home + "#organization",
+            "name": settings.SITE_NAME,
+            "url": home,
+            "logo": request.build_absolute_uri(static("apple-touch-icon.png")),
+            "publishingPrinciples": url("about"),
+            "masthead": url("about"),
+            "correctionsPolicy": url("corrections"),
+            "actionableFeedbackPolicy": url("contact"),
+            "contactPoint": {"@type": "ContactPoint", "contactType": "newsroom", "url": url("contact")},
+        }
+    )

@@ -2,7 +2,7 @@ from django.urls import path
 
 from newsroom.shared_cache import shareable_view
 
-from . import comment_views, feeds, gift_views, page_cache, views
+from . import comment_views, feeds, gift_views, page_cache, site_pages, views
 
 app_name = "articles"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("search/", shareable_view(page_cache.listing(views.SearchView.as_view())), name="search"),
     path("feed/", shareable_view(feeds.LatestFeed()), name="feed"),
+    # About, contact, corrections, privacy, terms: before the article page, so Article.clean refuses them.
+    *[path(f"{slug}/", site_pages.page, {"slug": slug}, name=f"page_{slug}") for slug in site_pages.SLUGS],
     # The article page is asked for most: tried right after the only other one-segment
     # addresses here (every pattern below has two segments or more, so none is shadowed).
     path("<slug:slug>/", views.article_detail, name="detail"),

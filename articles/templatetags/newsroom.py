@@ -27,6 +27,14 @@ def nav_categories(context) -> list[Category]:
     return categories
 
 
+@register.simple_tag(takes_context=True)
+def news_media_organization(context) -> str:
+    """The newsroom's NewsMediaOrganization JSON-LD (home and about pages)."""
+    from articles.structured_data import news_media_organization as organization
+
+    return organization(context["request"])
+
+
 @register.simple_tag
 def srcset(article, kind: str = "sizes") -> str:
     """`srcset` from the renditions made on save (see articles/images.py):

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, ImageDraw
 
-from articles.models import Article, Author, Category, Comment, Tag
+from articles.models import Article, Author, Category, Comment, Page, Tag
 from subscriptions.models import ComplimentaryAccess
 
 # --- Demo logins (demo-only passwords, documented in README.md) ---------------
@@ -358,13 +358,77 @@ def article_body(rng: random.Random, topic: str, place: str) -> str:
     return "\n\n".join(p[0].upper() + p[1:] if p and p[0].islower() else p for p in text.split("\n\n"))
 
 
+# The desk's pages about itself (articles.Page): the demo's own words, for editors to rewrite.
+PAGES = {
+    Page.Slug.ABOUT: (
+        "About The Ledger",
+        "The Ledger is an independent newsroom covering defense, foreign policy, politics, veterans, technology and culture. "
+        "We are paid for by our readers: subscriptions, not owners or advertisers, keep the lights on, and no advertiser sees a story before you do.\n\n"
+        "## Our principles\n\n"
+        "- We say how we know what we report, and name our sources unless naming them would put someone at risk.\n"
+        "- We ask the people we write about for their side before we publish.\n"
+        "- We keep news and opinion apart, and label opinion as such.\n"
+        "- We correct our mistakes in the open (see our [corrections policy](/corrections/)).\n\n"
+        "## The masthead\n\n"
+        "- **Editor-in-chief:** Dana Whitfield\n"
+        "- **Managing editor:** Samuel Okafor\n"
+        "- **Defense and foreign policy:** Marisol Vega, Tomas Lindqvist\n"
+        "- **Politics:** Priya Raman\n"
+        "- **Standards editor:** Helen Marsh\n\n"
+        "The people named here are the demo newsroom's, not real journalists.",
+    ),
+    Page.Slug.CONTACT: (
+        "Contact us",
+        "**Story tips:** tips@ledger.example. If what you know could put you at risk, say so in your first message and we will suggest a safer way to talk.\n\n"
+        "**Corrections:** corrections@ledger.example, with the story's web address and what is wrong.\n\n"
+        "**Subscriptions and accounts:** help@ledger.example. We answer on weekdays, usually within a day.\n\n"
+        "**Letters to the editor:** letters@ledger.example. We may edit letters for length.",
+    ),
+    Page.Slug.CORRECTIONS: (
+        "Corrections policy",
+        "We want to get things right, and when we do not, to say so plainly.\n\n"
+        "When a story contains a factual error we fix it as soon as we have checked it, and add a correction at the foot of the story saying what was wrong and when we changed it. "
+        "We do not quietly rewrite published facts.\n\n"
+        "Small fixes that change no meaning (a typo, a broken link) are made without a note. "
+        "Updates that add new information are marked as updates, not corrections.\n\n"
+        "To report an error, write to corrections@ledger.example. Our standards editor reads every message.",
+    ),
+    Page.Slug.PRIVACY: (
+        "Privacy policy",
+        "We collect as little about you as we can, and we do not sell it.\n\n"
+        "## What we keep\n\n"
+        "- **Your account:** your email address, your name if you give it, and a scrambled form of your password.\n"
+        "- **The free digest:** if you sign up with your email alone, the address, when you asked, when you confirmed, and the words you agreed to.\n"
+        "- **Your subscription:** our payment provider, Stripe, holds your card; we keep only what we need to know you have paid.\n"
+        "- **Free articles:** a count of the free articles you read today, kept for a day.\n\n"
+        "## What we do not do\n\n"
+        "We do not sell or rent your address, and we do not let advertisers follow you around our pages.\n\n"
+        "## Leaving\n\n"
+        "Every email has a link to stop it. You can delete your account from your account page, or ask help@ledger.example to delete your digest sign-up.",
+    ),
+    Page.Slug.TERMS: (
+        "Terms of use",
+        "By reading The Ledger or creating an account you agree to these terms.\n\n"
+        "- Our stories are ours: quote them briefly with a link, but do not republish them whole without asking.\n"
+        "- A subscription is for one person. Gift links are for sharing a story with a friend, not a crowd.\n"
+        "- Comments must be civil and on topic; we remove what is not and may close accounts that keep at it.\n"
+        "- You can cancel a subscription at any time; it runs to the end of the period you have paid for.\n\n"
+        "These are the demo newsroom's terms, written for this demo.",
+    ),
+}
+
+
 class Command(BaseCommand):
     help = "Load a demo newsroom (sections, authors, articles, comments) and demo logins. Safe to run twice."
 
     @transaction.atomic
     def handle(self, *args, **options) -> None:
         now = timezone.now()
-        created = {"articles": 0, "authors": 0, "categories": 0, "users": 0, "comments": 0}
+        created = {"articles": 0, "authors": 0, "categories": 0, "users": 0, "comments": 0, "pages": 0}
+        for slug, (title, body) in PAGES.items():
+            if not Page.objects.filter(slug=slug).exists():  # an editor's rewrite is never overwritten
+                Page.objects.create(slug=slug, title=title, body=body)
+                created["pages"] += 1
 
         categories: dict[str, tuple[Category, str, str]] = {}
         for position, (name, description, c1, c2) in enumerate(CATEGORIES):
