@@ -295,6 +295,7 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_FORMS = {"signup": "subscriptions.forms.SignupForm"}
 # allauth asks the adapter for the client's address (its rate limits): the same answer as ours.
 ACCOUNT_ADAPTER = "newsroom.allauth_adapter.AccountAdapter"
+ACCOUNT_USER_DISPLAY = "newsroom.allauth_adapter.user_display"  # a name or the email, not the generated username
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 ACCOUNT_RATE_LIMITS = {
