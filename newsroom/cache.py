@@ -65,6 +65,20 @@ def _forgiving(name: str) -> Callable[..., Any]:
 class ForgivingClient(RedisCacheClient):
     """Django's client, each method answering as for a missing key while Redis is unreachable."""
 
+    def get_client(self, key: Any = None, *, write: bool = False) -> redis.Redis:
+        # One redis.Redis per connection pool, not one per call: redis-py 8 builds a client
+        # (retry policy, event dispatcher) in tens of microseconds, and a subscriber's page
+        # makes three calls. The client is thread-safe; connections still come from the pool.
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+    @functools.cached_property
+    def _clients(self) -> dict[int, redis.Redis]:
+        return {}
+
 
 for _name in _WHEN_UNREACHABLE:
     setattr(ForgivingClient, _name, _forgiving(_name))
