@@ -111,8 +111,11 @@ def _inliner() -> css_inline.CSSInliner:
     return css_inline.CSSInliner(extra_css=_CSS.read_text(), keep_style_tags=False, load_remote_stylesheets=False)
 
 
-def render(kind: str, subject: str, articles: list[Article], full: tuple[bool, ...]) -> Rendered:
-    """The email for one answer of the paywall (`full`, one flag per story)."""
+def render(
+    kind: str, subject: str, articles: list[Article], full: tuple[bool, ...], *, email_only: bool = False
+) -> Rendered:
+    """The email for one answer of the paywall (`full`, one flag per story). An `email_only`
+    reader (no account) is not sent to the account's email choices, which need a log-in."""
     # The lead story in the text the paywall allows; the others as headline, summary and link.
     stories = [story(a, full=f and i == 0) for i, (a, f) in enumerate(zip(articles, full, strict=True))]
     context = {
@@ -123,7 +126,7 @@ def render(kind: str, subject: str, articles: list[Article], full: tuple[bool, .
         "SITE_NAME": settings.SITE_NAME,
         "SITE_URL": settings.SITE_URL,
         "subscribe_url": absolute(reverse("subscriptions:pricing")),
-        "preferences_url": absolute(reverse("newsletter:preferences")),
+        "preferences_url": None if email_only else absolute(reverse("newsletter:preferences")),
         "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
         "today": timezone.localdate(),
     }

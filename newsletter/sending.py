@@ -208,7 +208,7 @@ class Sender:
         self.progress = progress
         self.limit = limit  # stop after this many deliveries (tests)
         self.counts: Counter = Counter()
-        self._rendered: dict[tuple[int, tuple[bool, ...]], content.Rendered] = {}
+        self._rendered: dict[tuple[int, tuple[bool, ...], bool], content.Rendered] = {}
         self._articles: dict[int, list[Article]] = {}
 
     def _connection(self):
@@ -232,16 +232,16 @@ class Sender:
     def close(self) -> None:
         self._drop_connection()
 
-    def rendered(self, send: Send, ent: access.Entitlement) -> content.Rendered | None:
+    def rendered(self, send: Send, ent: access.Entitlement, *, email_only: bool = False) -> content.Rendered | None:
         if send.pk not in self._articles:
             self._articles[send.pk] = content.send_articles(send)
         articles = self._articles[send.pk]
         if not articles:
             return None
         full = content.decisions(ent, articles)
-        key = (send.pk, full)
+        key = (send.pk, full, email_only)
         if key not in self._rendered:
-            self._rendered[key] = content.render(send.kind, send.subject, articles, full)
+            self._rendered[key] = content.render(send.kind, send.subject, articles, full, email_only=email_only)
         return self._rendered[key]
 
     def run(self) -> Counter:
@@ -310,7 +310,7 @@ class Sender:
     def _deliver_to_signup(self, send: Send, delivery: Delivery) -> str:
         """An email-only reader: the free edition, as the paywall answers a reader with no account."""
         signup = delivery.signup
-        rendered = self.rendered(send, access.NONE)
+        rendered = self.rendered(send, access.NONE, email_only=True)
         if signup is None or rendered is None or not signup.receives_digest:
             delivery.status = Delivery.Status.SKIPPED
             return "skipped"

@@ -167,6 +167,7 @@ def test_confirmed_email_only_readers_get_the_free_edition_and_can_unsubscribe(s
     text = message.get_body(("plain",)).get_content()
     assert "Opening paragraph number one" in html and MARKER not in html and MARKER not in text
     assert Delivery.objects.get().full_text is False
+    assert "/account/emails/" not in html and "/account/emails/" not in text  # no account to log in to
     url = re.search(r"<([^>]+)>", message["List-Unsubscribe"]).group(1).removeprefix("http://127.0.0.1:8000")
     assert "Stop sending" in Client().get(url).content.decode()
     assert Client(enforce_csrf_checks=True).post(url).status_code == 200
