@@ -36,7 +36,8 @@ rendered from the old rows in between is not kept. Article pages count under
 the site-wide generation and their story's own version; list pages and sitemaps
 under the generation and the lists' version (LIST_VERSIONS). What retires what
 (forget_story, articles/receivers.py): a story readers cannot see before or after
-its save (a draft, a scheduled story) nothing; a live story its own pages and
+its save (a draft, a scheduled story edited) nothing; a story given a time to go
+live by itself everything (what is kept after must expire then); a live story its own pages and
 the lists, and every article page too when it is among its section's newest (the
 "More from" cards kept inside them); a comment its story's pages; a section,
 author, topic or plan everything. A scheduled article going live saves nothing,
@@ -449,10 +450,12 @@ class Shown:
     category_id: int
     publish_at: datetime
     live: bool
+    scheduled: bool  # goes live by itself at publish_at: no save will say so
 
     @classmethod
     def of(cls, article: Article) -> Shown:
-        return cls(article.slug, article.category_id, article.publish_at, article.is_live)
+        scheduled = article.status != Article.Status.DRAFT and not article.is_live
+        return cls(article.slug, article.category_id, article.publish_at, article.is_live, scheduled)
 
 
 # "More from" shows a section's newest stories but the one being read (views._render_article).
@@ -474,9 +477,15 @@ def _in_more_from(shown: Shown) -> bool:
 def forget_story(*, before: Shown | None, after: Shown | None) -> None:
     """A story was saved (`before` and `after` it) or deleted (`after` None): retire
     exactly the pages that showed it or will. A story readers cannot see before or
-    after (a draft, a scheduled story) changes no public page: nothing. Otherwise its
-    own pages and every list; and, when it is or was among its section's newest (the
-    "More from" cards), every article page, as those cards are kept inside them."""
+    after (a draft, a scheduled story edited) changes no public page: nothing. A story
+    given a time to go live by itself: everything, so that what is kept from now on
+    is kept no longer than that time (seconds_to_keep; nothing will save then).
+    Otherwise its own pages and every list; and, when it is or was among its section's
+    newest (the "More from" cards), every article page, as those cards are kept inside them."""
+    if after is not None and after.scheduled and (before is None or not before.scheduled
+                                                    or before.publish_at != after.publish_at):  # fmt: skip
+        invalidate()
+        return
     seen = [shown for shown in (before, after) if shown is not None and shown.live]
     if not seen:
         return

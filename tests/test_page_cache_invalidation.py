@@ -70,10 +70,22 @@ def test_a_drafts_save_retires_nothing(newsroom) -> None:
     draft.title = "Still not yet"
     draft.save()
     draft.authors.add(*stories["A"][0].authors.all())
+    assert rendered_again(reader, watched) == set()
+
+
+def test_scheduling_a_story_retires_every_page_and_editing_it_then_nothing(newsroom) -> None:
+    """What is kept after a story is scheduled must expire when it goes live by itself
+    (no save will say so): pages kept before do not know that time."""
+    stories, reader, watched, section = newsroom
+    writers = list(stories["B"][0].authors.all())
     scheduled = make_article(category=section, authors=writers, publish_at=timezone.now() + timedelta(days=1))
+    assert rendered_again(reader, watched) == set(watched)
     scheduled.title = "Tomorrow's story, corrected"
     scheduled.save()
     assert rendered_again(reader, watched) == set()
+    scheduled.publish_at = timezone.now() + timedelta(hours=2)
+    scheduled.save()
+    assert rendered_again(reader, watched) == set(watched)
 
 
 def test_an_old_storys_edit_retires_its_own_page_and_the_lists_only(newsroom) -> None:
