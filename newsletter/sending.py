@@ -277,22 +277,27 @@ class Sender:
         return True
 
     def _deliver(self, send: Send, delivery: Delivery) -> str:
+        signup, user, pref = delivery.signup, delivery.user, None
         if delivery.signup_id is not None:
-            return self._deliver_to_signup(send, delivery)
-        user = delivery.user
-        pref = preference(user) if user is not None else None
-        ent = access.user_entitlement(user)
-        rendered = self.rendered(send, ent) if user is not None else None
-        if rendered is None or not wants(send.kind, user, pref, ent):
+            # An email-only reader: the free edition, as the paywall answers a reader with no account.
+            rendered = self.rendered(send, access.NONE, email_only=True)
+            wanted = signup is not None and signup.receives_digest
+        else:
+            pref = preference(user) if user is not None else None
+            ent = access.user_entitlement(user)
+            rendered = self.rendered(send, ent) if user is not None else None
+            wanted = wants(send.kind, user, pref, ent)
+        if rendered is None or not wanted:
             delivery.status = Delivery.Status.SKIPPED
             return "skipped"
         delivery.attempts += 1
         delivery.full_text = rendered.full_text
         msg = content.message(
             rendered,
-            to=user.email,
+            to=signup.email if signup is not None else user.email,
             kind=send.kind,
-            user_id=user.pk,
+            user_id=user.pk if user is not None else None,
+            signup_id=signup.pk if signup is not None else None,
             send_id=send.pk,
             message_id=f"{send.key.replace(':', '.')}.{delivery.pk}",
             connection=self._connection(),
@@ -307,55 +312,14 @@ class Sender:
         delivery.retry_at = None
         return "sent"
 
-    def _deliver_to_signup(self, send: Send, delivery: Delivery) -> str:
-        """An email-only reader: the free edition, as the paywall answers a reader with no account."""
-        signup = delivery.signup
-        rendered = self.rendered(send, access.NONE, email_only=True)
-        if signup is None or rendered is None or not signup.receives_digest:
-            delivery.status = Delivery.Status.SKIPPED
-            return "skipped"
-        delivery.attempts += 1
-        delivery.full_text = rendered.full_text
-        msg = content.message(
-            rendered,
-            to=signup.email,
-            kind=send.kind,
-            user_id=None,
-            signup_id=signup.pk,
-            send_id=send.pk,
-            message_id=f"{send.key.replace(':', '.')}.{delivery.pk}",
-            connection=self._connection(),
-        )
-        try:
-            msg.send()
-        except (smtplib.SMTPException, OSError, AnymailRecipientsRefused) as exc:
-            if isinstance(exc, smtplib.SMTPSenderRefused | smtplib.SMTPAuthenticationError):
-                raise MailServerUnavailable(str(exc)) from exc
-            delivery.error = f"{type(exc).__name__}: {exc}"[:300]
-            if _hard(exc) is not None:
-                delivery.status = Delivery.Status.BOUNCED
-                return "bounced"
-            if isinstance(exc, smtplib.SMTPServerDisconnected | OSError):
-                self._drop_connection()
-            else:
-                delivery.retry_at = timezone.now() + timedelta(minutes=min(2**delivery.attempts, 60))
-            if delivery.attempts >= settings.NEWSLETTER_MAX_ATTEMPTS:
-                delivery.status = Delivery.Status.FAILED
-                return "failed"
-            return "retried"
-        delivery.status = Delivery.Status.SENT
-        delivery.sent_at = timezone.now()
-        delivery.error = ""
-        delivery.retry_at = None
-        return "sent"
-
     def _failed(self, delivery: Delivery, user, pref: Preference | None, exc: Exception) -> str:
         if isinstance(exc, smtplib.SMTPSenderRefused | smtplib.SMTPAuthenticationError):
             raise MailServerUnavailable(str(exc)) from exc  # our side is wrong: not the reader's fault
         delivery.error = f"{type(exc).__name__}: {exc}"[:300]
         reason = _hard(exc)
         if reason is not None:
-            record_hard_bounce(user=user, pref=pref, reason=reason)
+            if user is not None:  # an email-only reader's bounce is the delivery's alone
+                record_hard_bounce(user=user, pref=pref, reason=reason)
             delivery.status = Delivery.Status.BOUNCED
             return "bounced"
         if isinstance(exc, smtplib.SMTPServerDisconnected | OSError):
