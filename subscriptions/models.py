@@ -5,6 +5,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models.functions import SHA256
 from django.utils import timezone
@@ -445,3 +447,145 @@ def split_labels(text: str) -> list[str]:
         if label and label.lower() not in seen:
             seen[label.lower()] = label
     return list(seen.values())
+
+
+class PaywallTerms(models.Model):
+    """What a reader without a subscription meets: the daily free limit, the paywall box's
+    words, the plan it shows first and the free trial it offers. An empty field keeps the
+    site's own (settings.FREE_ARTICLES_PER_DAY, the template's words, the default plan, the
+    plan's trial days)."""
+
+    free_articles_per_day = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(100)], help_text="Empty: the site's own limit."
+    )
+    headline = models.CharField(max_length=120, blank=True, help_text="Empty: the usual headline.")
+    text = models.CharField(max_length=600, blank=True, help_text="Empty: the usual text. Plain text only.")
+    plan_first = models.ForeignKey(
+        Plan, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The plan the paywall offers. Empty: the default plan.",
+    )  # fmt: skip
+    trial_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(MAX_TRIAL_DAYS)],
+        help_text="Free trial days offered and given at Checkout (0: none). Empty: the plan's own.",
+    )  # fmt: skip
+
+    TERMS = ("free_articles_per_day", "headline", "text", "plan_first", "trial_days")
+
+    class Meta:
+        abstract = True
+
+
+class PaywallSettings(PaywallTerms):
+    """The paywall's terms the site reads (one row). Staff change them in the admin, and
+    ending an experiment with a winner writes the winner's terms here."""
+
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "paywall settings"
+
+    def __str__(self) -> str:
+        return "Paywall settings"
+
+
+class Experiment(models.Model):
+    """A test of two to four sets of paywall terms (subscriptions/experiments.py)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        RUNNING = "running", "Running"
+        ENDED = "ended", "Ended"
+
+    class Metric(models.TextChoices):
+        TRIAL = "trial", "Trial started"
+        PAID = "paid", "Paid subscription"
+        SIGNUP = "signup", "Free sign-up"
+
+    name = models.CharField(max_length=120)
+    share = models.PositiveSmallIntegerField(
+        default=100, validators=[MaxValueValidator(100)],
+        help_text="Percent of readers without a subscription who take part; the rest meet the usual terms.",
+    )  # fmt: skip
+    starts_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="Empty: until staff end it.")
+    metric = models.CharField(max_length=10, choices=Metric.choices, default=Metric.TRIAL,
+                              help_text="What counts as a success.")  # fmt: skip
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    winner = models.ForeignKey("ExperimentVariant", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")  # fmt: skip
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["status"], condition=models.Q(status="running"),
+                                    name="one_running_experiment"),  # fmt: skip
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        problems = {}
+        if self.ends_at and self.starts_at and self.ends_at <= self.starts_at:
+            problems["ends_at"] = "The end must come after the start."
+        if self.winner_id and self.pk and self.winner.experiment_id != self.pk:
+            problems["winner"] = "The winner must be one of this experiment's variants."
+        if self.status == self.Status.RUNNING:
+            others = Experiment.objects.filter(status=self.Status.RUNNING).exclude(pk=self.pk)
+            if others.exists():
+                problems["status"] = f"“{others.first()}” is running: one experiment runs at a time."
+        if problems:
+            raise ValidationError(problems)
+
+
+class ExperimentVariant(PaywallTerms):
+    """One arm of an experiment: the terms its readers meet."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="variants")
+    label = models.CharField(max_length=1, help_text="A, B, C or D.")
+    # Paywall views counted where there is no Redis (with Redis: subscriptions/experiments.py).
+    paywall_views = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["experiment", "label"]
+        constraints = [models.UniqueConstraint(fields=["experiment", "label"], name="experiment_variant_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.describe()}"
+
+    def describe(self) -> str:
+        """The terms this variant changes, in a few words."""
+        parts = []
+        if self.free_articles_per_day is not None:
+            parts.append(f"{self.free_articles_per_day} free a day")
+        if self.headline:
+            parts.append(f"“{self.headline}”")
+        if self.plan_first_id:
+            parts.append(f"plan {self.plan_first}")
+        if self.trial_days is not None:
+            parts.append(f"{self.trial_days}-day trial")
+        return ", ".join(parts) or "the usual terms"
+
+
+class ExperimentReader(models.Model):
+    """A reader the experiment met. Without `user`: a browser the meter counted (its id,
+    kept here only where there is no Redis; with Redis the arm's count of readers is a
+    HyperLogLog). With `user` ("account:<id>"): an account, recorded at sign-up and log-in
+    so a later trial or payment, which has no browser, is credited to the arm it was in."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="readers")
+    variant = models.ForeignKey(ExperimentVariant, on_delete=models.CASCADE, related_name="readers")
+    reader = models.CharField(max_length=80)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="+")  # fmt: skip
+    joined_at = models.DateTimeField(default=timezone.now)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["experiment", "reader"], name="experiment_reader_unique")]
+        indexes = [models.Index(fields=["user", "experiment"])]
+
+    def __str__(self) -> str:
+        return f"{self.reader} in {self.variant.label}"
