@@ -4,11 +4,18 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from articles.models import Category
+from subscriptions import billing
 
 register = template.Library()
 
 
 NAV_CACHE_KEY = "nav_categories"
+
+
+@register.simple_tag
+def payments_open() -> bool:
+    """Whether a reader can pay today: with no Stripe keys the site must not sell a trial it cannot start."""
+    return billing.is_configured()
 
 
 @register.simple_tag(takes_context=True)

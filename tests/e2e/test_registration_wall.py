@@ -36,7 +36,11 @@ def test_a_free_account_reads_five_a_day(page: Page, screenshot: Screenshot, vie
     expect(page.get_by_text(marker)).to_have_count(0)
     offer = paywall.get_by_role("link", name="Create a free account for 2 more articles today")
     expect(offer).to_be_visible()
-    expect(paywall.get_by_role("link", name=re.compile("free trial|Subscribe"))).to_be_visible()
+    # Payments are not configured here (no Stripe keys): the paywall sells no trial it cannot start,
+    # says so, and offers what works — the free account and the digest.
+    expect(paywall).to_contain_text("Subscriptions are not open yet.")
+    expect(paywall.get_by_role("link", name=re.compile("free trial|Subscribe"))).to_have_count(0)
+    expect(paywall.get_by_role("button", name="Sign up free")).to_be_visible()
     screenshot(page, "paywall-offers-an-account")
 
     offer.click()
