@@ -14,12 +14,19 @@ from .models import Subscription
 log = logging.getLogger(__name__)
 
 
+def price_of(sub: Subscription) -> str:
+    """What this reader is billed, as Stripe bills their subscription (recorded on every sync),
+    not the plan's current price: after a price change the two differ, and the reader keeps
+    paying what they signed up for. The plan's wording only while Stripe has not said."""
+    return sub.price_label() or (sub.plan.price_label() if sub.plan else "")
+
+
 def _send(name: str, sub: Subscription, **extra: str) -> None:
     email = sub.user.email
     if not email:
         return
     site = getattr(settings, "SITE_URL", "").rstrip("/")
-    context = {"sub": sub, "user": sub.user, "SITE_NAME": settings.SITE_NAME,
+    context = {"sub": sub, "user": sub.user, "SITE_NAME": settings.SITE_NAME, "price": price_of(sub),
                "account_url": site + reverse("subscriptions:account"), **extra}
     subject = render_to_string(f"subscriptions/email/{name}_subject.txt", context).strip()
     body = render_to_string(f"subscriptions/email/{name}_message.txt", context)

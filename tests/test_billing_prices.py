@@ -38,8 +38,9 @@ def test_the_price_is_worded_one_way_everywhere(client, stripe_env, django_captu
     stripe_env.complete_checkout(session["id"])
     with django_capture_on_commit_callbacks(execute=True):
         _deliver_all(client, stripe_env.events)
-    assert label in client.get("/account/").content.decode()
-    assert label in mail.outbox[-1].body  # the welcome email
+    # A subscriber is told the price their subscription is billed at, in the words of the bill.
+    assert "$2.00 every 4 weeks" in client.get("/account/").content.decode()
+    assert "$2.00 every 4 weeks" in mail.outbox[-1].body  # the welcome email
 
 
 def _change_weekly_in_admin(client: Client, amount_cents: int):

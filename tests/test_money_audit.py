@@ -1,0 +1,84 @@
+"""The rest of the money audit (issue 34): what readers are told about their price and their
+payments, reconcile against stale lists, the duplicate's draft invoice, plan switching and the
+checkout throttle, the reader's email in Stripe, and prices said the way a reader is billed.
+
+Stripe is the strict fake over real HTTP (tests/stripe_fake.py), webhooks are signed with
+Stripe's scheme, email goes to Django's test outbox.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from subscriptions import billing
+from subscriptions.models import Plan
+from tests.conftest import make_user
+from tests.conftest_billing import deliver
+from tests.stripe_fake import StripeFake
+
+pytestmark = pytest.mark.django_db
+
+
+def settle(client: Client, fake: StripeFake) -> None:
+    for event in list(fake.events):
+        assert deliver(client, event["type"], event["data"]["object"], event["id"]).status_code == 200, event["type"]
+    fake.events.clear()
+
+
+def subscribe(fake: StripeFake, plan: str = "weekly", *, trial: bool = False, user=None):
+    """A verified reader pays on Checkout through the site; the events are delivered."""
+    if not trial:
+        Plan.objects.update(trial_days=0)
+    user = user or make_user()
+    reader = Client()
+    reader.force_login(user)
+    location = reader.post("/subscribe/checkout/", {"plan": plan})["Location"]
+    session = next(s for s in fake.sessions.values() if s["url"] == location)
+    sub = fake.complete_checkout(session["id"])
+    settle(reader, fake)
+    return user, reader, sub
+
+
+def change_price(code: str, amount_cents: int) -> Plan:
+    """Staff sell the plan at a new price (as the admin does); subscribers stay on theirs."""
+    plan = Plan.objects.get(code=code)
+    billing.plan_change_price(plan, amount_cents=amount_cents, currency=plan.currency, interval=plan.interval,
+                              interval_count=plan.interval_count)
+    plan.save()
+    return plan
+
+
+# --- 1. the reader's own price ------------------------------------------------------------------------
+
+
+def test_after_a_price_rise_the_account_page_shows_what_the_reader_is_billed(stripe_env) -> None:
+    user, reader, _ = subscribe(stripe_env)
+    change_price("weekly", 300)
+    page = reader.get("/account/").content.decode()
+    assert "$2.00 every 4 weeks" in page
+    assert "$3.00" not in page and "$0.75" not in page
+
+
+def test_after_a_price_cut_the_trial_ending_email_names_the_price_the_trial_turns_into(
+    stripe_env, django_capture_on_commit_callbacks
+) -> None:
+    user, reader, sub = subscribe(stripe_env, trial=True)
+    change_price("weekly", 100)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        ending = stripe_env.subscriptions[sub["id"]]
+        assert deliver(reader, "customer.subscription.trial_will_end", ending).status_code == 200
+    (email,) = [m for m in mail.outbox if m.to == [user.email]]
+    assert "$2.00 every 4 weeks" in email.body and "$1.00" not in email.body
+    page = reader.get("/account/").content.decode()
+    assert "then it's $2.00 every 4 weeks" in page and "$1.00" not in page
+
+
+def test_the_success_page_names_the_price_paid(stripe_env) -> None:
+    user, reader, sub = subscribe(stripe_env, "annual")
+    change_price("annual", 3000)
+    session = next(s for s in stripe_env.sessions.values() if s.get("subscription") == sub["id"])
+    page = reader.get(f"/subscribe/success/?session_id={session['id']}").content.decode()
+    assert "$24.00 every year" in page and "$30.00" not in page
