@@ -342,6 +342,17 @@ def all_subscriptions() -> Iterator[Any]:
     return (sub.to_dict() for sub in stripe.Subscription.list(status="all", limit=100).auto_paging_iter())
 
 
+def subscription_reconcile(listed: Any) -> Subscription | None:
+    """Correct one subscription from a list page (`stripe_reconcile`). A list page is read
+    before the objects on it are written, and a webhook may have changed one since: the
+    listed object only names the subscription. One we mirror is fetched again while its row
+    is locked (sync_subscription's refetch, the webhooks' own lock), so a stale page cannot
+    turn `canceled` back into `active`; one we do not mirror yet is fetched first."""
+    if Subscription.objects.filter(stripe_subscription_id=listed["id"]).exists():
+        return sync_subscription(listed)
+    return sync_subscription(retrieve_subscription(listed["id"]))
+
+
 def all_customers() -> Iterator[Any]:
     """Every customer of the Stripe account, a page of 100 at a time (stripe_adopt matches them by email)."""
     _configure()

@@ -8,12 +8,18 @@ Stripe's scheme, email goes to Django's test outbox.
 
 from __future__ import annotations
 
+import copy
+import io
+import json
+
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.test import Client
 
 from subscriptions import billing
-from subscriptions.models import Plan
+from subscriptions.models import DailyStat, Plan, Subscription
+from tests import stripe_fake
 from tests.conftest import make_user
 from tests.conftest_billing import deliver
 from tests.stripe_fake import StripeFake
@@ -82,3 +88,29 @@ def test_the_success_page_names_the_price_paid(stripe_env) -> None:
     session = next(s for s in stripe_env.sessions.values() if s.get("subscription") == sub["id"])
     page = reader.get(f"/subscribe/success/?session_id={session['id']}").content.decode()
     assert "$24.00 every year" in page and "$30.00" not in page
+
+
+# --- 2. reconcile against a list page older than a webhook ---------------------------------------------
+
+
+def test_reconcile_from_a_stale_list_page_does_not_undo_a_cancellation(stripe_env, monkeypatch) -> None:
+    user, reader, sub = subscribe(stripe_env)
+    listed_before = copy.deepcopy(stripe_env._public(stripe_env.subscriptions[sub["id"]]))
+    stripe_env._end(stripe_env.subscriptions[sub["id"]])  # cancelled in Stripe; its webhook arrives
+    settle(reader, stripe_env)
+    local = Subscription.objects.get(stripe_subscription_id=sub["id"])
+    assert local.status == "canceled"
+    canceled_count = DailyStat.objects.get(name="subscription_canceled").value
+
+    # Reconcile read its list page before the cancellation: the page still says active.
+    def stale_page(params: dict) -> tuple[int, bytes]:
+        return stripe_fake._page("/v1/subscriptions", [listed_before], params)
+
+    monkeypatch.setattr(stripe_env, "_list_subscriptions", stale_page)
+    assert json.loads(stale_page({})[1])["data"][0]["status"] == "active"
+    call_command("stripe_reconcile", stdout=io.StringIO())
+    local.refresh_from_db()
+    assert local.status == "canceled"
+    assert DailyStat.objects.get(name="subscription_canceled").value == canceled_count  # counted once
+    call_command("stripe_reconcile", stdout=io.StringIO())
+    assert DailyStat.objects.get(name="subscription_canceled").value == canceled_count

@@ -15,7 +15,7 @@ class Command(BaseCommand):
         seen = synced = 0
         for stripe_sub in billing.all_subscriptions():
             seen += 1
-            # The listed object is already current; no second fetch needed.
-            if billing.sync_subscription(stripe_sub, refetch=False) is not None:
+            # The page may be older than a webhook that came meanwhile: each object is fetched again.
+            if billing.subscription_reconcile(stripe_sub) is not None:
                 synced += 1
         self.stdout.write(self.style.SUCCESS(f"{seen} Stripe subscriptions seen, {synced} ours synced"))
