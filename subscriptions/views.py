@@ -17,6 +17,10 @@ from .webhooks import fulfil_checkout_session
 
 log = logging.getLogger(__name__)
 
+# A longer plan is flagged "Best value" only when it saves at least this much over a year of the
+# default plan: a few percent off is a rounding difference to a reader, not a reason to choose.
+BEST_VALUE_MIN_SAVING_PERCENT = 15
+
 
 @require_safe
 def pricing(request: HttpRequest) -> HttpResponse:
@@ -25,7 +29,8 @@ def pricing(request: HttpRequest) -> HttpResponse:
     codes = {p.code for p in plans}
     default = next((p for p in plans if p.is_default), plans[0] if plans else None)
     chosen = request.GET.get("plan", "")
-    if chosen not in codes:
+    picked = chosen in codes  # the reader chose it (on the paywall); else the default is only preselected
+    if not picked:
         chosen = default.code if default else ""
     user = request.user
     cards = []
@@ -33,12 +38,14 @@ def pricing(request: HttpRequest) -> HttpResponse:
         # The saving of a longer plan over a year of the default one.
         saving = default.yearly_cents() - plan.yearly_cents() if default and plan is not default else 0
         headline, billed = plan.price_parts()
+        saving_percent = round(100 * saving / default.yearly_cents()) if saving > 0 else 0
         cards.append({
             "plan": plan,
             "headline": headline,
             "billed": billed,
             "saving": money(saving, plan.currency) if saving > 0 else "",
-            "saving_percent": round(100 * saving / default.yearly_cents()) if saving > 0 else 0,
+            "saving_percent": saving_percent,
+            "best_value": saving_percent >= BEST_VALUE_MIN_SAVING_PERCENT,
             "login_query": urlencode({"next": reverse("subscriptions:pricing") + "?" + urlencode({"plan": plan.code})}),
         })
     configured = billing.is_configured()
@@ -48,6 +55,7 @@ def pricing(request: HttpRequest) -> HttpResponse:
         {
             "cards": cards,
             "chosen": chosen,
+            "picked": picked,
             "on_sale": configured and any(p.stripe_price_id for p in plans),
             "stripe_configured": configured,
             "trial_available": not (user.is_authenticated and billing.had_trial(user)),
@@ -149,13 +157,16 @@ def feed_replace(request: HttpRequest) -> HttpResponse:
 def account(request: HttpRequest) -> HttpResponse:
     """The reader's account page: email, password, subscription, private feed, gift links, comments."""
     ent = access.entitlement(request)
+    subscription = request.user.subscriptions.select_related("plan").first()
     return render(
         request,
         "subscriptions/account.html",
         {
             "ent": ent,
             "feed_token": private_feeds.feed_token_get_or_create(user=request.user) if ent.entitled else None,
-            "subscription": request.user.subscriptions.select_related("plan").first(),
+            "subscription": subscription,
+            # A renewal waiting for the reader's bank: "confirm your payment" with its link, not "update your card".
+            "pay_url": billing.payment_waiting_url(subscription) if subscription and billing.is_configured() else "",
             "stripe_configured": billing.is_configured(),
             "has_customer": hasattr(request.user, "stripe_customer"),
             "Status": Subscription.Status,

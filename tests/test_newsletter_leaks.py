@@ -93,6 +93,7 @@ def test_a_reader_with_no_credits_left_gets_the_teaser_like_any_free_reader(at_t
 
 
 def test_a_digest_gives_a_free_reader_no_paid_text_of_any_story(settings) -> None:
+    settings.STRIPE_SECRET_KEY = "sk_test_newsletter"  # payments open: the free edition may invite to subscribe
     reader = make_user("digest-free@example.com")
     Preference.objects.create(user=reader, digest=True)
     now = timezone.now()

@@ -58,7 +58,10 @@ def body(message, kind: str) -> str:
 
 
 @pytest.mark.django_db
-def test_digest_and_breaking_give_subscribers_the_full_text_and_free_readers_the_teaser(smtp, digest_now) -> None:
+def test_digest_and_breaking_give_subscribers_the_full_text_and_free_readers_the_teaser(
+    smtp, digest_now, settings
+) -> None:
+    settings.STRIPE_SECRET_KEY = "sk_test_newsletter"  # payments open: the free edition may invite to subscribe
     subscriber = make_user("sub@example.com")
     make_subscription(subscriber)
     Preference.objects.create(user=subscriber, breaking=True)  # the digest by default, as a subscriber

@@ -91,7 +91,8 @@ def test_the_account_page_shows_and_saves_the_email_choices(subscriber) -> None:
     assert (pref.digest, pref.breaking) == (False, True)
 
 
-def test_editors_preview_the_email_as_a_subscriber_and_as_a_free_reader(editor) -> None:
+def test_editors_preview_the_email_as_a_subscriber_and_as_a_free_reader(editor, settings) -> None:
+    settings.STRIPE_SECRET_KEY = "sk_test_newsletter"  # payments open: the free edition may invite to subscribe
     article = make_article(access=Article.Access.SUBSCRIBERS)
     client = Client()
     client.force_login(editor)

@@ -83,7 +83,7 @@ def test_reader_signs_up_confirms_email_and_is_offered_the_trial(
     assert address.verified
 
     plan = page.locator("#plan-weekly")
-    expect(plan).to_contain_text("14 days free, then $0.50/week, billed $2.00 every 4 weeks.")
+    expect(plan).to_contain_text("The first 14 days are free")
     expect(plan.get_by_role("button", name="Start free trial")).to_be_visible()
     expect(plan.get_by_role("button", name="Start free trial")).to_be_enabled()
     screenshot(page, "confirmed-logged-in-trial-offer")
@@ -91,7 +91,7 @@ def test_reader_signs_up_confirms_email_and_is_offered_the_trial(
     # The paywall now speaks to a logged-in reader: the trial, no "log in".
     page.goto(article.get_absolute_url())
     paywall = page.get_by_role("region", name="This story is for subscribers.")
-    expect(paywall).to_contain_text("Try it free for 14 days.")
+    expect(paywall).to_contain_text("14 days free, then $0.50/week, billed $2.00 every 4 weeks.")
     expect(paywall.get_by_role("link", name="Start your 14-day free trial")).to_be_visible()
     expect(paywall.get_by_text("Already a subscriber?")).to_have_count(0)
     assert MARKER not in page.content()
