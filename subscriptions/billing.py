@@ -713,6 +713,27 @@ def invoice_waiting_for_holder(invoice_id: str) -> str:
     return ""
 
 
+def payment_waiting_url(local: Subscription) -> str:
+    """The hosted invoice page where the reader confirms their subscription's latest payment
+    with their bank (3-D Secure), when it waits for them; else "". For the account page, so
+    a reader who must confirm is not told to update a card that works. Cached a few minutes:
+    it costs Stripe calls, and a confirmed payment makes the subscription active (not asked)."""
+    if local.status != Subscription.Status.PAST_DUE or not local.stripe_subscription_id:
+        return ""
+    key = f"stripe-payment-waiting:{local.stripe_subscription_id}"
+    url = cache.get(key)
+    if url is None:
+        try:
+            invoice_id = _id(retrieve_subscription(local.stripe_subscription_id).get("latest_invoice"))
+            url = invoice_waiting_for_holder(invoice_id) if invoice_id else ""
+        except stripe.StripeError:
+            log.warning("could not ask Stripe whether subscription %s waits for its reader",
+                        local.stripe_subscription_id, exc_info=True)
+            return ""
+        cache.set(key, url, 300)
+    return url
+
+
 def subscriptions_replace_unpayable(user) -> int:
     """Before a reader who wants to pay again goes to Checkout: end their subscriptions
     that cannot give access and bill nothing on their own — paused (a trial ended with no

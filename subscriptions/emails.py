@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
 from .models import Subscription
 
@@ -21,7 +24,7 @@ def price_of(sub: Subscription) -> str:
     return sub.price_label() or (sub.plan.price_label() if sub.plan else "")
 
 
-def _send(name: str, sub: Subscription, **extra: str) -> None:
+def _send(name: str, sub: Subscription, **extra: Any) -> None:
     email = sub.user.email
     if not email:
         return
@@ -44,13 +47,23 @@ def trial_ending(sub: Subscription) -> None:
     _send("trial_ending", sub)
 
 
+def _grace_until(sub: Subscription) -> datetime | None:
+    """When a past-due reader's full access stops (None when it has stopped already, or the
+    subscription is not past due): Stripe retries for weeks, but access lasts only the grace
+    period (Subscription.in_grace, as access.py decides), so a retry's email after it must
+    not promise reading on."""
+    if not sub.in_grace(timezone.now()) or sub.past_due_since is None:
+        return None
+    return sub.past_due_since + timedelta(days=settings.PAST_DUE_GRACE_DAYS)
+
+
 def payment_failed(sub: Subscription) -> None:
-    _send("payment_failed", sub)
+    _send("payment_failed", sub, grace_until=_grace_until(sub))
 
 
 def payment_action_required(sub: Subscription, url: str) -> None:
     """A renewal waits for the card holder to confirm it with their bank: the link to do it."""
-    _send("payment_action_required", sub, pay_url=url)
+    _send("payment_action_required", sub, pay_url=url, grace_until=_grace_until(sub))
 
 
 def duplicate_canceled(sub: Subscription) -> None:

@@ -11,13 +11,15 @@ from __future__ import annotations
 import copy
 import io
 import json
+from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
-from subscriptions import billing
+from subscriptions import billing, emails
 from subscriptions.models import DailyStat, Plan, Subscription
 from tests import stripe_fake
 from tests.conftest import make_user
@@ -114,3 +116,60 @@ def test_reconcile_from_a_stale_list_page_does_not_undo_a_cancellation(stripe_en
     assert DailyStat.objects.get(name="subscription_canceled").value == canceled_count  # counted once
     call_command("stripe_reconcile", stdout=io.StringIO())
     assert DailyStat.objects.get(name="subscription_canceled").value == canceled_count
+
+
+# --- 3. what a failed payment's email promises, and a payment waiting for the bank ------------------------
+
+
+def _emails_to(user) -> list:
+    return [m for m in mail.outbox if m.to == [user.email]]
+
+
+def test_the_payment_failed_email_stops_promising_access_once_the_grace_period_is_over(
+    stripe_env, settings, django_capture_on_commit_callbacks
+) -> None:
+    settings.PAST_DUE_GRACE_DAYS = 3
+    user, reader, sub = subscribe(stripe_env)
+    stripe_env.declining.add(sub["customer"])
+    stripe_env.advance(28 * 86400 + 60)  # the renewal fails
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        settle(reader, stripe_env)
+    (first,) = [m for m in _emails_to(user) if "payment failed" in m.subject.lower()]
+    assert "You keep full access until" in first.body and "$2.00 every 4 weeks" in first.body
+    # Five days on (the fake's clock runs ahead of ours: the failure is dated on ours here).
+    Subscription.objects.filter(stripe_subscription_id=sub["id"]).update(
+        past_due_since=timezone.now() - timedelta(days=5))
+    for _retry in range(2):
+        stripe_env.advance(7 * 86400)
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            settle(reader, stripe_env)
+        for email in _emails_to(user):
+            assert "keep full access" not in email.body and "keep reading" not in email.body, email.body
+        assert any("Full access is paused" in m.body for m in _emails_to(user))
+
+
+def test_a_payment_waiting_for_the_bank_asks_the_reader_to_confirm_it_with_the_link(
+    stripe_env, settings, django_capture_on_commit_callbacks
+) -> None:
+    user, reader, sub = subscribe(stripe_env)
+    stripe_env.needs_action.add(sub["customer"])
+    stripe_env.advance(28 * 86400 + 60)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        settle(reader, stripe_env)
+    hosted = stripe_env.invoices[stripe_env.subscriptions[sub["id"]]["latest_invoice"]]["hosted_invoice_url"]
+    (email,) = _emails_to(user)
+    assert hosted in email.body and "confirm" in email.body.lower() and "update your card" not in email.body.lower()
+    page = reader.get("/account/").content.decode()
+    assert "Please confirm your payment" in page and f'href="{hosted}"' in page
+    assert "Payment failed — update your card" not in page
+    # After the grace period the same email no longer promises reading on.
+    Subscription.objects.filter(stripe_subscription_id=sub["id"]).update(
+        past_due_since=timezone.now() - timedelta(days=settings.PAST_DUE_GRACE_DAYS + 1))
+    local = Subscription.objects.get(stripe_subscription_id=sub["id"])
+    mail.outbox.clear()
+    emails.payment_action_required(local, hosted)
+    (late,) = _emails_to(user)
+    assert hosted in late.body and "keep full access" not in late.body and "Full access is paused" in late.body
