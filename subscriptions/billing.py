@@ -595,7 +595,10 @@ def _refuse_duplicate(local: Subscription, stripe_sub: Any) -> Any | None:
     invoice_id = _id(stripe_sub.get("latest_invoice"))
     if invoice_id:
         invoice = stripe.Invoice.retrieve(invoice_id, expand=["payments"]).to_dict()
-        if invoice["status"] in ("open", "draft"):
+        if invoice["status"] == "draft":
+            # Stripe voids only finalized invoices (open or uncollectible); a draft is deleted.
+            stripe.Invoice.delete(invoice_id)
+        elif invoice["status"] in ("open", "uncollectible"):
             stripe.Invoice.void_invoice(invoice_id)
         elif invoice["status"] == "paid" and invoice.get("amount_paid"):
             for payment in (invoice.get("payments") or {}).get("data", []):

@@ -717,9 +717,15 @@ class StripeFake:
                 if m[1] not in self.invoices:
                     return _missing("invoice", m[1])
                 invoice = self.invoices[m[1]]
+                if method == "DELETE":  # only a draft can be deleted; a finalized invoice is voided
+                    if invoice["status"] != "draft":
+                        return _bad(f"You can only delete draft invoices; this one is {invoice['status']}.")
+                    del self.invoices[m[1]]
+                    return _ok({"id": m[1], "object": "invoice", "deleted": True})
                 if m[2]:
-                    if invoice["status"] != "open":
-                        return _bad(f"You can only void an open invoice; this one is {invoice['status']}.")
+                    if invoice["status"] not in ("open", "uncollectible"):
+                        return _bad(f"You can only void an open or uncollectible invoice; this one is "
+                                    f"{invoice['status']}.")
                     invoice["status"] = "void"
                 return _ok(invoice)
             if path == "/v1/refunds":

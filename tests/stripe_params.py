@@ -59,6 +59,7 @@ ENDPOINTS: list[tuple[str, str, str]] = [
     ("POST", rf"/v1/subscriptions/{_ID}/resume", "_subscription_resume_params:SubscriptionResumeParams"),
     ("GET", rf"/v1/invoices/{_ID}", "_invoice_retrieve_params:InvoiceRetrieveParams"),
     ("POST", rf"/v1/invoices/{_ID}/void", "_invoice_void_invoice_params:InvoiceVoidInvoiceParams"),
+    ("DELETE", rf"/v1/invoices/{_ID}", "_invoice_delete_params:InvoiceDeleteParams"),
     ("POST", r"/v1/refunds", "_refund_create_params:RefundCreateParams"),
     ("GET", r"/v1/balance_transactions", "_balance_transaction_list_params:BalanceTransactionListParams"),
     ("POST", r"/v1/test_helpers/test_clocks", "test_helpers._test_clock_create_params:TestClockCreateParams"),

@@ -173,3 +173,36 @@ def test_a_payment_waiting_for_the_bank_asks_the_reader_to_confirm_it_with_the_l
     emails.payment_action_required(local, hosted)
     (late,) = _emails_to(user)
     assert hosted in late.body and "keep full access" not in late.body and "Full access is paused" in late.body
+
+
+# --- 4. a duplicate's unpaid invoice: a draft is deleted, a finalized one voided --------------------------------
+
+
+def _duplicate_with_invoice(fake: StripeFake, first: dict, status: str) -> tuple[dict, str]:
+    second = fake.make_subscription(first["customer"], Plan.objects.get(code="annual").stripe_price_id,
+                                    status="active", payment_method=first["default_payment_method"])
+    invoice_id = "in_" + second["id"][4:]
+    fake.invoices[invoice_id] = {
+        "id": invoice_id, "object": "invoice", "customer": first["customer"], "status": status, "amount_due": 2400,
+        "amount_paid": 0, "currency": "usd", "created": fake.now(), "hosted_invoice_url": None,
+        "status_transitions": {"finalized_at": None if status == "draft" else fake.now()},
+        "parent": {"type": "subscription_details", "subscription_details": {"subscription": second["id"]}},
+        "payments": {"object": "list", "has_more": False, "data": []},
+    }
+    second["latest_invoice"] = invoice_id
+    return second, invoice_id
+
+
+@pytest.mark.parametrize("status", ["draft", "open", "uncollectible"])
+def test_a_duplicates_unpaid_invoice_is_deleted_when_a_draft_and_voided_when_finalized(stripe_env, status) -> None:
+    user, reader, first = subscribe(stripe_env)
+    second, invoice_id = _duplicate_with_invoice(stripe_env, first, status)
+    assert deliver(reader, "customer.subscription.created", second).status_code == 200
+    assert stripe_env.subscriptions[second["id"]]["status"] == "canceled"
+    if status == "draft":
+        assert invoice_id not in stripe_env.invoices
+        assert stripe_env.count("DELETE", f"/v1/invoices/{invoice_id}") == 1
+    else:
+        assert stripe_env.invoices[invoice_id]["status"] == "void"
+    assert stripe_env.count("POST", f"/v1/invoices/{invoice_id}/void") == (status != "draft")
+    assert Subscription.objects.live().filter(user=user).count() == 1
