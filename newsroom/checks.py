@@ -5,8 +5,10 @@ import os
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Error, Tags, Warning, register
 from django.http.request import validate_host
+
+STRIPE_API = "https://api.stripe.com"
 
 
 @register(Tags.security, deploy=True)
@@ -58,3 +60,35 @@ def trusted_proxies(app_configs, **kwargs) -> list[Warning]:
             )
         )
     return warnings
+
+
+@register(Tags.security, deploy=True)
+def stripe_is_real(app_configs, **kwargs) -> list[Error]:
+    """Production takes real money. ./scripts/dev points the site at a local Stripe (a test
+    fake, newsroom/dev_stripe.py) with test-mode keys; a deployment started with those
+    would show readers a checkout that charges nobody and subscribe them for free."""
+    errors = []
+    if settings.STRIPE_API_BASE and settings.STRIPE_API_BASE.rstrip("/") != STRIPE_API:
+        errors.append(
+            Error(
+                f"STRIPE_API_BASE ({settings.STRIPE_API_BASE}) is not Stripe: payments would go to a stand-in.",
+                hint=f"Unset STRIPE_API_BASE in production (the stripe library then uses {STRIPE_API}).",
+                id="newsroom.E001",
+            )
+        )
+    test_keys = [
+        name
+        for name in ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY")
+        if getattr(settings, name).startswith(("sk_test_", "pk_test_", "rk_test_"))
+    ]
+    if test_keys:
+        errors.append(
+            Error(
+                f"{' and '.join(test_keys)} {'is a test-mode key' if len(test_keys) == 1 else 'are test-mode keys'}: "
+                "no reader would be charged.",
+                hint="Set the live keys (sk_live_…, pk_live_…) from Stripe's dashboard, or no keys at all "
+                "to run without subscriptions.",
+                id="newsroom.E002",
+            )
+        )
+    return errors

@@ -42,7 +42,7 @@ def test_pricing_shows_plans_trial_terms_and_signup_with_way_back(client, stripe
     body = client.get("/subscribe/?plan=weekly").content.decode()
     # Each plan's price said once: the headline and how it is billed, not again in the trial's terms.
     assert body.count("$0.50/week") == 1 and body.count("billed $2.00 every 4 weeks") == 1
-    assert "The first 14 days are free" in body
+    assert "14 days free: nothing is charged before day 15" in body
     assert "No ads" in body and "comments" in body
     assert "/accounts/signup/?next=%2Fsubscribe%2F%3Fplan%3Dweekly" in body
     assert "Subscriptions are not open yet" not in body

@@ -83,7 +83,7 @@ def test_reader_signs_up_confirms_email_and_is_offered_the_trial(
     assert address.verified
 
     plan = page.locator("#plan-weekly")
-    expect(plan).to_contain_text("The first 14 days are free")
+    expect(plan).to_contain_text("14 days free: nothing is charged before day 15")
     expect(plan.get_by_role("button", name="Start free trial")).to_be_visible()
     expect(plan.get_by_role("button", name="Start free trial")).to_be_enabled()
     screenshot(page, "confirmed-logged-in-trial-offer")

@@ -17,6 +17,7 @@ from io import BytesIO
 
 from allauth.account.models import EmailAddress
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
@@ -27,6 +28,7 @@ from django.utils.text import slugify
 from PIL import Image, ImageDraw
 
 from articles.models import Article, Author, Category, Comment, Page, Tag
+from newsroom import dev_stripe
 from subscriptions.models import ComplimentaryAccess
 
 # --- Demo logins (demo-only passwords, documented in README.md) ---------------
@@ -524,6 +526,11 @@ class Command(BaseCommand):
         self.stdout.write(f"  Subscriber (comp, 1 yr): {SUBSCRIBER[0]:<26} password: {SUBSCRIBER[1]}")
         self.stdout.write(f"  Free reader (emails):    {FREE_READER[0]:<26} password: {FREE_READER[1]}")
         self.stdout.write("  Admin site: http://127.0.0.1:8000/admin/  ·  Site: http://127.0.0.1:8000/\n")
+        if dev_stripe.is_local(settings.STRIPE_API_BASE) and settings.STRIPE_SECRET_KEY:
+            self.stdout.write(
+                "Subscribe locally (no real money): log in as the free reader, open /subscribe/, pick a plan and\n"
+                "press 'Pay with 4242 4242 4242 4242' on the local test Checkout; you come back a subscriber.\n"
+            )
 
     def _user(self, email: str, password: str, created: dict, **extra):
         User = get_user_model()
