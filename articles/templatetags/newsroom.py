@@ -1,5 +1,6 @@
 
 from django import template
+from django.contrib.auth import password_validation
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -10,6 +11,32 @@ register = template.Library()
 
 
 NAV_CACHE_KEY = "nav_categories"
+
+
+@register.simple_tag
+def password_rules() -> str:
+    """The password validators (AUTH_PASSWORD_VALIDATORS) as one plain sentence, instead of
+    Django's list of "Your password can't be…" lines."""
+    parts, at_least = [], ""
+    for validator in password_validation.get_default_password_validators():
+        match validator:
+            case password_validation.MinimumLengthValidator(min_length=n):
+                at_least = f"at least {n} characters"
+            case password_validation.NumericPasswordValidator():
+                parts.append("not only numbers")
+            case password_validation.CommonPasswordValidator():
+                parts.append("not a password many people use")
+            case password_validation.UserAttributeSimilarityValidator():
+                parts.append("not close to your email address or name")
+            case _:
+                return password_validation.password_validators_help_text_html()  # a rule we can't word
+    if not (at_least or parts):
+        return ""
+    head = f"Use {at_least}" if at_least else "Any length will do"
+    if not parts:
+        return head + "."
+    rest = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"{head}: {rest}."
 
 
 @register.simple_tag
