@@ -81,6 +81,26 @@ def _attempt(purpose: str, *, seconds: int = IDEMPOTENCY_KEY_SECONDS, **fixed: A
         raise
 
 
+def _reuse_only_an_open_session(purpose: str) -> None:
+    """Forget the attempt at a Checkout `purpose` whose session is no longer open, so the
+    next attempt gets a new key (a new session) instead of Stripe's stored answer: a reader
+    switching weekly -> annual -> weekly within the minute had their first weekly session
+    expired by the annual one, and was sent back to it."""
+    cache_key = f"stripe-attempt:{purpose}"
+    attempt = cache.get(cache_key)
+    if attempt and attempt.get("session") and \
+            stripe.checkout.Session.retrieve(attempt["session"]).to_dict().get("status") != "open":
+        cache.delete(cache_key)
+
+
+def _remember_session(purpose: str, session_id: str) -> None:
+    """Note which session an attempt at `purpose` made (see _reuse_only_an_open_session)."""
+    cache_key = f"stripe-attempt:{purpose}"
+    attempt = cache.get(cache_key)
+    if attempt is not None and attempt.get("session") != session_id:
+        cache.set(cache_key, {**attempt, "session": session_id}, CHECKOUT_REUSE_SECONDS)
+
+
 @contextmanager
 def _idempotency_key(purpose: str) -> Iterator[str]:
     with _attempt(purpose) as attempt:
@@ -293,6 +313,10 @@ def _create_checkout_session(user, plan: Plan, *, success_url: str, cancel_url: 
         get_user_model().objects.select_for_update().only("pk").get(pk=user.pk)
         # Customer ids are unique across Stripe, so this key cannot collide between sites.
         purpose = f"checkout-{customer}-{plan.stripe_price_id}-{int(first_time)}"
+        # Any other parameter that differs (a trial, the way back) is another attempt: a key is
+        # never sent again with other parameters, which Stripe refuses.
+        purpose += "-" + hashlib.sha256(repr((sub_data, success_url, cancel_url)).encode()).hexdigest()[:12]
+        _reuse_only_an_open_session(purpose)
         # Stripe refuses less than 30 minutes from its own clock: a minute's
         # margin for the request's way there and for clock skew.
         expires_at = int(time.time()) + CHECKOUT_LIFETIME_SECONDS + 60
@@ -309,6 +333,7 @@ def _create_checkout_session(user, plan: Plan, *, success_url: str, cancel_url: 
                 expires_at=attempt["expires_at"],
                 idempotency_key=attempt["key"],
             )
+        _remember_session(purpose, session.id)
         for other in stripe.checkout.Session.list(customer=customer, status="open", limit=100).auto_paging_iter():
             if other.id != session.id:
                 try:

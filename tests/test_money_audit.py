@@ -206,3 +206,29 @@ def test_a_duplicates_unpaid_invoice_is_deleted_when_a_draft_and_voided_when_fin
         assert stripe_env.invoices[invoice_id]["status"] == "void"
     assert stripe_env.count("POST", f"/v1/invoices/{invoice_id}/void") == (status != "draft")
     assert Subscription.objects.live().filter(user=user).count() == 1
+
+
+# --- 5. switching plans quickly on the subscribe page ------------------------------------------------------------
+
+
+def test_switching_weekly_annual_weekly_within_a_minute_lands_on_an_open_session_of_the_last_pick(
+    stripe_env,
+) -> None:
+    user = make_user()
+    reader = Client()
+    reader.force_login(user)
+    landed = []
+    for code in ("weekly", "annual", "weekly"):
+        location = reader.post("/subscribe/checkout/", {"plan": code})["Location"]
+        session = next(s for s in stripe_env.sessions.values() if s["url"] == location)
+        landed.append(session["id"])
+        plan = Plan.objects.get(code=code)
+        assert session["_price"] == plan.stripe_price_id
+    last = stripe_env.sessions[landed[-1]]
+    assert stripe_env._session(last["id"])["status"] == "open"
+    assert [s["id"] for s in stripe_env.sessions.values() if stripe_env._session(s["id"])["status"] == "open"] \
+        == [last["id"]]  # the others were expired: only one can be paid
+    # A double click on the last pick still reuses that open session.
+    location = reader.post("/subscribe/checkout/", {"plan": "weekly"})["Location"]
+    assert location == last["url"]
+    stripe_env.complete_checkout(last["id"])  # and it can be paid
