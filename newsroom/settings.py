@@ -313,6 +313,9 @@ ACCOUNT_RATE_LIMITS = {
 # Searches one client (address, as the meter sees it) may make: the site's own limit
 # format (newsroom/ratelimit.py), e.g. "60/m,1000/h"; empty turns it off.
 RATE_LIMIT_SEARCH = os.getenv("RATE_LIMIT_SEARCH", "60/m,1000/h")
+# Checkouts one reader may start (each costs several Stripe calls; Stripe's rate limit is shared
+# with the webhooks): the same format; enough for a double click and a change of plan or two.
+RATE_LIMIT_CHECKOUT = os.getenv("RATE_LIMIT_CHECKOUT", "6/m,30/h")
 
 # Pictures larger than this (width x height) are refused on upload, from their header, before
 # anything decodes them (articles/images.py): 40 Mpx is a 7,700 x 5,200 camera original.

@@ -11,6 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
+from newsroom import ratelimit
+
 from . import access, billing, private_feeds
 from .models import Plan, Subscription, money
 from .webhooks import fulfil_checkout_session
@@ -75,6 +77,12 @@ def _verified(user) -> bool:
 def checkout(request: HttpRequest) -> HttpResponse:
     """Start Stripe Checkout for the chosen plan (303 to Stripe's page)."""
     plan = get_object_or_404(Plan, code=request.POST.get("plan", ""), is_active=True)
+    # Each attempt costs several Stripe calls, and Stripe's rate limit is shared with the webhooks:
+    # one account clicking away must not use it up. A page that says so, not a bare 429.
+    if not ratelimit.hit("checkout", str(request.user.pk), settings.RATE_LIMIT_CHECKOUT):
+        messages.warning(request, "You have started checkout several times in a short while. Please wait a "
+                                  "minute and try again; nothing has been charged.")
+        return redirect(reverse("subscriptions:pricing") + "?" + urlencode({"plan": plan.code}))
     if billing.is_configured() and plan.stripe_price_id:
         # Paused, unpaid or collection-paused: live in Stripe but paying nothing. A reader
         # who wants to pay again gets Checkout, once that subscription has ended.

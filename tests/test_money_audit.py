@@ -232,3 +232,27 @@ def test_switching_weekly_annual_weekly_within_a_minute_lands_on_an_open_session
     location = reader.post("/subscribe/checkout/", {"plan": "weekly"})["Location"]
     assert location == last["url"]
     stripe_env.complete_checkout(last["id"])  # and it can be paid
+
+
+# --- 6. a checkout throttle per reader --------------------------------------------------------------------------
+
+
+def test_twenty_checkout_posts_do_not_make_forty_stripe_calls_and_the_reader_is_told_why(stripe_env) -> None:
+    user = make_user()
+    reader = Client()
+    reader.force_login(user)
+    before = len(stripe_env.requests)
+    answers = [reader.post("/subscribe/checkout/", {"plan": ("weekly", "annual")[n % 2]}) for n in range(20)]
+    calls = len(stripe_env.requests) - before
+    assert calls < 40, calls
+    created = [p for m, p, _ in stripe_env.requests if (m, p) == ("POST", "/v1/checkout/sessions")]
+    assert len(created) <= 6  # RATE_LIMIT_CHECKOUT's 6 a minute
+    assert all(a.status_code in (302, 303) for a in answers)  # never a bare 429 page
+    refused = answers[-1]
+    assert refused["Location"].startswith("/subscribe/")
+    page = reader.get(refused["Location"]).content.decode()
+    assert "wait a minute and try again" in page
+    # Another reader is not held up by this one.
+    other = Client()
+    other.force_login(make_user())
+    assert other.post("/subscribe/checkout/", {"plan": "weekly"}).status_code == 303
