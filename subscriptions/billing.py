@@ -248,6 +248,40 @@ def customer_for(user, *, replacing: str = "") -> str:
         return customer.id
 
 
+def customer_email_update(*, user) -> bool:
+    """Give the reader's Stripe customer their current email (after they changed it here), so
+    receipts and failed-payment emails from Stripe reach them. Returns False when Stripe could
+    not be told now (down, refusing): nothing is lost, the address lives in our database and
+    `customers_email_reconcile` (run by stripe_reconcile) sends it later."""
+    if not is_configured() or not user.email:
+        return False
+    customer = StripeCustomer.objects.filter(user_id=user.pk).values_list("customer_id", flat=True).first()
+    if not customer:
+        return False
+    _configure()
+    try:
+        stripe.Customer.modify(customer, email=user.email)
+    except stripe.StripeError:
+        log.warning("could not give Stripe customer %s the new email of user %s; stripe_reconcile will retry",
+                    customer, user.pk, exc_info=True)
+        return False
+    return True
+
+
+def customers_email_reconcile() -> int:
+    """Every customer of ours whose email in Stripe is not the reader's current one gets it
+    (a change Stripe missed while down, or made in the admin). Reads the customer list a page
+    of 100 at a time; returns how many were corrected."""
+    links = dict(StripeCustomer.objects.exclude(user__email="").values_list("customer_id", "user__email"))
+    fixed = 0
+    for customer in all_customers():
+        email = links.get(customer["id"])
+        if email and not customer.get("deleted") and customer.get("email") != email:
+            stripe.Customer.modify(customer["id"], email=email)
+            fixed += 1
+    return fixed
+
+
 def customer_forget(*, customer_id: str, why: str) -> int:
     """Stripe no longer has this customer (deleted): unlink it, so the reader's next
     Checkout makes a new one. Their subscriptions ended with it (Stripe cancels them).

@@ -11,9 +11,11 @@ from __future__ import annotations
 import copy
 import io
 import json
+import re
 from datetime import timedelta
 
 import pytest
+import stripe
 from django.core import mail
 from django.core.management import call_command
 from django.test import Client
@@ -256,3 +258,52 @@ def test_twenty_checkout_posts_do_not_make_forty_stripe_calls_and_the_reader_is_
     other = Client()
     other.force_login(make_user())
     assert other.post("/subscribe/checkout/", {"plan": "weekly"}).status_code == 303
+
+
+# --- 7. the reader's new email reaches Stripe ---------------------------------------------------------------------
+
+CONFIRM_LINK = re.compile(r"https?://testserver(/accounts/confirm-email/[^\s/]+/)")
+
+
+def _stripe_email(customer_id: str) -> str:
+    billing._configure()
+    return stripe.Customer.retrieve(customer_id).to_dict().get("email")
+
+
+def _change_email(client: Client, new: str, capture) -> None:
+    """The reader's own flow: add the address on /accounts/email/, confirm it from the email."""
+    mail.outbox.clear()
+    assert client.post("/accounts/email/", {"email": new, "action_add": ""}).status_code == 302
+    link = CONFIRM_LINK.search(mail.outbox[0].body).group(1)
+    with capture(execute=True):
+        client.post(link)
+
+
+def test_a_readers_new_primary_email_reaches_their_stripe_customer(
+    stripe_env, django_capture_on_commit_callbacks
+) -> None:
+    user, reader, sub = subscribe(stripe_env)
+    customer = sub["customer"]
+    assert _stripe_email(customer) == user.email
+    _change_email(reader, "moved-reader@example.com", django_capture_on_commit_callbacks)
+    user.refresh_from_db()
+    assert user.email == "moved-reader@example.com"
+    assert _stripe_email(customer) == "moved-reader@example.com"
+
+
+def test_a_new_email_stripe_could_not_take_is_sent_by_the_next_reconcile(
+    stripe_env, django_capture_on_commit_callbacks, caplog
+) -> None:
+    user, reader, sub = subscribe(stripe_env)
+    customer = sub["customer"]
+    stripe_env.fail_when = lambda method, path: method == "POST" and path == f"/v1/customers/{customer}"
+    _change_email(reader, "moved-again@example.com", django_capture_on_commit_callbacks)
+    user.refresh_from_db()
+    assert user.email == "moved-again@example.com"  # the change itself is kept
+    assert _stripe_email(customer) != "moved-again@example.com"
+    assert "stripe_reconcile will retry" in caplog.text
+    stripe_env.fail_when = None
+    out = io.StringIO()
+    call_command("stripe_reconcile", stdout=out)
+    assert _stripe_email(customer) == "moved-again@example.com"
+    assert "1 customer emails corrected" in out.getvalue()

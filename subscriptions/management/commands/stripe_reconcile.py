@@ -5,7 +5,8 @@ from subscriptions import billing
 
 class Command(BaseCommand):
     help = (
-        "Pull every subscription from Stripe and correct local state (missed or failed webhooks). "
+        "Pull every subscription from Stripe and correct local state (missed or failed webhooks), "
+        "and give Stripe customers their reader's current email. "
         "Safe to run any time, e.g. hourly from cron."
     )
 
@@ -18,4 +19,6 @@ class Command(BaseCommand):
             # The page may be older than a webhook that came meanwhile: each object is fetched again.
             if billing.subscription_reconcile(stripe_sub) is not None:
                 synced += 1
-        self.stdout.write(self.style.SUCCESS(f"{seen} Stripe subscriptions seen, {synced} ours synced"))
+        emails = billing.customers_email_reconcile()
+        self.stdout.write(self.style.SUCCESS(
+            f"{seen} Stripe subscriptions seen, {synced} ours synced; {emails} customer emails corrected"))
