@@ -67,7 +67,7 @@ from django.utils import timezone
 
 from newsroom import versioned_cache
 from newsroom.versioned_cache import Version
-from subscriptions import access, counters, crawlers, meter
+from subscriptions import access, counters, crawlers, experiments, meter
 from subscriptions.access import Decision, Reason
 
 from .comments import DRAFT_SESSION_KEY
@@ -166,7 +166,7 @@ def _key(request: HttpRequest, decision: Decision) -> str:
     if ent.entitled:
         reader: tuple = (decision.reason == Reason.FREE_ARTICLE, *_entitled_variant(ent))
     else:
-        reader = (decision.full, decision.reason.value, decision.credits_left, settings.FREE_ARTICLES_PER_DAY,
+        reader = (decision.full, decision.reason.value, decision.credits_left, experiments.terms(request).name,
                   request.user.is_authenticated, ent.reason, ent.subscription_status, ent.payment_failed,
                   ent.email_verified, ent.trial_used)  # fmt: skip
     comments = (request.GET.get("comments", ""), request.GET.get("cpage", "")) if access.may_comment(ent) else ()
@@ -248,7 +248,8 @@ def _unless_unreachable(read: Callable[[str], bytes | None], key: str) -> bytes 
 # Entries are plain strings under keys that carry their versions.
 # KEYS: the generation, the article's comments version, the meter's three keys.
 # ARGV: the facts' key and the page's key without their versions, then the
-# meter's limit, address limit and two times to keep, then the two refusals' variants.
+# meter's limit, address limit, two times to keep, experiment arm's stem and reader id,
+# then the two refusals' variants.
 _ANONYMOUS_PAGE = meter.CONSUME_FUNCTION + """
 local generation, comments = redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2])
 if not generation or not comments then return false end
@@ -257,10 +258,10 @@ if not facts then return false end
 local id, access, variant = string.match(facts, '^(%d+) (%S+) (.+)$')
 local spent = false
 if variant == 'metered' then
-  spent = consume(KEYS[3], KEYS[4], KEYS[5], id, ARGV[3], ARGV[4], ARGV[5], ARGV[6])
+  spent = consume(KEYS[3], KEYS[4], KEYS[5], id, ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8])
   if spent[1] == 1 then variant = 'full:' .. spent[3]
-  elseif spent[4] == 1 then variant = ARGV[7]
-  else variant = ARGV[8] end
+  elseif spent[4] == 1 then variant = ARGV[9]
+  else variant = ARGV[10] end
 end
 return {access, variant, spent, redis.call('GET', ARGV[2] .. generation .. ':' .. comments .. ':' .. variant)}
 """
@@ -303,7 +304,8 @@ def _facts_key(slug: str) -> str:
 
 
 def _anonymous_key(request: HttpRequest) -> str:
-    parts = (request.scheme, request.get_host(), request.path, settings.FREE_ARTICLES_PER_DAY)
+    # The reader's terms (the site's, or their experiment arm's: its limit, its paywall's words) by name.
+    parts = (request.scheme, request.get_host(), request.path, experiments.terms(request).name)
     return cache.make_key(f"page-cache:anonymous:{_digest(parts)}:")
 
 

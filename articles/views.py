@@ -14,8 +14,7 @@ from django.views.generic import ListView
 
 from newsroom import ratelimit, shared_cache
 from newsroom.client_ip import client_ip
-from subscriptions import access, meter, stats
-from subscriptions.models import default_plan
+from subscriptions import access, experiments, meter, stats
 
 from . import archive, comments, gifts, page_cache, rendering, search
 from .models import Article, Author, Category, Comment, Tag
@@ -151,6 +150,9 @@ def _render_article(
               "category__name", "category__slug")  # fmt: skip
         .order_by("-publish_at", "-id")[:4]
     )
+    # The paywall's terms for this reader: the site's, or their experiment arm's (one place decides).
+    terms = experiments.terms(request)
+    plan = experiments.plan_offered(terms) if decision.show_ads else None
     context = {
         "article": article,
         "decision": decision,
@@ -164,10 +166,12 @@ def _render_article(
         and not decision.entitlement.entitled,
         "may_gift": request.user.is_authenticated and not preview and access.may_give_gifts(request.user),
         "gift_days": settings.GIFT_LINK_DAYS,
-        "registration_extra": settings.FREE_ARTICLES_PER_DAY_REGISTERED - settings.FREE_ARTICLES_PER_DAY,
+        "registration_extra": terms.registration_extra,
         "related": related,
         "preview": preview,
-        "plan": default_plan() if decision.show_ads else None,
+        "plan": plan,
+        "paywall_terms": terms,
+        "trial_days": terms.offered_trial_days(plan),
         "json_ld": news_article(request, article, decision, visible_html),
         "paywall_class": PAYWALL_CSS_CLASS,
         "free_per_day": meter.daily_limit(request),

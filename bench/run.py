@@ -32,6 +32,13 @@ What it does, on loopback only:
      a section's and an author's first and deepest page, search, sitemaps);
      --scale-db NAME does that in a database kept between runs.
 Prints a Markdown section; --record appends it to bench/RESULTS.md.
+
+    .venv/bin/python bench/run.py --experiment [--seconds 15] [--record]
+
+measures only the article page with a paywall experiment running (two arms, every
+reader in one: subscriptions/experiments.py) against the same page without one, for
+a new reader with credits and a reader over the limit, alternated without, with,
+without, with — the experiment started and ended between runs — and reports with ÷ without.
 Needs wrk (apt-get install wrk) and PostgreSQL and Redis on 127.0.0.1.
 """
 
@@ -209,6 +216,40 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}, PostgreSQL {pg}"
 
 
+# Starts (or ends) a paywall experiment on the site under test: two arms, every reader in one.
+EXPERIMENT = """
+from subscriptions.models import Experiment, ExperimentVariant
+Experiment.objects.all().delete()
+if %(on)s:
+    e = Experiment.objects.create(name="bench", share=100, status="running")
+    ExperimentVariant.objects.create(experiment=e, label="A")
+    ExperimentVariant.objects.create(experiment=e, label="B", headline="Bench headline", trial_days=30)
+"""
+
+
+def experiment_rows(env: dict, port: int, paths: list[str], meter_cookie: str, args) -> list[str]:
+    """The article page with an experiment running ÷ without, per reader (see the module's docstring)."""
+    def switch(on: bool) -> None:
+        manage(env, "shell", "-c", EXPERIMENT % {"on": on})
+        time.sleep(6)  # every worker reads the terms again (subscriptions/experiments.LOCAL_SECONDS)
+        for path in paths:
+            request(port, "GET", path)  # the pages of this arm and answer kept again, as in steady state
+
+    rows = []
+    for label, cookie, rotate in (("anonymous reader with credits", "", True),
+                                  ("anonymous reader over the limit", meter_cookie, False)):  # fmt: skip
+        runs: dict[bool, list[dict]] = {False: [], True: []}
+        for on in (False, True, False, True):
+            switch(on)
+            runs[on].append(wrk(port, paths, seconds=args.seconds / 4, connections=args.connections, cookie=cookie,
+                                rotate_ip=rotate))  # fmt: skip
+        without, with_it = (sum(r["rps"] for r in runs[on]) / 2 for on in (False, True))
+        errors = sum(r["errors"] for r in runs[False] + runs[True])
+        rows.append(f"| {label} | {with_it:.0f} | {without:.0f} | **{with_it / without:.2f}×** | {errors} |")
+    switch(False)
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=15)
@@ -218,6 +259,7 @@ def main() -> int:
     parser.add_argument("--record", action="store_true")
     parser.add_argument("--mechanism-seconds", type=float, default=0, help="per on/off run (default: --seconds / 2)")
     parser.add_argument("--no-mechanisms", action="store_true", help="skip the mechanism table")
+    parser.add_argument("--experiment", action="store_true", help="only: article page, paywall experiment ÷ none")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is not installed: apt-get install wrk", file=sys.stderr)
@@ -258,6 +300,18 @@ def main() -> int:
         assert b'class="paywall"' not in credits_page and b"ad-slot" in credits_page
         assert b'class="paywall"' in over_page
         assert b'class="paywall"' not in subscriber_page and b"ad-slot" not in subscriber_page
+        if args.experiment:
+            wrk(port, paths, seconds=3, connections=args.connections)  # warm every worker
+            rows = experiment_rows(env, port, paths, meter_cookie, args)
+            commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+            publish("\n".join([
+                f"## Paywall experiment — {time.strftime('%Y-%m-%d %H:%M %Z')}", "",
+                f"Command: `.venv/bin/python bench/run.py --experiment --seconds {args.seconds:.0f} "
+                f"--connections {args.connections}`  ",
+                f"Commit: `{commit.stdout.strip()}`  ", f"Machine: {machine()}", "",
+                "| Reader | With an experiment req/s | Without req/s | Ratio | Non-2xx |", "|---|---|---|---|---|",
+                *rows, ""]) + "\n", record=args.record)  # fmt: skip
+            return 0
 
         runs = [
             ("anonymous reader with credits", "", True),

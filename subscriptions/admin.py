@@ -19,7 +19,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from . import billing
+from . import admin_experiments, billing  # noqa: F401  (admin_experiments registers the experiments' admin)
 from .models import ComplimentaryAccess, Plan, StripeEvent, Subscription, money, stripe_refusal
 from .stats import dashboard_numbers
 

@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import emails, stats
+from . import emails, experiments, stats
 from .models import Plan, PlanPrice, StripeCustomer, Subscription, TrialClaim, trial_used
 
 log = logging.getLogger(__name__)
@@ -337,8 +337,10 @@ def _create_checkout_session(user, plan: Plan, *, success_url: str, cancel_url: 
     # The free trial is for a reader's first subscription, not every re-subscribe.
     first_time = not had_trial(user)
     sub_data: dict[str, Any] = {"metadata": {"user_id": str(user.pk), "plan": plan.code, "site": site_id()}}
-    if plan.trial_days and first_time:
-        sub_data["trial_period_days"] = plan.trial_days
+    # The trial the reader was offered: the plan's, or the paywall terms' (an experiment arm's).
+    trial_days = experiments.trial_days_for(user, plan)
+    if trial_days and first_time:
+        sub_data["trial_period_days"] = trial_days
         # A trial that ends without a card ends the subscription (no free ride).
         sub_data["trial_settings"] = {"end_behavior": {"missing_payment_method": "cancel"}}
     with transaction.atomic():

@@ -38,7 +38,7 @@ from django.utils import timezone
 
 from newsroom.client_ip import client_ip
 
-from . import counters, stats
+from . import counters, experiments, stats
 from .models import MeterDay, MeterRead
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,8 @@ def today() -> date:
 _ID_BYTES = 16
 
 
-def _anonymous_id(request: HttpRequest) -> str | None:
+def anonymous_id(request: HttpRequest) -> str | None:
+    """This browser's id from its cookie, or None (no cookie, or a malformed one)."""
     value = request.COOKIES.get(settings.METER_COOKIE_NAME, "")
     return value if len(value) == 2 * _ID_BYTES and value.isalnum() and value.isascii() else None
 
@@ -74,7 +75,7 @@ def reader_key(request: HttpRequest) -> str:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"u:{user.pk}"
-    anon = getattr(request, "_meter_anon_id", None) or _anonymous_id(request) or _new_id(request)
+    anon = getattr(request, "_meter_anon_id", None) or anonymous_id(request) or _new_id(request)
     request._meter_anon_id = anon  # type: ignore[attr-defined]
     return f"a:{anon}"
 
@@ -141,11 +142,10 @@ def backstop_key(request: HttpRequest) -> str:
 
 
 def daily_limit(request: HttpRequest) -> int:
-    """Free articles a day: more for a logged-in reader (the registration wall) than for an anonymous one."""
+    """Free articles a day on the reader's terms (experiments.terms: the site's, or their
+    experiment arm's): more for a logged-in reader (the registration wall) than for an anonymous one."""
     user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        return settings.FREE_ARTICLES_PER_DAY_REGISTERED
-    return settings.FREE_ARTICLES_PER_DAY
+    return experiments.terms(request).daily_limit(logged_in=user is not None and user.is_authenticated)
 
 
 def consume(request: HttpRequest, article_id: int) -> MeterResult:
@@ -159,12 +159,14 @@ def consume(request: HttpRequest, article_id: int) -> MeterResult:
             log.warning("meter: Redis unreachable, article %s shown as a teaser", article_id)
             return MeterResult(granted=False)
     limit, reader, ip_key, ip_limit = _who(request)
-    return _consume_in_database(reader, ip_key, today(), article_id, limit, ip_limit)
+    answer = _consume_in_database(reader, ip_key, today(), article_id, limit, ip_limit)
+    experiments.count_in_database(request, reader, refused=not answer.granted)
+    return answer
 
 
 def _who(request: HttpRequest) -> tuple[int, str, str, int]:
+    reader = reader_key(request)  # first: a new reader's id decides their experiment arm, and so the limit
     limit = daily_limit(request)
-    reader = reader_key(request)
     # The backstop stops cookie clearing; an account's own count cannot be cleared,
     # so logged-in readers are not held to their address's (see docs/paywall.md).
     ip_limit = settings.FREE_ARTICLES_PER_IP_PER_DAY if reader.startswith("a:") else 0
@@ -176,26 +178,29 @@ def _who(request: HttpRequest) -> tuple[int, str, str, int]:
 # reader_key: the reader's set of article ids read today; ip_key: the address's
 # credits used today (ip_limit 0: none); keep: seconds to keep both. A refusal shows
 # the paywall, so it also counts a paywall view for the dashboard (views_key, kept
-# views_keep seconds): no round trip of its own.
+# views_keep seconds): no round trip of its own. arm: the reader's experiment arm's keys'
+# stem ("" outside one): its readers (a HyperLogLog of `member`, the browser's id) and paywall views.
 # Returns {granted, already read, credits left, refused by the address's backstop}.
 CONSUME_FUNCTION = """
-local function refuse(views_key, views_keep, by_ip)
+local function refuse(views_key, views_keep, by_ip, arm)
   redis.call('INCR', views_key)
   redis.call('EXPIRE', views_key, views_keep)
+  if arm ~= '' then redis.call('INCR', arm .. ':paywall') end
   return {0, 0, 0, by_ip}
 end
-local function consume(reader_key, ip_key, views_key, article_id, limit, ip_limit, keep, views_keep)
+local function consume(reader_key, ip_key, views_key, article_id, limit, ip_limit, keep, views_keep, arm, member)
   limit, ip_limit = tonumber(limit), tonumber(ip_limit)
+  if arm ~= '' then redis.call('PFADD', arm .. ':readers', member) end
   local used = redis.call('SCARD', reader_key)
   if redis.call('SISMEMBER', reader_key, article_id) == 1 then
     return {1, 1, math.max(0, limit - used), 0}
   end
   if used >= limit then
-    return refuse(views_key, views_keep, 0)
+    return refuse(views_key, views_keep, 0, arm)
   end
   if ip_limit > 0 then
     if tonumber(redis.call('GET', ip_key) or '0') >= ip_limit then
-      return refuse(views_key, views_keep, 1)
+      return refuse(views_key, views_keep, 1, arm)
     end
     redis.call('INCR', ip_key)
     redis.call('EXPIRE', ip_key, keep)
@@ -206,8 +211,11 @@ local function consume(reader_key, ip_key, views_key, article_id, limit, ip_limi
 end
 """
 # KEYS: the reader's set, the address's counter, today's paywall views;
-# ARGV: article id, limit, address limit, seconds to keep, seconds to keep the views.
-_CONSUME = CONSUME_FUNCTION + "return consume(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])"
+# ARGV: article id, limit, address limit, seconds to keep, seconds to keep the views, the arm's
+# stem and the reader's id in it.
+_CONSUME = CONSUME_FUNCTION + (
+    "return consume(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7])"
+)
 # A day's keys outlive the day (the last read at 23:59 is still there at midnight) and then go.
 _KEEP_SECONDS = 25 * 60 * 60
 
@@ -221,7 +229,8 @@ def redis_call(request: HttpRequest) -> tuple[list[str], list[object]]:
     limit, reader, ip_key, ip_limit = _who(request)
     day = today()
     keys = [_key(day, reader), _key(day, ip_key), stats.page_views_key(PAYWALL_VIEW, day)]
-    return keys, [limit, ip_limit, _KEEP_SECONDS, stats.PAGE_VIEW_SECONDS]
+    arm = experiments.terms(request)
+    return keys, [limit, ip_limit, _KEEP_SECONDS, stats.PAGE_VIEW_SECONDS, *experiments.counted_as(request, arm)]
 
 
 def result(granted: int, already_read: int, remaining: int, by_ip: int) -> MeterResult:
@@ -259,7 +268,7 @@ def share_todays_reads(request: HttpRequest, user, *, leaving: bool) -> None:
     """
     day = today()
     user_key = f"u:{user.pk}"
-    anon = _anonymous_id(request)
+    anon = anonymous_id(request)
     if anon is None:
         if not leaving or not _has_read(user_key, day):
             return

@@ -36,7 +36,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from . import billing, emails
+from . import billing, emails, experiments
 from .models import StripeCustomer, Subscription
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,9 @@ def fulfil_checkout_session(session: Any) -> Subscription | None:
 def _sync_by_id(sub_id: str | None) -> Subscription | None:
     if not sub_id:
         return None
-    return billing.sync_subscription(billing.retrieve_subscription(sub_id))
+    sub = billing.sync_subscription(billing.retrieve_subscription(sub_id))
+    experiments.count_success(sub)  # a trial or payment in a paywall experiment counts for the reader's arm
+    return sub
 
 
 def _on_checkout_completed(obj: dict[str, Any]) -> None:
