@@ -277,7 +277,11 @@ def customers_email_reconcile() -> int:
     for customer in all_customers():
         email = links.get(customer["id"])
         if email and not customer.get("deleted") and customer.get("email") != email:
-            stripe.Customer.modify(customer["id"], email=email)
+            try:
+                stripe.Customer.modify(customer["id"], email=email)
+            except stripe.InvalidRequestError:  # one customer Stripe refuses does not stop the others
+                log.warning("Stripe refused the email of customer %s", customer["id"], exc_info=True)
+                continue
             fixed += 1
     return fixed
 
