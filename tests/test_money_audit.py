@@ -307,3 +307,19 @@ def test_a_new_email_stripe_could_not_take_is_sent_by_the_next_reconcile(
     call_command("stripe_reconcile", stdout=out)
     assert _stripe_email(customer) == "moved-again@example.com"
     assert "1 customer emails corrected" in out.getvalue()
+
+
+# --- 9. receipts and invoices -------------------------------------------------------------------------------------
+
+
+def test_the_account_page_leads_a_subscriber_to_their_receipts_and_invoices(stripe_env) -> None:
+    user, reader, sub = subscribe(stripe_env)
+    page = reader.get("/account/").content.decode()
+    assert "Receipts and invoices" in page and "Invoice history" in page
+    form = page[page.index("<form", page.index("Manage billing") + 1):page.index("Receipts and invoices")]
+    assert 'action="/account/billing/"' in form
+    portal = reader.post("/account/billing/")
+    assert portal.status_code == 303 and portal["Location"].startswith(stripe_env.base + "/portal/")
+    free = Client()
+    free.force_login(make_user())
+    assert "Receipts and invoices" not in free.get("/account/").content.decode()  # no customer, nothing to show
