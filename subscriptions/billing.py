@@ -393,7 +393,32 @@ def portal_session(user, *, return_url: str) -> Any:
     customer = StripeCustomer.objects.filter(user=user).values_list("customer_id", flat=True).first()
     if not customer:
         return None
-    return stripe.billing_portal.Session.create(customer=customer, return_url=return_url)
+    return stripe.billing_portal.Session.create(customer=customer, return_url=return_url,
+                                                configuration=portal_configuration())
+
+
+# What a reader may do in the Billing Portal: see their invoices (receipts), change their card,
+# and cancel at the period end (access lasts until then; webhooks follow cancel_at_period_end).
+PORTAL_FEATURES = {
+    "invoice_history": {"enabled": True},
+    "payment_method_update": {"enabled": True},
+    "subscription_cancel": {"enabled": True, "mode": "at_period_end"},
+}
+
+
+def portal_configuration() -> str:
+    """The id of this site's Billing Portal configuration, made the first time and found again
+    by its metadata. Without one, Stripe refuses every portal session until someone saves the
+    portal settings in the dashboard ("your test mode default configuration has not been
+    created"); with ours, the portal works on a fresh account and its features are in code."""
+    _configure()
+    mark = {"made_by": "ledger", "site": site_id()}
+    for conf in stripe.billing_portal.Configuration.list(active=True, limit=100).auto_paging_iter():
+        metadata = conf.to_dict().get("metadata") or {}
+        if all(metadata.get(k) == v for k, v in mark.items()):
+            return conf.id
+    # Two first visits at once may each make one: identical, and either serves.
+    return stripe.billing_portal.Configuration.create(features=PORTAL_FEATURES, metadata=mark).id
 
 
 def retrieve_subscription(subscription_id: str) -> Any:

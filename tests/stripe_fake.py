@@ -31,7 +31,14 @@ hours); and Stripe's limits on values (`limits`): metadata (50 keys, keys of
 730 days, intervals up to three years, known currencies, no negative amount and
 no Checkout total under the currency's minimum charge, valid emails, a
 recurring price only in `subscription` mode and a one-time price only in
-`payment` mode. `advance()` (or the test-clock endpoints) moves Stripe's clock:
+`payment` mode; and, from the library's params and Stripe's docs, what their
+types cannot say: `customer` or `customer_email` (not both), redirect URLs that
+are absolute http(s), lookup keys of 200 characters and 10 to a list,
+idempotency keys of 255, `limit` 1-100 on every list, one currency per customer,
+no Billing Portal session without a configuration until the test-mode default is
+saved (`save_portal_settings()`), and a test clock that moves at most two
+intervals of its shortest subscription at once. `advance()` moves Stripe's clock
+(a test clock's customers move only with their clock):
 trials end, renewals charge (with Stripe's fee in a balance transaction),
 declined renewals go past_due, are retried and end unpaid; a renewal whose card
 needs its holder (`needs_action`) waits on the hosted invoice page; a
@@ -56,7 +63,8 @@ import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -155,6 +163,12 @@ class StripeFake:
             self.deleted_customers: set[str] = set()
             self.needs_action: set[str] = set()  # customers whose card asks its holder to authenticate
             self.test_clocks: dict[str, dict] = {}
+            self.customer_clocks: dict[str, str] = {}  # customer id -> test clock id
+            self._clock_now: int | None = None  # the time of the clock being advanced
+            self.portal_configurations: dict[str, dict] = {}
+            # The test-mode default portal configuration exists once someone saves the portal
+            # settings in the dashboard (tests: save_portal_settings()); the API cannot make it.
+            self.portal_default: str | None = None
             self.idempotent: dict[str, tuple[str, str, dict, int, bytes]] = {}
             self.requests: list[tuple[str, str, dict]] = []
             self.versions: set[str] = set()
@@ -173,7 +187,18 @@ class StripeFake:
                 self.strict[rule] = True
 
     def now(self) -> int:
-        return int(time.time()) + self.offset
+        # While a test clock's customers are served, their time is the clock's.
+        return self._clock_now if self._clock_now is not None else int(time.time()) + self.offset
+
+    @contextmanager
+    def _clock_time(self, customer: str | None) -> Iterator[None]:
+        """Run what follows at the time of `customer`'s test clock, if it has one (lock held)."""
+        clock = self.test_clocks.get(self.customer_clocks.get(customer or "", ""))
+        self._clock_now = clock["frozen_time"] if clock else None
+        try:
+            yield
+        finally:
+            self._clock_now = None
 
     def count(self, method: str, path_prefix: str) -> int:
         """How many requests the library made (idempotent replays included)."""
@@ -191,7 +216,7 @@ class StripeFake:
 
     def complete_checkout(self, session_id: str, *, with_card: bool = True, card: str = "4242424242424242") -> dict:
         """The reader pays on Checkout: Stripe creates the subscription (and charges when there is no trial)."""
-        with self.lock:
+        with self.lock, self._clock_time(self.sessions.get(session_id, {}).get("customer")):
             session = self._session(session_id)
             if session["status"] != "open":
                 raise ValueError(f"checkout session {session_id} is {session['status']}")
@@ -289,9 +314,12 @@ class StripeFake:
         self.flush()
         return happened
 
-    def _next_due(self) -> tuple[int, dict] | None:
+    def _next_due(self, clock: str | None = None) -> tuple[int, dict] | None:
+        """The next subscription to fall due: on the test clock `clock`, or on none (Stripe's own time)."""
         due = []
         for sub in self.subscriptions.values():
+            if self.customer_clocks.get(sub["customer"]) != clock:
+                continue
             period_end = sub["items"]["data"][0]["current_period_end"]
             if sub["status"] == "trialing":
                 due.append((sub["trial_end"], sub))
@@ -313,9 +341,21 @@ class StripeFake:
             return self._end(sub)
         if status in ("trialing", "active"):
             self._new_period(sub)
-        if sub.get("pause_collection") and status in ("trialing", "active"):
-            # Collection paused (behavior void): the period's invoice is voided, nothing is charged.
+        pause = sub.get("pause_collection")
+        if pause and pause.get("resumes_at") and int(pause["resumes_at"]) <= self.now():
+            sub["pause_collection"] = pause = None  # the pause ran out: this period is collected
+        if pause and status in ("trialing", "active"):
+            # Collection paused: the period's invoice is made but nothing is charged; it stays a
+            # draft, is voided, or is marked uncollectible, as `behavior` says. The status stays.
             self._invoice(sub, price["unit_amount"], void=True)
+            invoice = self.invoices[sub["latest_invoice"]]
+            invoice["status"] = {"void": "void", "keep_as_draft": "draft",
+                                 "mark_uncollectible": "uncollectible"}[pause["behavior"]]
+            invoice["status_transitions"]["voided_at"] = self.now() if invoice["status"] == "void" else None
+            if invoice["status"] == "draft":
+                invoice["status_transitions"]["finalized_at"] = None
+            elif invoice["status"] == "uncollectible":
+                invoice["status_transitions"]["marked_uncollectible_at"] = self.now()
             sub["status"] = "active"
             return self._event("customer.subscription.updated", sub)
         if self._invoice(sub, price["unit_amount"]):
@@ -385,6 +425,7 @@ class StripeFake:
         fee = int((amount * FEE_PERCENT).to_integral_value()) + FEE_FIXED
         txn = {"id": "txn_" + secrets.token_hex(8), "object": "balance_transaction", "type": "charge",
                "reporting_category": "charge", "amount": amount, "fee": fee, "net": amount - fee,
+               "fee_details": _fee_details(fee, currency, "Stripe processing fees"),
                "currency": currency, "created": self.now(), "source": ch, "status": "available"}
         self.balance_transactions.append(txn)
         self.charges[pi] = {"id": ch, "object": "charge", "amount": amount, "refunded": 0, "invoice": invoice_id,
@@ -445,6 +486,7 @@ class StripeFake:
     def _balance(self, type_: str, category: str, amount: int, fee: int, currency: str, source: str) -> dict:
         txn = {"id": "txn_" + secrets.token_hex(8), "object": "balance_transaction", "type": type_,
                "reporting_category": category, "amount": amount, "fee": fee, "net": amount - fee,
+               "fee_details": _fee_details(fee, currency, "Dispute fee" if category == "dispute" else "Stripe fee"),
                "currency": currency, "created": self.now(), "source": source, "status": "available"}
         self.balance_transactions.append(txn)
         return txn
@@ -621,6 +663,8 @@ class StripeFake:
                 if fake.strict["limits"] and (problem := _value_problem(params)):
                     return self._send(400, _error(problem))
                 key = self.headers.get("Idempotency-Key")
+                if fake.strict["limits"] and (problem := _request_problem(method, url.path, params, key)):
+                    return self._send(400, _error(problem))
                 with fake.lock:
                     if method == "POST" and key and (stored := fake.idempotent.get(key)):
                         if fake.strict["idempotency"] and stored[:3] != (method, url.path, params):
@@ -700,6 +744,11 @@ class StripeFake:
                 return _ok(self._public(session))
             if path == "/v1/billing_portal/sessions" and method == "POST":
                 return self._create_portal(params)
+            if path.startswith("/v1/billing_portal/configurations"):
+                return self._route_portal_configurations(method, path, params)
+            if m := re.fullmatch(r"/v1/balance_transactions/(\w+)", path):
+                txn = next((t for t in self.balance_transactions if t["id"] == m[1]), None)
+                return _ok(txn) if txn else _missing("balance_transaction", m[1])
             if path == "/v1/subscriptions" and method == "GET":
                 return self._list_subscriptions(params)
             if (m := re.fullmatch(r"/v1/subscriptions/(\w+)/resume", path)) and m[1] in self.subscriptions:
@@ -734,22 +783,53 @@ class StripeFake:
                 return self._list_balance_transactions(params)
             if path == "/v1/test_helpers/test_clocks":
                 clock = {"id": "clock_" + secrets.token_hex(8), "object": "test_helpers.test_clock",
-                         "frozen_time": int(params["frozen_time"]), "status": "ready", "name": params.get("name")}
-                if clock["frozen_time"] < self.now() - 60:
-                    return _bad("frozen_time must not be in the past of the clock")
+                         "frozen_time": int(params["frozen_time"]), "status": "ready", "name": params.get("name"),
+                         "created": self.now(), "deletes_after": self.now() + 30 * 86400, "livemode": False}
                 self.test_clocks[clock["id"]] = clock
                 return _ok(clock)
-            if m := re.fullmatch(r"/v1/test_helpers/test_clocks/(\w+)/advance", path):
+            if m := re.fullmatch(r"/v1/test_helpers/test_clocks/(\w+)(/advance)?", path):
                 clock = self.test_clocks.get(m[1])
                 if clock is None:
                     return _missing("test_helpers.test_clock", m[1])
-                target = int(params["frozen_time"])
-                if target <= clock["frozen_time"]:
-                    return _bad("The frozen time must be after the clock's current frozen time.")
-                self.advance(target - clock["frozen_time"])
-                clock["frozen_time"] = target
-                return _ok(clock)
+                return self._advance_clock(clock, int(params["frozen_time"])) if m[2] else _ok(clock)
+            if path == "/v1/customers" and method == "POST" and params.get("test_clock"):
+                return self._create_clock_customer(params["test_clock"], raw, headers)
         return self._forward(method, path, raw, headers)
+
+    def _create_clock_customer(self, clock_id: str, raw: bytes, headers: dict) -> tuple[int, bytes]:
+        """A customer on a test clock (localstripe knows no clocks: it keeps the rest)."""
+        if clock_id not in self.test_clocks:
+            return _missing("test_helpers.test_clock", clock_id)
+        rest = [(k, v) for k, v in urllib.parse.parse_qsl(raw.decode(), keep_blank_values=True) if k != "test_clock"]
+        status, body = self._forward("POST", "/v1/customers", urllib.parse.urlencode(rest).encode(), headers)
+        if status != 200:
+            return status, body
+        customer = {**json.loads(body), "test_clock": clock_id}
+        self.customer_clocks[customer["id"]] = clock_id
+        return _ok(customer)
+
+    def _advance_clock(self, clock: dict, target: int) -> tuple[int, bytes]:
+        """Move one test clock: its customers' subscriptions fall due on the way, nobody else's.
+        Stripe moves a clock at most two intervals of the shortest subscription price on it
+        (two years when it has none), so that no renewal is skipped unseen."""
+        if target <= clock["frozen_time"]:
+            return _bad("The frozen time must be after the clock's current frozen time.")
+        live = [s for s in self.subscriptions.values() if self.customer_clocks.get(s["customer"]) == clock["id"]
+                and s["status"] not in ("canceled", "incomplete_expired")]
+        furthest = 2 * min((_period(s["items"]["data"][0]["price"]) for s in live), default=365 * 86400)
+        if self.strict["limits"] and target - clock["frozen_time"] > furthest:
+            return _bad("Cannot advance the test clock more than two intervals of the shortest subscription on it "
+                        f"(at most to {clock['frozen_time'] + furthest}); advance in smaller steps.")
+        clock["status"] = "advancing"
+        self._clock_now = clock["frozen_time"]
+        try:
+            while (due := self._next_due(clock["id"])) is not None and due[0] <= target:
+                self._clock_now = max(self._clock_now, due[0])
+                self._fall_due(due[1])
+        finally:
+            self._clock_now = None
+        clock.update(frozen_time=target, status="ready")
+        return _ok(clock)
 
     def _forward(self, method: str, path: str, raw: bytes, headers: dict, query: str = "") -> tuple[int, bytes]:
         req = urllib.request.Request(
@@ -826,6 +906,11 @@ class StripeFake:
                                   {"Authorization": "Bearer sk_test_fake"})
         if (status != 200 and p["customer"] not in self.customers) or p["customer"] in self.deleted_customers:
             return _missing("customer", p["customer"])
+        held = self._customer_currency(p["customer"])
+        if self.strict["limits"] and held and held != price["currency"]:
+            return _bad("You cannot combine currencies on a single customer. This customer has an active "
+                        f"subscription, subscription schedule, discount, quote, or invoice item with currency "
+                        f"{held}.")
         sub_data = p.get("subscription_data") or {}
         sid = "cs_test_" + secrets.token_hex(10)
         session = {
@@ -842,6 +927,16 @@ class StripeFake:
         self.sessions[sid] = session
         return _ok(self._public(session))
 
+    def _customer_currency(self, customer: str) -> str | None:
+        """The currency a customer is bound to by a live subscription or an unpaid invoice."""
+        for sub in self.subscriptions.values():
+            if sub["customer"] == customer and sub["status"] not in ("canceled", "incomplete_expired"):
+                return sub["items"]["data"][0]["price"].get("currency", "usd")
+        for invoice in self.invoices.values():
+            if invoice["customer"] == customer and invoice["status"] in ("draft", "open"):
+                return invoice["currency"]
+        return None
+
     def _list_sessions(self, p: dict) -> tuple[int, bytes]:
         data = [self._public(self._session(sid)) for sid in sorted(self.sessions)]
         if p.get("customer"):
@@ -850,12 +945,71 @@ class StripeFake:
             data = [s for s in data if s["status"] == p["status"]]
         return _ok(_list("/v1/checkout/sessions", data))
 
+    def save_portal_settings(self) -> str:
+        """Someone saves the Billing Portal settings in the test-mode dashboard: the default
+        configuration exists from then on."""
+        with self.lock:
+            if self.portal_default is None:
+                status, body = self._create_portal_configuration({"features": {"invoice_history": {"enabled": "true"}}})
+                self.portal_default = json.loads(body)["id"]
+                self.portal_configurations[self.portal_default]["is_default"] = True
+            return self.portal_default
+
+    def _create_portal_configuration(self, p: dict) -> tuple[int, bytes]:
+        features = p.get("features") or {}
+        enabled = {name: (f or {}).get("enabled") == "true" for name, f in features.items() if isinstance(f, dict)}
+        if not any(enabled.values()):
+            return _bad("A portal configuration needs at least one feature enabled.")
+        if enabled.get("subscription_cancel") is False and "mode" in (features.get("subscription_cancel") or {}):
+            return _bad("features[subscription_cancel][mode] needs the feature enabled.")
+        conf_id = "bpc_" + secrets.token_hex(8)
+        conf = {"id": conf_id, "object": "billing_portal.configuration", "active": True, "is_default": False,
+                "livemode": False, "created": self.now(), "updated": self.now(), "name": p.get("name") or None,
+                "default_return_url": p.get("default_return_url") or None, "metadata": p.get("metadata") or {},
+                "features": {name: {**(f or {}), "enabled": enabled.get(name, False)}
+                             for name, f in features.items()}}
+        self.portal_configurations[conf_id] = conf
+        return _ok(conf)
+
+    def _route_portal_configurations(self, method: str, path: str, p: dict) -> tuple[int, bytes]:
+        if path == "/v1/billing_portal/configurations":
+            if method == "POST":
+                return self._create_portal_configuration(p)
+            data = list(self.portal_configurations.values())
+            for flag in ("active", "is_default"):
+                if flag in p:
+                    data = [c for c in data if c[flag] == (p[flag] == "true")]
+            return _page(path, data, p)
+        conf_id = path.rsplit("/", 1)[1]
+        conf = self.portal_configurations.get(conf_id)
+        if conf is None:
+            return _missing("billing_portal.configuration", conf_id)
+        if method == "POST":
+            if "active" in p:
+                if conf["is_default"] and p["active"] == "false":
+                    return _bad("The default configuration cannot be deactivated.")
+                conf["active"] = p["active"] == "true"
+            conf["metadata"].update(p.get("metadata") or {})
+            conf["updated"] = self.now()
+        return _ok(conf)
+
     def _create_portal(self, p: dict) -> tuple[int, bytes]:
         if not p.get("customer") or not p.get("return_url"):
             return _bad("customer and return_url are required")
+        if conf_id := p.get("configuration"):
+            conf = self.portal_configurations.get(conf_id)
+            if conf is None:
+                return _missing("billing_portal.configuration", conf_id)
+            if not conf["active"]:
+                return _bad(f"The configuration {conf_id} is not active.")
+        elif self.portal_default is None and self.strict["limits"]:
+            return _bad("No configuration provided and your test mode default configuration has not been created. "
+                        "Provide a configuration or create your default by saving your customer portal settings in "
+                        "test mode at https://dashboard.stripe.com/test/settings/billing/portal.")
         pid = "bps_" + secrets.token_hex(8)
         session = {"id": pid, "object": "billing_portal.session", "customer": p["customer"],
-                   "return_url": p["return_url"], "url": f"{self.base}/portal/{pid}", "livemode": False}
+                   "configuration": p.get("configuration") or self.portal_default, "return_url": p["return_url"],
+                   "url": f"{self.base}/portal/{pid}", "livemode": False}
         self.portal_sessions[pid] = session
         return _ok(session)
 
@@ -872,8 +1026,11 @@ class StripeFake:
             sub["cancel_at_period_end"] = p["cancel_at_period_end"] == "true"
         sub["metadata"].update(p.get("metadata") or {})
         if "pause_collection" in p:
-            pause = p["pause_collection"]
-            sub["pause_collection"] = {"behavior": pause["behavior"], "resumes_at": pause.get("resumes_at")} \
+            pause = p["pause_collection"]  # an empty string resumes collection
+            resumes_at = int(pause["resumes_at"]) if isinstance(pause, dict) and "resumes_at" in pause else None
+            if resumes_at is not None and resumes_at <= self.now() and self.strict["limits"]:
+                return _bad("Invalid pause_collection[resumes_at]: must be in the future.")
+            sub["pause_collection"] = {"behavior": pause["behavior"], "resumes_at": resumes_at} \
                 if isinstance(pause, dict) else None
         if p.get("trial_end") == "now" and sub["status"] == "trialing":
             # Ending a trial invoices at once, like a trial that ran out.
@@ -981,6 +1138,42 @@ def _value_problem(params: Any, path: str = "") -> str | None:
     return None
 
 
+_URL_PARAMS = ("success_url", "cancel_url", "return_url")
+
+
+def _request_problem(method: str, path: str, params: dict, idempotency_key: str | None) -> str | None:
+    """Stripe's limits that hang on one endpoint's parameters (or headers) rather than on a value's
+    type: the library's typed params cannot say them."""
+    if idempotency_key is not None and len(idempotency_key) > 255:
+        return "Invalid Idempotency-Key: keys must be at most 255 characters long."
+    if method == "GET" and "limit" in params:  # every list endpoint (the type check has made it an integer)
+        limit = int(params["limit"])
+        if not 1 <= limit <= 100:
+            return f"Invalid limit: must be between 1 and 100 (got {limit})."
+    lookup_keys = [params["lookup_key"]] if isinstance(params.get("lookup_key"), str) else []
+    if path == "/v1/prices" and method == "GET" and "lookup_keys" in params:
+        listed = _as_list(params["lookup_keys"])
+        if len(listed) > 10:
+            return f"Invalid lookup_keys: at most 10 lookup keys may be given (got {len(listed)})."
+        lookup_keys += listed
+    if too_long := next((k for k in lookup_keys if len(k) > 200), None):
+        return f"Invalid lookup_key: must be at most 200 characters ({too_long[:20]}…)."
+    for name in _URL_PARAMS:
+        if name in params and not _absolute_url(params[name]):
+            return f"Not a valid URL: {name} must be an absolute http(s) URL (got {params[name]!r})."
+    if path == "/v1/checkout/sessions" and method == "POST" and params.get("customer") \
+            and params.get("customer_email"):
+        return "You may only specify one of these parameters: customer, customer_email."
+    return None
+
+
+def _absolute_url(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    url = urllib.parse.urlsplit(value)
+    return url.scheme in ("http", "https") and bool(url.hostname) and not any(c.isspace() for c in value)
+
+
 def _price_problem(p: dict) -> str | None:
     currency = str(p.get("currency", "")).lower()
     if currency not in CURRENCIES:
@@ -1010,6 +1203,12 @@ def _session_problem(p: dict, price: dict) -> str | None:
         return (f"The Checkout Session's total amount due must add up to at least {minimum} in the smallest unit "
                 f"of {price['currency']}.")
     return None
+
+
+def _fee_details(fee: int, currency: str, description: str) -> list[dict]:
+    """A balance transaction's fee, itemised as Stripe itemises it (empty when there is none)."""
+    return [{"amount": fee, "currency": currency, "description": description, "type": "stripe_fee",
+             "application": None}] if fee else []
 
 
 def _period(price: dict) -> int:

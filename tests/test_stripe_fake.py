@@ -182,3 +182,198 @@ def test_one_time_prices_are_sold_in_payment_mode(stripe_env) -> None:
 
 def test_a_success_url_needs_no_session_placeholder(stripe_env) -> None:
     assert _session(success_url="http://x/thanks/").success_url == "http://x/thanks/"
+
+
+# --- issue 34: the rest of what Stripe refuses, and what it models ---
+
+
+def test_checkout_takes_a_customer_or_a_customer_email_not_both(stripe_env) -> None:
+    _refused_only_by(stripe_env, "limits", lambda: _session(customer_email="reader@example.com"),
+                     "only specify one of these parameters: customer, customer_email")
+
+
+@pytest.mark.parametrize("url", ["/account/", "example.com/thanks", "javascript:alert(1)", "ftp://x/", "http://"])
+def test_redirect_urls_must_be_absolute_http_urls(stripe_env, url: str) -> None:
+    _refused_only_by(stripe_env, "limits", lambda: _session(success_url=url), "success_url")
+    _refused_only_by(stripe_env, "limits", lambda: _session(cancel_url=url), "cancel_url")
+    customer = billing.customer_for(make_user())
+    configuration = billing.portal_configuration()
+    _refused_only_by(stripe_env, "limits", lambda: stripe.billing_portal.Session.create(
+        customer=customer, return_url=url, configuration=configuration), "return_url")
+
+
+def test_lookup_keys_are_at_most_200_characters_and_at_most_10_to_a_list(stripe_env) -> None:
+    new = {"product": _product(), "unit_amount": 300, "currency": "usd", "recurring": {"interval": "week"}}
+    _refused_only_by(stripe_env, "limits", lambda: stripe.Price.create(**new, lookup_key="k" * 201), "lookup_key")
+    assert stripe.Price.create(**new, lookup_key="k" * 200).lookup_key == "k" * 200
+    _refused_only_by(stripe_env, "limits", lambda: stripe.Price.list(lookup_keys=[f"k{n}" for n in range(11)]),
+                     "at most 10")
+    _refused_only_by(stripe_env, "limits", lambda: stripe.Price.list(lookup_keys=["k" * 201]), "lookup_key")
+    assert stripe.Price.list(lookup_keys=[f"k{n}" for n in range(10)]).data == []
+
+
+def test_idempotency_keys_are_at_most_255_characters(stripe_env) -> None:
+    _refused_only_by(stripe_env, "limits", lambda: stripe.Customer.create(idempotency_key="k" * 256),
+                     "Idempotency-Key")
+    assert stripe.Customer.create(idempotency_key="k" * 255).id
+
+
+@pytest.mark.parametrize("limit", [0, 101])
+def test_limit_is_1_to_100_on_every_list(stripe_env, limit: int) -> None:
+    # Prices and Checkout Sessions: lists the fake answers in one piece, so only the rule refuses.
+    _refused_only_by(stripe_env, "limits", lambda: stripe.Price.list(limit=limit), "limit")
+    _refused_only_by(stripe_env, "limits", lambda: stripe.checkout.Session.list(limit=limit), "limit")
+    for listing in (stripe.Customer.list, stripe.Subscription.list, stripe.BalanceTransaction.list,
+                    stripe.PromotionCode.list, stripe.billing_portal.Configuration.list):
+        with pytest.raises(stripe.InvalidRequestError, match="limit"):
+            listing(limit=limit)
+    assert stripe.Price.list(limit=100).data
+
+
+def test_checkout_below_the_currencys_minimum_is_refused_zero_decimal_currencies_included(stripe_env) -> None:
+    for currency, amount in (("jpy", 49), ("gbp", 29), ("eur", 49), ("huf", 17499)):
+        cheap = stripe.Price.create(product=_product(), unit_amount=amount, currency=currency,
+                                    recurring={"interval": "month"})
+        _refused_only_by(stripe_env, "limits", lambda c=cheap: _session(line_items=[{"price": c.id, "quantity": 1}]),
+                         f"at least .* {currency}")
+    yen = stripe.Price.create(product=_product(), unit_amount=50, currency="jpy", recurring={"interval": "month"})
+    assert _session(line_items=[{"price": yen.id, "quantity": 1}]).id
+
+
+def test_the_plan_form_refuses_a_price_stripe_would_not_charge_with_the_minimum_in_words(stripe_env) -> None:
+    from subscriptions import models
+    from subscriptions.admin import PlanForm
+    from tests import stripe_fake
+
+    assert models.MINIMUM_CHARGE == stripe_fake.MINIMUM_CHARGE  # the site and the fake agree on Stripe's table
+    plan = Plan.objects.get(code="weekly")
+    price_before, prices_made = plan.stripe_price_id, stripe_env.count("POST", "/v1/prices")
+    for currency, amount in (("usd", 49), ("jpy", 49), ("gbp", 29)):
+        data = {"code": plan.code, "name": plan.name, "amount_cents": amount, "currency": currency,
+                "interval": plan.interval, "interval_count": plan.interval_count, "trial_days": 0,
+                "is_default": plan.is_default, "is_active": True, "position": plan.position}
+        form = PlanForm(data=data, instance=plan)
+        assert not form.is_valid()
+        assert "minimum charge" in form.errors["amount_cents"][0] and currency.upper() in form.errors["amount_cents"][0]
+    plan.refresh_from_db()  # refused before Stripe was asked: no price made, none archived
+    assert plan.stripe_price_id == price_before and stripe_env.count("POST", "/v1/prices") == prices_made
+
+
+def test_a_portal_session_needs_a_saved_configuration_in_test_mode(stripe_env) -> None:
+    customer = billing.customer_for(make_user())
+    _refused_only_by(stripe_env, "limits", lambda: stripe.billing_portal.Session.create(
+        customer=customer, return_url="http://x/account/"), "default configuration has not been created")
+    stripe_env.save_portal_settings()  # someone saves the portal settings in the dashboard
+    assert stripe.billing_portal.Session.create(customer=customer, return_url="http://x/account/").url
+
+
+def test_the_site_brings_its_own_portal_configuration_once(stripe_env) -> None:
+    user = make_user()
+    billing.customer_for(user)
+    first = billing.portal_session(user, return_url="http://x/account/")
+    second = billing.portal_session(user, return_url="http://x/account/")
+    (configuration,) = stripe_env.portal_configurations.values()  # made once, found again by its metadata
+    assert first.configuration == second.configuration == configuration["id"]
+    features = configuration["features"]
+    assert features["invoice_history"]["enabled"] and features["payment_method_update"]["enabled"]
+    assert features["subscription_cancel"] == {"enabled": True, "mode": "at_period_end"}
+    assert stripe_env.portal_default is None  # nobody saved the dashboard settings: ours is what works
+
+
+def _subscribed(fake: StripeFake, price: str | None = None, customer: str | None = None) -> dict:
+    """A customer pays a Checkout Session for `price` (the weekly plan's by default)."""
+    customer = customer or billing.customer_for(make_user())
+    session = _session(customer=customer,
+                       line_items=[{"price": price or Plan.objects.get(code="weekly").stripe_price_id,
+                                    "quantity": 1}])
+    return fake.complete_checkout(session.id)
+
+
+def test_one_customer_cannot_be_billed_in_two_currencies(stripe_env) -> None:
+    sub = _subscribed(stripe_env)
+    euros = stripe.Price.create(product=_product(), unit_amount=500, currency="eur", recurring={"interval": "month"})
+    _refused_only_by(stripe_env, "limits", lambda: _session(
+        customer=sub["customer"], line_items=[{"price": euros.id, "quantity": 1}]), "combine currencies")
+    stripe.Subscription.cancel(sub["id"])
+    assert _session(customer=sub["customer"], line_items=[{"price": euros.id, "quantity": 1}]).id
+
+
+def test_a_deleted_customer_is_retrieved_as_deleted_and_the_site_sees_it(stripe_env) -> None:
+    customer = billing.customer_for(make_user())
+    assert billing.customer_exists(customer)
+    stripe.Customer.delete(customer)
+    assert stripe.Customer.retrieve(customer).to_dict() == {"id": customer, "object": "customer", "deleted": True}
+    assert not billing.customer_exists(customer)
+
+
+@pytest.mark.parametrize("behavior,invoice_status", [("keep_as_draft", "draft"), ("void", "void"),
+                                                     ("mark_uncollectible", "uncollectible")])
+def test_paused_collection_bills_nothing_and_leaves_the_invoice_as_its_behavior_says(
+        stripe_env, behavior: str, invoice_status: str) -> None:
+    sub = _subscribed(stripe_env)
+    charges = len(stripe_env.charges)
+    paused = stripe.Subscription.modify(sub["id"], pause_collection={"behavior": behavior})
+    assert paused.pause_collection.behavior == behavior and paused.status == "active"
+    stripe_env.advance(28 * 86400 + 1)
+    assert stripe_env.invoices[sub["latest_invoice"]]["status"] == invoice_status
+    assert len(stripe_env.charges) == charges and sub["status"] == "active"
+    assert stripe.Subscription.modify(sub["id"], pause_collection="").pause_collection is None  # resumed
+    stripe_env.advance(28 * 86400)
+    assert stripe_env.invoices[sub["latest_invoice"]]["status"] == "paid" and len(stripe_env.charges) == charges + 1
+
+
+def test_paused_collection_resumes_by_itself_at_resumes_at(stripe_env) -> None:
+    sub = _subscribed(stripe_env)
+    _refused_only_by(stripe_env, "limits", lambda: stripe.Subscription.modify(
+        sub["id"], pause_collection={"behavior": "void", "resumes_at": stripe_env.now() - 1}), "resumes_at")
+    stripe.Subscription.modify(sub["id"], pause_collection={"behavior": "void",
+                                                            "resumes_at": stripe_env.now() + 86400})
+    stripe_env.advance(28 * 86400 + 1)
+    assert stripe_env.invoices[sub["latest_invoice"]]["status"] == "paid"
+    assert stripe.Subscription.retrieve(sub["id"]).pause_collection is None
+
+
+def test_fees_and_disputes_are_balance_transactions_the_summary_adds_up(stripe_env) -> None:
+    from datetime import UTC, datetime
+
+    since = datetime.fromtimestamp(stripe_env.now() - 5, tz=UTC)
+    sub = _subscribed(stripe_env)
+    (pi,) = stripe_env.charges
+    charge = stripe.Charge.retrieve(stripe_env.charges[pi]["id"])
+    txn = stripe.BalanceTransaction.retrieve(charge.balance_transaction)
+    assert txn.type == "charge" and txn.fee > 0 and sum(d.amount for d in txn.fee_details) == txn.fee
+    assert txn.net == txn.amount - txn.fee
+    dispute = stripe_env.dispute(pi)
+    (debit,) = [stripe.BalanceTransaction.retrieve(t["id"]) for t in dispute["balance_transactions"]]
+    assert (debit.type, debit.reporting_category, debit.amount) == ("adjustment", "dispute", -charge.amount)
+    assert debit.fee > 0 and debit.net == -charge.amount - debit.fee
+    assert [d.description for d in debit.fee_details] == ["Dispute fee"]
+    lost = billing.balance_summary(since)[charge.currency]
+    assert lost["disputes"] == charge.amount and lost["fees"] == txn.fee + debit.fee
+    stripe_env.close_dispute(dispute["id"], won=True)  # the amount comes back, the fee does not
+    won = billing.balance_summary(since)[charge.currency]
+    assert won == {"gross": charge.amount, "refunds": 0, "disputes": 0, "fees": txn.fee + debit.fee,
+                   "net": charge.amount - txn.fee - debit.fee}
+    assert sub["status"] == "active"
+
+
+def test_a_test_clock_moves_only_its_customers_at_most_two_intervals_at_a_time(stripe_env) -> None:
+    clock = stripe.test_helpers.TestClock.create(frozen_time=stripe_env.now(), name="renewals")
+    customer = stripe.Customer.create(email="clocked@example.com", test_clock=clock.id)
+    assert customer.test_clock == clock.id
+    on_clock, elsewhere = _subscribed(stripe_env, customer=customer.id), _subscribed(stripe_env)
+    period = 28 * 86400  # the weekly plan bills every four weeks
+    with pytest.raises(stripe.InvalidRequestError, match="two intervals"):
+        stripe.test_helpers.TestClock.advance(clock.id, frozen_time=clock.frozen_time + 2 * period + 1)
+    first_end = on_clock["items"]["data"][0]["current_period_end"]
+    renewed = stripe.test_helpers.TestClock.advance(clock.id, frozen_time=clock.frozen_time + 2 * period)
+    assert stripe.test_helpers.TestClock.retrieve(clock.id).frozen_time == renewed.frozen_time
+    assert on_clock["items"]["data"][0]["current_period_start"] >= first_end  # renewed on the clock's time
+    paid = [i for i in stripe_env.invoices.values() if i["customer"] == customer.id and i["status"] == "paid"]
+    assert len(paid) >= 2
+    assert elsewhere["items"]["data"][0]["current_period_start"] == elsewhere["created"]  # not on the clock
+    stripe_env.advance(3 * period)  # Stripe's own time does not move the clock's customers
+    assert [i for i in stripe_env.invoices.values() if i["customer"] == customer.id and i["status"] == "paid"] \
+        == paid
+    stripe_env.strict["limits"] = False  # a lax fake jumps three periods at once
+    stripe.test_helpers.TestClock.advance(clock.id, frozen_time=renewed.frozen_time + 3 * period)
