@@ -323,3 +323,16 @@ def test_the_account_page_leads_a_subscriber_to_their_receipts_and_invoices(stri
     free = Client()
     free.force_login(make_user())
     assert "Receipts and invoices" not in free.get("/account/").content.decode()  # no customer, nothing to show
+
+
+# --- 8. prices said the way the reader is billed ------------------------------------------------------------------
+
+
+def test_a_price_that_does_not_divide_evenly_is_not_shown_as_a_rounded_weekly_price(stripe_env) -> None:
+    change_price("weekly", 299)  # $2.99 every 4 weeks: 74.75 cents a week
+    page = Client().get("/subscribe/").content.decode()
+    assert "$0.75/week" not in page and "$0.74/week" not in page
+    assert "$2.99 every 4 weeks" in page and "about $0.75 a week" in page
+    change_price("weekly", 300)  # exact: the weekly figure is what four weeks cost, to the cent
+    page = Client().get("/subscribe/").content.decode()
+    assert "$0.75/week" in page and "billed $3.00 every 4 weeks" in page and " a week" not in page
