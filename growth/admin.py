@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from articles.admin import LabelledSplitDateTime
 from subscriptions import billing
 from subscriptions.models import money
 
@@ -30,6 +31,7 @@ class OfferForm(forms.ModelForm):
         model = Offer
         fields = ["name", "code", "kind", "percent_off", "amount_off_cents", "currency", "duration",
                   "duration_in_months", "trial_days", "plan", "ends_at", "max_redemptions", "is_active"]
+        widgets = {"ends_at": LabelledSplitDateTime}  # the date and time boxes named for screen readers
 
     def full_clean(self) -> None:
         super().full_clean()

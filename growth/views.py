@@ -164,7 +164,7 @@ def redeem(request: HttpRequest, token: str) -> HttpResponse:
         access.reload(request)
         messages.success(request, f"Your {found.months} months have started: every story is open to you "
                                   f"until {found.access.until:%B} {found.access.until.day}, {found.access.until:%Y}.")
-        return redirect("home")
+        return redirect("articles:home")
     if request.method == "POST":
         return redirect(reverse("account_login") + "?" + urlencode({"next": request.path}))
     if not user.is_authenticated and hasattr(request, "session"):

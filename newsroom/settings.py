@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "reversion",
     "articles",
     "subscriptions",
+    "growth",  # offers, gift subscriptions, where readers come from (docs/growth.md)
     "newsletter",
     "members",  # moving a newsroom's readers in and out: above subscriptions and newsletter
 ]
@@ -88,6 +89,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Below what makes every response's headers, above what is per reader: an anonymous
     # reader's kept article page, answered without sessions, CSRF and authentication.
+    "growth.attribution.FirstVisitMiddleware",  # a first visit's source, before a kept page answers it
     "articles.middleware.KeptPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -95,6 +97,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "growth.attribution.FromArticleMiddleware",  # the story a paywall button was on (?from=)
     "subscriptions.middleware.MeterCookieMiddleware",
     # Last: looks up the redirect table only when the answer is already a 404 (an imported story's old address).
     "django.contrib.redirects.middleware.RedirectFallbackMiddleware",
@@ -385,6 +388,12 @@ if STRIPE_API_BASE:  # a local fake or stripe-mock: its Checkout and portal page
 # pinned stripe library's own version; upgrade both together.
 STRIPE_API_VERSION = "2026-10-28.endive"
 PAST_DUE_GRACE_DAYS = envint("PAST_DUE_GRACE_DAYS", "3")
+# Offers and gifts (growth/, docs/growth.md): may readers type a promotion code at Checkout, and what a
+# gift subscription of 3, 6 or 12 months costs ("months:cents", in GIFT_CURRENCY).
+CHECKOUT_ALLOW_PROMOTION_CODES = envbool("CHECKOUT_ALLOW_PROMOTION_CODES", "False")
+GIFT_PRICES_CENTS = {int(m): int(c) for m, _, c in (
+    part.partition(":") for part in envlist("GIFT_PRICES_CENTS", "3:1500,6:2800,12:5000"))}
+GIFT_CURRENCY = os.getenv("GIFT_CURRENCY", "usd")
 
 # Newsletters (newsletter/): the daily digest's local hour, who it comes from,
 # and when an address that keeps rejecting mail stops getting it.

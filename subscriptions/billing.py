@@ -312,7 +312,7 @@ def has_live_subscription(user) -> bool:
     return Subscription.objects.live().filter(user=user).exists()
 
 
-def create_checkout_session(user, plan: Plan, *, success_url: str, cancel_url: str) -> Any:
+def create_checkout_session(user, plan: Plan, *, success_url: str, cancel_url: str, offer: Any = None) -> Any:
     """A Checkout Session in subscription mode for this user and plan, payable
     for 30 minutes; the reader's other open sessions are expired, so two tabs
     cannot both be paid.
@@ -320,9 +320,10 @@ def create_checkout_session(user, plan: Plan, *, success_url: str, cancel_url: s
     A double click (or a reload of the POST) within a minute
     sends the same parameters under the same idempotency key and gets the same
     session back instead of a second one. A customer Stripe no longer has
-    (deleted, and its webhook lost) is forgotten and replaced, once, and staff are told."""
+    (deleted, and its webhook lost) is forgotten and replaced, once, and staff are told.
+    An `offer` (growth.models.Offer) applies its promotion code, or gives its longer trial."""
     try:
-        return _create_checkout_session(user, plan, success_url=success_url, cancel_url=cancel_url)
+        return _create_checkout_session(user, plan, success_url=success_url, cancel_url=cancel_url, offer=offer)
     except stripe.InvalidRequestError as exc:
         if exc.param != "customer" and not _no_such_customer(exc):
             raise
@@ -333,16 +334,31 @@ def create_checkout_session(user, plan: Plan, *, success_url: str, cancel_url: s
         with transaction.atomic():
             customer_forget(customer_id=customer, why="Checkout was refused: No such customer")
         customer_for(user, replacing=customer)
-        return _create_checkout_session(user, plan, success_url=success_url, cancel_url=cancel_url)
+        return _create_checkout_session(user, plan, success_url=success_url, cancel_url=cancel_url, offer=offer)
 
 
-def _create_checkout_session(user, plan: Plan, *, success_url: str, cancel_url: str) -> Any:
+def _create_checkout_session(user, plan: Plan, *, success_url: str, cancel_url: str, offer: Any = None) -> Any:
     customer = customer_for(user)
     # The free trial is for a reader's first subscription, not every re-subscribe.
     first_time = not had_trial(user)
     sub_data: dict[str, Any] = {"metadata": {"user_id": str(user.pk), "plan": plan.code, "site": site_id()}}
     # The trial the reader was offered: the plan's, or the paywall terms' (an experiment arm's).
     trial_days = experiments.trial_days_for(user, plan)
+    # An offer: its promotion code (Stripe checks it again), or its longer trial. Without one,
+    # readers may type a code at Checkout when the setting allows (Stripe refuses both at once).
+    offered: dict[str, Any] = {}
+    metadata = {"user_id": str(user.pk), "plan": plan.code, "site": site_id()}
+    if offer is not None:
+        metadata["offer"] = offer.code
+        if offer.is_discount:
+            offered["discounts"] = [{"promotion_code": offer.stripe_promotion_code_id}]
+            # No trial under a discount: Stripe would spend a "first period" discount on the trial's
+            # $0 invoice, and the offer page promises the first payment discounted.
+            trial_days = 0
+        else:
+            trial_days = offer.trial_days
+    elif settings.CHECKOUT_ALLOW_PROMOTION_CODES:
+        offered["allow_promotion_codes"] = True
     if trial_days and first_time:
         sub_data["trial_period_days"] = trial_days
         # A trial that ends without a card ends the subscription (no free ride).
@@ -353,6 +369,8 @@ def _create_checkout_session(user, plan: Plan, *, success_url: str, cancel_url: 
         get_user_model().objects.select_for_update().only("pk").get(pk=user.pk)
         # Customer ids are unique across Stripe, so this key cannot collide between sites.
         purpose = f"checkout-{customer}-{plan.stripe_price_id}-{int(first_time)}"
+        purpose += f"-{offer.code}-{offer.stripe_promotion_code_id}-{trial_days}" if offer is not None else ""
+        purpose += "-codes" if "allow_promotion_codes" in offered else ""
         # Any other parameter that differs (a trial, the way back) is another attempt: a key is
         # never sent again with other parameters, which Stripe refuses.
         purpose += "-" + hashlib.sha256(repr((sub_data, success_url, cancel_url)).encode()).hexdigest()[:12]
@@ -365,13 +383,14 @@ def _create_checkout_session(user, plan: Plan, *, success_url: str, cancel_url: 
                 mode="subscription",
                 customer=customer,
                 client_reference_id=str(user.pk),
-                metadata={"user_id": str(user.pk), "plan": plan.code, "site": site_id()},
+                metadata=metadata,
                 line_items=[{"price": plan.stripe_price_id, "quantity": 1}],
                 subscription_data=sub_data,
                 success_url=success_url,
                 cancel_url=cancel_url,
                 expires_at=attempt["expires_at"],
                 idempotency_key=attempt["key"],
+                **offered,
             )
         _remember_session(purpose, session.id)
         for other in stripe.checkout.Session.list(customer=customer, status="open", limit=100).auto_paging_iter():
@@ -938,3 +957,100 @@ def _record_transition(local: Subscription, old: str, new: str) -> None:
         stats.bump("subscription_canceled")
     if new in entitled and old in ("", Subscription.Status.INCOMPLETE):
         transaction.on_commit(lambda: emails.welcome(local))
+
+
+# --- Offers and gift subscriptions (growth/, docs/growth.md) -----------------------------------
+# An offer is a Stripe coupon and its promotion code; a gift is a one-time Checkout payment.
+# Coupons and promotion codes are immutable in Stripe but for a promotion code's `active`:
+# changed terms make a new pair (under a key of the new terms) and retire the old code.
+
+
+def offer_sync(offer: Any) -> None:
+    """Make Stripe hold `offer` (a growth.models.Offer, saved): its coupon and promotion code at
+    the offer's terms, active as the offer is. Called by the admin once the form is valid, and
+    safe twice: the same terms reuse the same idempotency keys and change nothing. A longer-trial
+    offer has no Stripe objects (Checkout is given the trial); a code it had is retired."""
+    _configure()
+    terms = offer.terms_key() if offer.is_discount else ""
+    old_code = offer.stripe_promotion_code_id
+    if old_code and offer.stripe_terms == terms:
+        stripe.PromotionCode.modify(old_code, active=bool(offer.is_active))
+        return
+    if old_code:
+        # Retired first: Stripe allows one active promotion code of a given code.
+        stripe.PromotionCode.modify(old_code, active=False)
+    if not offer.is_discount:
+        offer.stripe_coupon_id = offer.stripe_promotion_code_id = ""
+        offer.stripe_terms = terms
+        offer.save(update_fields=["stripe_coupon_id", "stripe_promotion_code_id", "stripe_terms"])
+        return
+    coupon: dict[str, Any] = {"duration": offer.duration, "name": offer.name[:40],
+                              "metadata": {"offer": offer.code, "site": site_id()}}
+    if offer.kind == "percent":
+        coupon["percent_off"] = offer.percent_off
+    else:
+        coupon.update(amount_off=offer.amount_off_cents, currency=offer.currency.lower())
+    if offer.duration == "repeating":
+        coupon["duration_in_months"] = offer.duration_in_months
+    if offer.plan_id:
+        coupon["applies_to"] = {"products": [_ensure_product(offer.plan, None)]}
+    with _idempotency_key(f"coupon-{terms}") as key:
+        made = stripe.Coupon.create(**coupon, idempotency_key=key)
+    promo: dict[str, Any] = {"code": offer.code, "promotion": {"type": "coupon", "coupon": made.id},
+                             "active": bool(offer.is_active), "metadata": {"offer": offer.code, "site": site_id()}}
+    if offer.ends_at:
+        promo["expires_at"] = int(offer.ends_at.timestamp())
+    if offer.max_redemptions:
+        promo["max_redemptions"] = offer.max_redemptions
+    with _idempotency_key(f"promotion-code-{terms}") as key:
+        code = stripe.PromotionCode.create(**promo, idempotency_key=key)
+    offer.stripe_coupon_id, offer.stripe_promotion_code_id, offer.stripe_terms = made.id, code.id, terms
+    offer.save(update_fields=["stripe_coupon_id", "stripe_promotion_code_id", "stripe_terms"])
+
+
+def promotion_code_usable(promotion_code_id: str) -> bool:
+    """Does Stripe still honour this promotion code (active, not expired, not used up)?"""
+    _configure()
+    code = stripe.PromotionCode.retrieve(promotion_code_id).to_dict()
+    if not code.get("active"):
+        return False
+    if code.get("expires_at") and code["expires_at"] <= time.time():
+        return False
+    return not (code.get("max_redemptions") and code.get("times_redeemed", 0) >= code["max_redemptions"])
+
+
+def gift_checkout_session(gift: Any, *, success_url: str, cancel_url: str) -> Any:
+    """A Checkout Session in payment mode for one gift (growth.models.GiftSubscription, saved):
+    one payment of the gift's price, nothing recurring, no card kept. The gift's id is the
+    idempotency key, so a double click pays one session."""
+    _configure()
+    expires_at = int(time.time()) + CHECKOUT_LIFETIME_SECONDS + 60
+    metadata = {"gift": str(gift.pk), "site": site_id()}
+    with _attempt(f"gift-checkout-{gift.pk}", seconds=CHECKOUT_REUSE_SECONDS, expires_at=expires_at) as attempt:
+        return stripe.checkout.Session.create(
+            mode="payment",
+            customer_email=gift.buyer_email,
+            client_reference_id=f"gift-{gift.pk}",
+            metadata=metadata,
+            payment_intent_data={"metadata": metadata},
+            line_items=[{"quantity": 1, "price_data": {
+                "currency": gift.currency, "unit_amount": gift.amount_cents,
+                "product_data": {"name": f"{settings.SITE_NAME}: a {gift.months}-month gift subscription"}}}],
+            success_url=success_url,
+            cancel_url=cancel_url,
+            expires_at=attempt["expires_at"],
+            idempotency_key=attempt["key"],
+        )
+
+
+def gift_refund(payment_intent: str) -> None:
+    """Give a gift's payment back in full (staff's refund; charge.refunded then follows)."""
+    _configure()
+    _refund(payment_intent)
+
+
+def charge_payment_intent(charge_id: str) -> tuple[str | None, bool]:
+    """The payment intent a charge belongs to, and whether the charge is refunded in full."""
+    _configure()
+    charge = stripe.Charge.retrieve(charge_id).to_dict()
+    return _id(charge.get("payment_intent")), bool(charge.get("refunded"))

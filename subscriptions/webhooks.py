@@ -143,7 +143,14 @@ def _sync_by_id(sub_id: str | None) -> Subscription | None:
 
 
 def _on_checkout_completed(obj: dict[str, Any]) -> None:
-    fulfil_checkout_session(billing.retrieve_checkout_session(_object_id(obj.get("id"), "cs_")))
+    from growth import gifts, offers  # growth sits above subscriptions: asked here, never imported at the top
+
+    session = billing.retrieve_checkout_session(_object_id(obj.get("id"), "cs_"))
+    if session.get("mode") == "payment":
+        gifts.gift_paid(session)  # a gift subscription bought once (the only one-off Checkout we make)
+        return
+    sub = fulfil_checkout_session(session)
+    offers.redemption_record(session, sub)
 
 
 def _on_subscription(obj: dict[str, Any]) -> None:
@@ -177,7 +184,12 @@ def _on_payment_action_required(obj: dict[str, Any]) -> None:
 
 
 def _on_charge_refunded(obj: dict[str, Any]) -> None:
-    billing.payment_reversed(charge_id=_object_id(obj.get("id"), "ch_"), reason=Subscription.EndedBySite.REFUND)
+    from growth import gifts
+
+    charge_id = _object_id(obj.get("id"), "ch_")
+    if gifts.gift_charge_refunded(charge_id):  # a gift's payment: the gift stops giving access
+        return
+    billing.payment_reversed(charge_id=charge_id, reason=Subscription.EndedBySite.REFUND)
 
 
 def _on_dispute_created(obj: dict[str, Any]) -> None:

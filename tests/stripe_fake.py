@@ -160,6 +160,8 @@ class StripeFake:
             self.refunds: dict[str, dict] = {}
             self.payment_intents: dict[str, dict] = {}
             self.disputes: dict[str, dict] = {}
+            self.coupons: dict[str, dict] = {}  # offers (growth/): see _route_discounts
+            self.promotion_codes: dict[str, dict] = {}
             self.deleted_customers: set[str] = set()
             self.needs_action: set[str] = set()  # customers whose card asks its holder to authenticate
             self.test_clocks: dict[str, dict] = {}
@@ -222,7 +224,9 @@ class StripeFake:
                 raise ValueError(f"checkout session {session_id} is {session['status']}")
             price = self.prices[session["_price"]]
             if session["mode"] == "payment":  # a one-off: charged, no subscription
-                pi = self._charge(price["unit_amount"], None, price["currency"], session["customer"])
+                self._redeem_discounts(session)
+                pi = self._charge(self.discounted(price["unit_amount"], session), None, price["currency"],
+                                  session["customer"])
                 session.update(status="complete", payment_status="paid", payment_intent=pi)
                 self._event("checkout.session.completed", self._public(session))
                 return {}
@@ -234,7 +238,8 @@ class StripeFake:
                 payment_method=pm["id"] if pm else None,
                 trial_end_behavior=session["_trial_end_behavior"],
             )
-            paid = self._invoice(sub, 0 if trial_days else price["unit_amount"])
+            sub["discounts"] = self._redeem_discounts(session)
+            paid = self._invoice(sub, 0 if trial_days else self.discounted(price["unit_amount"], session))
             if not paid:
                 sub["status"] = "incomplete"
             session.update(status="complete", payment_status="no_payment_required" if trial_days else "paid",
@@ -358,7 +363,7 @@ class StripeFake:
                 invoice["status_transitions"]["marked_uncollectible_at"] = self.now()
             sub["status"] = "active"
             return self._event("customer.subscription.updated", sub)
-        if self._invoice(sub, price["unit_amount"]):
+        if self._invoice(sub, self.renewal_amount(sub, price["unit_amount"])):
             sub.update(status="active", _retries=0, _next_retry=None)
         elif sub["_retries"] < len(RETRY_DAYS):
             sub["status"] = "past_due"
@@ -596,7 +601,10 @@ class StripeFake:
                         session = fake._session(obj_id)
                         price = fake.prices[session["_price"]]
                     amount = f"${price['unit_amount'] / 100:.2f} every {price['recurring']['interval_count']} " \
-                             f"{price['recurring']['interval']}(s)"
+                             f"{price['recurring']['interval']}(s)" if price["recurring"] else \
+                             f"${price['unit_amount'] / 100:.2f} once"
+                    if session.get("discounts"):  # what Stripe shows under the total
+                        amount += f" · {fake.discount_words(session)}"
                     title, action, label = f"Test checkout · {amount}", f"/pay/{obj_id}", \
                         "Pay with 4242 4242 4242 4242"
                     if session["status"] != "open":
@@ -794,6 +802,8 @@ class StripeFake:
                 return self._advance_clock(clock, int(params["frozen_time"])) if m[2] else _ok(clock)
             if path == "/v1/customers" and method == "POST" and params.get("test_clock"):
                 return self._create_clock_customer(params["test_clock"], raw, headers)
+            if path.startswith(("/v1/coupons", "/v1/promotion_codes")):
+                return self._route_discounts(method, path, params)
         return self._forward(method, path, raw, headers)
 
     def _create_clock_customer(self, clock_id: str, raw: bytes, headers: dict) -> tuple[int, bytes]:
@@ -884,7 +894,11 @@ class StripeFake:
         return _ok(price)
 
     def _create_session(self, p: dict) -> tuple[int, bytes]:
-        items = _as_list(p.get("line_items"))
+        items = [dict(item) for item in _as_list(p.get("line_items"))]
+        if len(items) == 1 and items[0].get("price_data") and "price" not in items[0]:
+            if (problem := self._inline_price_problem(items[0]["price_data"])) is not None:
+                return _bad(problem)
+            items[0]["price"] = self._inline_price(items[0]["price_data"])
         if len(items) != 1 or items[0].get("price") not in self.prices or str(items[0].get("quantity")) != "1":
             return _bad("line_items must hold one known price with quantity 1")
         price = self.prices[items[0]["price"]]
@@ -896,27 +910,33 @@ class StripeFake:
             return _bad("You must provide at least one recurring price in `subscription` mode when using prices.")
         if self.strict["limits"] and (problem := _session_problem(p, price)):
             return _bad(problem)
-        if not p.get("customer") or not p.get("client_reference_id"):
-            return _bad("customer and client_reference_id are required")
+        if p.get("mode") != "payment" and (not p.get("customer") or not p.get("client_reference_id")):
+            return _bad("customer and client_reference_id are required")  # ours always sends both
+        if (problem := self._discount_problem(p, price)) is not None:
+            return _bad(problem)
         now = self.now()
         expires_at = int(p.get("expires_at") or now + 86400)
         if self.strict["expiry"] and not now + 30 * 60 <= expires_at <= now + 86400:
             return _bad("expires_at must be between 30 minutes and 24 hours from Checkout Session creation.")
-        status, _ = self._forward("GET", f"/v1/customers/{p['customer']}", b"",
-                                  {"Authorization": "Bearer sk_test_fake"})
-        if (status != 200 and p["customer"] not in self.customers) or p["customer"] in self.deleted_customers:
-            return _missing("customer", p["customer"])
-        held = self._customer_currency(p["customer"])
-        if self.strict["limits"] and held and held != price["currency"]:
-            return _bad("You cannot combine currencies on a single customer. This customer has an active "
-                        f"subscription, subscription schedule, discount, quote, or invoice item with currency "
-                        f"{held}.")
+        if p.get("customer"):
+            status, _ = self._forward("GET", f"/v1/customers/{p['customer']}", b"",
+                                      {"Authorization": "Bearer sk_test_fake"})
+            if (status != 200 and p["customer"] not in self.customers) or p["customer"] in self.deleted_customers:
+                return _missing("customer", p["customer"])
+            held = self._customer_currency(p["customer"])
+            if self.strict["limits"] and held and held != price["currency"]:
+                return _bad("You cannot combine currencies on a single customer. This customer has an active "
+                            f"subscription, subscription schedule, discount, quote, or invoice item with currency "
+                            f"{held}.")
         sub_data = p.get("subscription_data") or {}
         sid = "cs_test_" + secrets.token_hex(10)
         session = {
             "id": sid, "object": "checkout.session", "mode": p.get("mode"), "status": "open",
-            "payment_status": "unpaid", "customer": p["customer"], "subscription": None,
-            "client_reference_id": p["client_reference_id"], "metadata": p.get("metadata", {}),
+            "payment_status": "unpaid", "customer": p.get("customer"), "subscription": None,
+            "client_reference_id": p.get("client_reference_id"), "metadata": p.get("metadata", {}),
+            "customer_email": p.get("customer_email"), "payment_intent": None,
+            "discounts": [{"coupon": self.promotion_codes[d["promotion_code"]]["promotion"]["coupon"],
+                           "promotion_code": d["promotion_code"]} for d in _as_list(p.get("discounts"))],
             "url": f"{self.base}/pay/{sid}", "success_url": p["success_url"].replace("{CHECKOUT_SESSION_ID}", sid),
             "cancel_url": p["cancel_url"], "livemode": False, "created": now, "expires_at": expires_at,
             "_price": items[0]["price"], "_trial_days": sub_data.get("trial_period_days"),
@@ -1115,6 +1135,202 @@ class StripeFake:
         if p.get("customer"):
             data = [s for s in data if s["customer"] == p["customer"]]
         return _page("/v1/subscriptions", data, p)
+
+    # --- Offers (growth/): coupons, promotion codes, and the discounts Checkout applies ---
+    # As Stripe has them: a coupon is immutable but for its name and metadata; a promotion code
+    # names one coupon, is unique among active codes (any case), may expire and be used up, and
+    # only its `active` changes. Checkout refuses a discount that is not a live code whose
+    # coupon applies to the price (its products, its currency), and `discounts` together with
+    # `allow_promotion_codes`. The first invoice (or the one-off payment) is charged discounted;
+    # renewals too while the coupon's duration lasts.
+
+    def _route_discounts(self, method: str, path: str, p: dict) -> tuple[int, bytes]:
+        if path == "/v1/coupons" and method == "POST":
+            return self._create_coupon(p)
+        if m := re.fullmatch(r"/v1/coupons/(\w+)", path):
+            coupon = self.coupons.get(m[1])
+            if coupon is None:
+                return _missing("coupon", m[1])
+            if method == "DELETE":
+                coupon["_deleted"] = True
+                return _ok({"id": coupon["id"], "object": "coupon", "deleted": True})
+            if method == "POST":
+                coupon["name"] = p.get("name", coupon["name"])
+                coupon["metadata"].update(p.get("metadata") or {})
+            return _ok(self._public(coupon))
+        if path == "/v1/promotion_codes" and method == "POST":
+            return self._create_promotion_code(p)
+        if path == "/v1/promotion_codes":
+            data = [self._public(c) for c in self.promotion_codes.values()]
+            if "code" in p:
+                data = [c for c in data if c["code"].lower() == p["code"].lower()]
+            if "active" in p:
+                data = [c for c in data if c["active"] == (p["active"] == "true")]
+            return _page("/v1/promotion_codes", data, p)
+        if m := re.fullmatch(r"/v1/promotion_codes/(\w+)", path):
+            code = self.promotion_codes.get(m[1])
+            if code is None:
+                return _missing("promotion_code", m[1])
+            if method == "POST" and "active" in p:
+                active = p["active"] == "true"
+                if active and any(c["active"] and c["id"] != code["id"] and c["code"].lower() == code["code"].lower()
+                                  for c in self.promotion_codes.values()):
+                    return _bad(f"An active promotion code with `code: {code['code']}` already exists.")
+                code["active"] = active
+            if method == "POST":
+                code["metadata"].update(p.get("metadata") or {})
+            return _ok(self._public(code))
+        return _bad(f"Unrecognized request URL ({method}: {path})")
+
+    def _create_coupon(self, p: dict) -> tuple[int, bytes]:
+        has_percent, has_amount = "percent_off" in p, "amount_off" in p
+        if has_percent == has_amount:
+            return _bad("You must pass exactly one of `percent_off` or `amount_off`.")
+        if has_percent and not 0 < float(p["percent_off"]) <= 100:
+            return _bad("Invalid percent_off: must be greater than 0 and at most 100.")
+        if has_amount and (int(p["amount_off"]) <= 0 or str(p.get("currency", "")).lower() not in CURRENCIES):
+            return _bad("amount_off must be positive and comes with a valid `currency`.")
+        duration = p.get("duration", "once")
+        if (duration == "repeating") != ("duration_in_months" in p):
+            return _bad("`duration_in_months` is required with duration `repeating`, and allowed only with it.")
+        if "max_redemptions" in p and int(p["max_redemptions"]) <= 0:
+            return _bad("Invalid max_redemptions: must be positive.")
+        if "redeem_by" in p and int(p["redeem_by"]) <= self.now():
+            return _bad("Invalid redeem_by: must be in the future.")
+        products = _as_list((p.get("applies_to") or {}).get("products"))
+        for product in products:
+            status, _ = self._forward("GET", f"/v1/products/{product}", b"", {"Authorization": "Bearer sk_test_fake"})
+            if status != 200:
+                return _missing("product", product)
+        coupon_id = p.get("id") or secrets.token_hex(4)
+        if coupon_id in self.coupons:
+            return _bad(f"Coupon already exists: {coupon_id}")
+        coupon = {"id": coupon_id, "object": "coupon", "valid": True, "created": self.now(), "livemode": False,
+                  "name": p.get("name"), "metadata": p.get("metadata") or {}, "duration": duration,
+                  "duration_in_months": int(p["duration_in_months"]) if "duration_in_months" in p else None,
+                  "percent_off": float(p["percent_off"]) if has_percent else None,
+                  "amount_off": int(p["amount_off"]) if has_amount else None,
+                  "currency": str(p["currency"]).lower() if has_amount else None,
+                  "applies_to": {"products": products} if products else None,
+                  "max_redemptions": int(p["max_redemptions"]) if "max_redemptions" in p else None,
+                  "redeem_by": int(p["redeem_by"]) if "redeem_by" in p else None, "times_redeemed": 0}
+        self.coupons[coupon_id] = coupon
+        return _ok(coupon)
+
+    def _coupon_valid(self, coupon: dict) -> bool:
+        return not coupon.get("_deleted") and not (coupon["redeem_by"] and coupon["redeem_by"] <= self.now()) \
+            and not (coupon["max_redemptions"] and coupon["times_redeemed"] >= coupon["max_redemptions"])
+
+    def _create_promotion_code(self, p: dict) -> tuple[int, bytes]:
+        promotion = p.get("promotion") or {}
+        coupon = self.coupons.get(promotion.get("coupon") or "")
+        if coupon is None:
+            return _missing("coupon", promotion.get("coupon") or "")
+        if not self._coupon_valid(coupon):
+            return _bad(f"Coupon {coupon['id']} is no longer valid.")
+        code = p.get("code") or secrets.token_hex(4).upper()
+        if not re.fullmatch(r"[A-Za-z0-9-]{1,500}", code):
+            return _bad("Invalid code: use letters, digits and dashes.")
+        active = p.get("active", "true") == "true"
+        if active and any(c["active"] and c["code"].lower() == code.lower() for c in self.promotion_codes.values()):
+            return _bad(f"An active promotion code with `code: {code}` already exists.")
+        expires_at = int(p["expires_at"]) if "expires_at" in p else None
+        if expires_at is not None and (expires_at <= self.now() or (coupon["redeem_by"] and
+                                                                    expires_at > coupon["redeem_by"])):
+            return _bad("Invalid expires_at: must be in the future, and not after the coupon's redeem_by.")
+        if "max_redemptions" in p and int(p["max_redemptions"]) <= 0:
+            return _bad("Invalid max_redemptions: must be positive.")
+        promo = {"id": "promo_" + secrets.token_hex(8), "object": "promotion_code", "code": code, "active": active,
+                 "promotion": {"type": "coupon", "coupon": coupon["id"]}, "created": self.now(),
+                 "expires_at": expires_at, "livemode": False, "metadata": p.get("metadata") or {},
+                 "max_redemptions": int(p["max_redemptions"]) if "max_redemptions" in p else None,
+                 "times_redeemed": 0, "customer": p.get("customer")}
+        self.promotion_codes[promo["id"]] = promo
+        return _ok(promo)
+
+    def _discount_problem(self, p: dict, price: dict) -> str | None:
+        """Why Checkout refuses this session's discounts (None: it takes them)."""
+        discounts = _as_list(p.get("discounts"))
+        if not discounts:
+            return None
+        if p.get("allow_promotion_codes") == "true":
+            return "You may only specify one of these parameters: allow_promotion_codes, discounts."
+        if len(discounts) > 1 or set(discounts[0]) != {"promotion_code"}:
+            return "This fake takes one discount, by promotion_code (as the site sends it)."
+        promo = self.promotion_codes.get(discounts[0]["promotion_code"])
+        if promo is None:
+            return f"No such promotion code: '{discounts[0]['promotion_code']}'"
+        coupon = self.coupons[promo["promotion"]["coupon"]]
+        if not promo["active"] or (promo["expires_at"] and promo["expires_at"] <= self.now()) or \
+                (promo["max_redemptions"] and promo["times_redeemed"] >= promo["max_redemptions"]) or \
+                not self._coupon_valid(coupon):
+            return f"The promotion code `{promo['code']}` is not active or has expired."
+        products = (coupon["applies_to"] or {}).get("products")
+        if products and price["product"] not in products:
+            return f"The promotion code `{promo['code']}` does not apply to any item in this session."
+        if coupon["amount_off"] and coupon["currency"] != price["currency"]:
+            return f"The coupon's currency ({coupon['currency']}) is not the price's ({price['currency']})."
+        return None
+
+    def _redeem_discounts(self, session: dict) -> list[dict]:
+        """The session is paid: its promotion code and coupon count one more redemption."""
+        for discount in session["discounts"]:
+            self.promotion_codes[discount["promotion_code"]]["times_redeemed"] += 1
+            self.coupons[discount["coupon"]]["times_redeemed"] += 1
+        return [{**d, "start": self.now()} for d in session["discounts"]]
+
+    def discounted(self, amount: int, holder: dict) -> int:
+        """`amount` after the coupon of a session's (or subscription's) discount."""
+        for discount in holder.get("discounts") or []:
+            coupon = self.coupons[discount["coupon"]]
+            if coupon["percent_off"]:
+                amount = int((Decimal(amount) * (100 - Decimal(str(coupon["percent_off"]))) / 100)
+                             .quantize(Decimal(1), rounding="ROUND_HALF_UP"))
+            else:
+                amount = max(0, amount - coupon["amount_off"])
+        return amount
+
+    def renewal_amount(self, sub: dict, amount: int) -> int:
+        """A renewal's amount: discounted while its coupon's duration lasts (a month is 30 days here)."""
+        lasting = []
+        for discount in sub.get("discounts") or []:
+            coupon = self.coupons[discount["coupon"]]
+            if coupon["duration"] == "forever" or (coupon["duration"] == "repeating" and self.now() <
+                                                   discount["start"] + coupon["duration_in_months"] * 30 * 86400):
+                lasting.append(discount)
+        return self.discounted(amount, {"discounts": lasting})
+
+    def discount_words(self, session: dict) -> str:
+        """What Stripe's page shows of a session's discount: the code and the coupon's terms."""
+        words = []
+        for discount in session["discounts"]:
+            coupon = self.coupons[discount["coupon"]]
+            off = f"{coupon['percent_off']:g}% off" if coupon["percent_off"] else \
+                f"${coupon['amount_off'] / 100:.2f} off"
+            lasting = {"once": "once", "forever": "forever"}.get(coupon["duration"],
+                                                                 f"for {coupon['duration_in_months']} months")
+            words.append(f"{self.promotion_codes[discount['promotion_code']]['code']}: {off} {lasting}")
+        return "; ".join(words)
+
+    def _inline_price_problem(self, data: dict) -> str | None:
+        if str(data.get("currency", "")).lower() not in CURRENCIES or "unit_amount" not in data:
+            return "price_data needs a known currency and a unit_amount"
+        if not (data.get("product") or (data.get("product_data") or {}).get("name")):
+            return "price_data needs a product or product_data[name]"
+        return None
+
+    def _inline_price(self, data: dict) -> str:
+        """A price made by Checkout for one session's `price_data` (not listed, as in Stripe)."""
+        price_id = "price_" + secrets.token_hex(8)
+        recurring = data.get("recurring")
+        self.prices[price_id] = {
+            "id": price_id, "object": "price", "active": True, "product": data.get("product") or "prod_inline",
+            "unit_amount": int(data["unit_amount"]), "currency": str(data["currency"]).lower(),
+            "type": "recurring" if recurring else "one_time",
+            "recurring": {"interval": recurring["interval"],
+                          "interval_count": int(recurring.get("interval_count") or 1)} if recurring else None,
+            "lookup_key": None, "metadata": {}, "livemode": False, "created": self.now()}
+        return price_id
 
 
 def _value_problem(params: Any, path: str = "") -> str | None:

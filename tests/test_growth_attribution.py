@@ -1,0 +1,110 @@
+"""Which stories and sources bring readers in: recorded on our own server, counted once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from articles.models import Article
+from growth import attribution
+from growth.models import Conversion, ReaderOrigin
+from subscriptions.models import Subscription
+from tests.conftest import make_article, make_subscription, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(("referrer", "query", "expected"), [
+    ("https://www.google.com/search?q=ledger", "", ("search", "google.com")),
+    ("https://news.google.co.uk/", "", ("search", "news.google.co.uk")),
+    ("https://duckduckgo.com/", "", ("search", "duckduckgo.com")),
+    ("https://t.co/abc", "", ("social", "t.co")),
+    ("https://old.reddit.com/r/news", "", ("social", "old.reddit.com")),
+    ("https://mail.google.com/mail/u/0/", "", ("newsletter", "mail.google.com")),
+    ("", "utm_medium=email&utm_source=digest", ("newsletter", "")),
+    ("https://example.org/post", "", ("other", "example.org")),
+    ("", "", ("direct", "")),
+    ("http://127.0.0.1:8000/some-story/", "", ("", "")),  # our own pages are no source
+])
+def test_referrers_are_classed(settings, referrer, query, expected) -> None:
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    assert attribution.classify(referrer, query) == expected
+
+
+def test_a_first_visit_from_search_is_remembered_in_a_first_party_cookie_once(client) -> None:
+    resp = client.get("/", HTTP_REFERER="https://www.google.com/search?q=x")
+    assert resp.cookies[attribution.SOURCE_COOKIE].value == "search:google.com"
+    assert "public" not in resp.get("Cache-Control", "")  # the one response that sets it is not shared
+    again = client.get("/", HTTP_REFERER="https://t.co/x")
+    assert attribution.SOURCE_COOKIE not in again.cookies
+
+
+def test_a_forged_cookie_counts_as_direct(rf) -> None:
+    request = rf.get("/")
+    request.COOKIES[attribution.SOURCE_COOKIE] = "search:<script>"
+    assert attribution.source_of(request) == ("direct", "")
+    request.COOKIES[attribution.SOURCE_COOKIE] = "paid-ads:x.com"
+    assert attribution.source_of(request) == ("direct", "")
+
+
+def _sign_up(client, email: str):
+    return client.post("/accounts/signup/", {"email": email, "password1": "a-long pass phrase 77",
+                                             "password2": "a-long pass phrase 77"})
+
+
+def test_signing_up_from_a_paywall_credits_that_story_and_the_first_visits_source(client) -> None:
+    story = make_article(access=Article.Access.SUBSCRIBERS, title="The harbour deal")
+    client.get("/", HTTP_REFERER="https://t.co/x")
+    client.get(f"/accounts/signup/?from={story.pk}")
+    resp = _sign_up(client, "newreader@example.com")
+    assert resp.status_code == 302, resp.content.decode()[:3000]
+    conversion = Conversion.objects.get(kind="signup")
+    assert conversion.article == story and conversion.source == "social"
+    assert ReaderOrigin.objects.get(user=conversion.user).referrer_domain == "t.co"
+
+
+def test_a_from_that_is_no_published_story_is_ignored(client) -> None:
+    draft = make_article(status=Article.Status.DRAFT)
+    for value in ["abc", "99999999", "1e3", str(draft.pk)]:
+        client.get(f"/subscribe/?from={value}")
+        assert attribution.FROM_SESSION_KEY not in client.session
+
+
+def test_trials_and_first_payments_are_counted_once_each_with_the_readers_story(client) -> None:
+    story = make_article(title="The harbour deal")
+    reader = make_user()
+    ReaderOrigin.objects.create(user=reader, source="search", article=story, article_at=timezone.now())
+    sub = make_subscription(reader, status=Subscription.Status.TRIALING, amount_cents=200, currency="usd",
+                            interval="week", interval_count=4)
+    sub.save()  # a redelivered webhook saves it again
+    sub.status, sub.has_paid = Subscription.Status.ACTIVE, True
+    sub.save()
+    sub.save()
+    kinds = sorted(Conversion.objects.filter(article=story).values_list("kind", flat=True))
+    assert kinds == ["paid", "trial"]
+    report = attribution.stories_report(timezone.now() - timedelta(days=1))
+    assert report[0]["article__title"] == "The harbour deal" and report[0]["paid"] == 1
+    assert report[0]["revenue"] == "$2.17"  # $2.00 every 4 weeks, a month's worth (52/12/4)
+    assert attribution.stories_report(timezone.now() - timedelta(days=1), source="social") == []
+
+
+def test_a_story_clicked_long_ago_is_not_credited(client) -> None:
+    story = make_article()
+    reader = make_user()
+    ReaderOrigin.objects.create(user=reader, article=story, article_at=timezone.now() - timedelta(days=30))
+    make_subscription(reader, status=Subscription.Status.TRIALING)
+    assert Conversion.objects.get(kind="trial").article is None
+
+
+def test_the_dashboard_lists_stories_and_sources_as_counts_only(client) -> None:
+    story = make_article(title="The harbour deal")
+    reader = make_user("someone.private@example.com")
+    ReaderOrigin.objects.create(user=reader, source="search", article=story, article_at=timezone.now())
+    attribution.conversion_record(kind="signup", key=f"user-{reader.pk}", user=reader)
+    client.force_login(make_user(is_staff=True, is_superuser=True))
+    body = client.get("/admin/growth/offer/dashboard/").content.decode()
+    assert "The harbour deal" in body and "someone.private" not in body
+    assert client.get("/admin/growth/offer/dashboard/?source=social").content.decode().count("The harbour deal") == 0
+    assert client.get("/admin/growth/offer/dashboard/?since=bad&source=<x>").status_code == 200
