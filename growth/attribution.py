@@ -119,9 +119,12 @@ class FirstVisitMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         referrer = request.headers.get("Referer", "")
-        if SOURCE_COOKIE not in request.COOKIES and referrer and request.method == "GET" \
+        gift_link = bool(request.GET.get("gift"))  # a subscriber's gift link (articles/gifts.py): never shared
+        if SOURCE_COOKIE not in request.COOKIES and (referrer or gift_link) and request.method == "GET" \
                 and response.status_code == 200 and response.get("Content-Type", "").startswith("text/html"):
             source, domain = classify(referrer, request.META.get("QUERY_STRING", ""))
+            if gift_link:
+                source = Source.GIFT
             if source and source != Source.DIRECT:
                 response.set_cookie(SOURCE_COOKIE, f"{source}:{domain}"[:300], max_age=SOURCE_COOKIE_SECONDS,
                                     secure=request.is_secure(), httponly=True, samesite="Lax")

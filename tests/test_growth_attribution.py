@@ -41,6 +41,12 @@ def test_a_first_visit_from_search_is_remembered_in_a_first_party_cookie_once(cl
     assert attribution.SOURCE_COOKIE not in again.cookies
 
 
+def test_a_gift_links_visit_counts_as_gift_links(client) -> None:
+    story = make_article()
+    resp = client.get(f"{story.get_absolute_url()}?gift=not-a-real-token")
+    assert resp.cookies[attribution.SOURCE_COOKIE].value.startswith("gift:")
+
+
 def test_a_forged_cookie_counts_as_direct(rf) -> None:
     request = rf.get("/")
     request.COOKIES[attribution.SOURCE_COOKIE] = "search:<script>"
