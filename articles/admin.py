@@ -24,6 +24,7 @@ from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -51,6 +52,10 @@ admin.site.site_title = f"{settings.SITE_NAME} admin"
 admin.site.index_title = "Newsroom"
 
 
+# The review buttons' names in the article form (review_panel draws them).
+SUBMIT_FOR_REVIEW, SEND_BACK = "_submit_for_review", "_send_back"
+
+
 def can_publish(user) -> bool:
     """Editors and administrators publish; writers only draft."""
     return user.has_perm("articles.publish_article")
@@ -72,6 +77,7 @@ class StatusFilter(admin.SimpleListFilter):
             ("today", "Going out today"),
             ("live", "Live now"),
             ("upcoming", "Scheduled, not yet live"),
+            ("review", "Waiting for review"),
             ("draft", "Draft"),
         ]
 
@@ -84,6 +90,8 @@ class StatusFilter(admin.SimpleListFilter):
             return queryset.published()
         if self.value() == "upcoming":
             return queryset.exclude(status=Article.Status.DRAFT).filter(publish_at__gt=now)
+        if self.value() == "review":
+            return queryset.filter(status=Article.Status.DRAFT, review_requested_at__isnull=False)
         if self.value() == "draft":
             return queryset.filter(status=Article.Status.DRAFT)
         return queryset
@@ -94,8 +102,8 @@ class ArticleForm(forms.ModelForm):
         model = Article
         fields = (
             "title", "slug", "standfirst", "category", "authors", "tags", "body", "hero_image", "hero_alt",
-            "hero_caption", "hero_credit", "status", "publish_at", "access", "comments_open", "update_note",
-            "correction",
+            "hero_caption", "hero_credit", "status", "publish_at", "access", "comments_open", "review_note",
+            "update_note", "correction",
         )  # fmt: skip
 
     def clean(self) -> dict:
@@ -111,6 +119,8 @@ class ArticleForm(forms.ModelForm):
             n_authors=len(data.get("authors") or []),
         )
         self.checklist = checklist.check(draft)
+        if SEND_BACK in self.data and "review_note" in self.fields and not (data.get("review_note") or "").strip():
+            self.add_error("review_note", "Say what the writer should change: sending a story back needs a note.")
         if hero and not draft.hero_alt.strip() and "hero_alt" in self.fields:
             self.add_error("hero_alt", "Describe the main picture: alt text is required for every picture.")
         missing = checklist.missing_images(draft.body)
@@ -142,7 +152,9 @@ class LabelledSplitDateTime(admin_widgets.AdminSplitDateTime):
 @admin.register(Article)
 class ArticleAdmin(VersionAdmin):
     form = ArticleForm
-    list_display = ("title", "status_badge", "publish_at", "category", "author_names", "words")
+    # The publish time is in "Where it stands" (scheduled or live since): one column less keeps
+    # the headline readable in one or two lines at 1280 px.
+    list_display = ("title", "status_badge", "category", "author_names", "words")
     formfield_overrides = {models.DateTimeField: {"widget": LabelledSplitDateTime}}
     list_display_links = ("title",)
     list_filter = (StatusFilter, "status", "access", "category", "tags", "authors", "comments_open")
@@ -150,16 +162,17 @@ class ArticleAdmin(VersionAdmin):
     search_fields = ("title", "standfirst", "body", "slug")
     prepopulated_fields = {"slug": ("title",)}
     date_hierarchy = "publish_at"
-    filter_horizontal = ("authors", "tags")
+    autocomplete_fields = ("authors", "tags")  # type-ahead (AuthorAdmin, TagAdmin search_fields)
     ordering = ("-publish_at", "-id")
     list_per_page = 50
     save_on_top = True
     actions = ("publish_now", "make_draft")
     change_list_template = "admin/articles/article/change_list.html"
+    change_form_template = "admin/articles/article/change_form.html"
     object_history_template = "admin/articles/article/object_history.html"
     readonly_fields = (
         "hero_preview", "live_state", "updated_at", "created_at", "content_modified_at", "checklist_panel",
-        "recent_changes", "reading_time",
+        "recent_changes", "reading_time", "review_panel",
     )  # fmt: skip
     fieldsets = (
         (None, {"fields": ("title", "slug", "standfirst", "category", "authors", "tags")}),
@@ -172,12 +185,14 @@ class ArticleAdmin(VersionAdmin):
         (
             "Publishing",
             {
-                "fields": ("status", "publish_at", "live_state", "access", "comments_open"),
+                "fields": ("review_panel", "review_note", "status", "publish_at", "live_state", "access",
+                           "comments_open"),
                 "description": (
                     "Draft: only staff can see it (use “View on site” to preview). "
                     "Scheduled: goes live by itself at the publish time — no further action needed. "
                     "Published: live from the publish time (now, unless you set it later). "
-                    "Only editors can schedule or publish."
+                    "Only editors can schedule or publish: a writer submits a draft for review, and an "
+                    "editor publishes it or sends it back with a note."
                 ),
             },
         ),
@@ -226,7 +241,7 @@ class ArticleAdmin(VersionAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Article | None = None) -> tuple:
         fields = super().get_readonly_fields(request, obj)
         if not can_publish(request.user):
-            fields = (*fields, "status")
+            fields = (*fields, "status", "review_note")
         return fields
 
     def get_fieldsets(self, request: HttpRequest, obj: Article | None = None):
@@ -239,11 +254,27 @@ class ArticleAdmin(VersionAdmin):
             obj.created_by = request.user
         if not can_publish(request.user):
             obj.status = Article.Status.DRAFT  # also after restoring a revision that was live
+        review = self._review_step(request, obj)
         if getattr(request, "_restoring_revision", False):
             obj.mark_edited()
         super().save_model(request, obj, form, change)
+        if review:
+            self.message_user(request, review, messages.SUCCESS)
         for text in checklist.warnings(getattr(form, "checklist", [])):
             self.message_user(request, f"Before publishing: {text}", messages.WARNING)
+
+    def _review_step(self, request: HttpRequest, obj: Article) -> str:
+        """Apply the review button pressed, if any; the message to show."""
+        if obj.status != Article.Status.DRAFT:  # scheduled or published: the review is over
+            obj.review_requested_at = None
+            return ""
+        if SUBMIT_FOR_REVIEW in request.POST:
+            obj.review_requested_at = timezone.now()
+            return "Submitted for review: the editors see it on the desk."
+        if SEND_BACK in request.POST and can_publish(request.user):
+            obj.review_requested_at = None  # the form refused an empty note
+            return "Sent back to the writer with your note."
+        return ""
 
     def revision_view(self, request: HttpRequest, object_id: str, version_id: str, extra_context=None):
         request._restoring_revision = request.method == "POST"  # type: ignore[attr-defined]
@@ -260,12 +291,32 @@ class ArticleAdmin(VersionAdmin):
                 name="articles_article_upload_image",
             ),
             path(
+                "<path:object_id>/autosave/",
+                self.admin_site.admin_view(self.autosave_view),
+                name="articles_article_autosave",
+            ),
+            path(
                 "<path:object_id>/history/compare/",
                 self.admin_site.admin_view(self.compare_view),
                 name="articles_article_compare",
             ),
         ]
         return extra + super().get_urls()
+
+    def changeform_view(self, request: HttpRequest, object_id=None, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id) if object_id else None
+        draft = obj is None or obj.status == Article.Status.DRAFT
+        editor = can_publish(request.user)
+        submit_label = "Resubmit for review" if obj is not None and obj.in_review else "Submit for review"
+        review = {
+            # Writers hand a draft to the editors; editors send a submitted one back (publishing is the status).
+            "review_submit": (SUBMIT_FOR_REVIEW, submit_label) if draft and not editor else None,
+            "review_send_back": SEND_BACK if obj is not None and obj.in_review and editor else None,
+        }
+        return super().changeform_view(request, object_id, form_url, {**review, **(extra_context or {})})
+
+    def autosave_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return admin_editor.autosave(request, self, object_id)
 
     def compare_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return admin_editor.compare(request, self, object_id)
@@ -305,12 +356,21 @@ class ArticleAdmin(VersionAdmin):
                     "rows": 28,
                     "class": _add_class(field.widget, "ledger-body-input editor-body"),
                     "data-preview-url": reverse("admin:articles_article_preview"),
+                    # The preview is drawn with the site's own stylesheet, inside a shadow root: the
+                    # admin's styles stay out of it, and the site's stay out of the admin.
+                    "data-site-css": static("css/site.css"),
+                    "data-editor-css": static("css/admin-editor.css"),
                     "data-upload-url": reverse("admin:articles_article_upload_image"),
                     "data-can-upload": "1" if request.user.has_perm("articles.add_inlineimage") else "",
                 }
             )
         if db_field.name in ("title", "slug", "hero_alt", "hero_caption", "hero_credit", "update_note") and field:
             field.widget.attrs["class"] = _add_class(field.widget, "ledger-wide-input")
+        if db_field.name == "publish_at" and field is not None:
+            # The newsroom's clock, said once: Django's "You are N hours ahead of server time"
+            # note under the boxes is hidden (admin-editor.css); "Now" already fills in this time.
+            zone = settings.TIME_ZONE.rsplit("/", 1)[-1].replace("_", " ")
+            field.help_text = f"{field.help_text} In the newsroom's time: {zone} ({timezone.localtime():%Z})."
         if db_field.name == "standfirst" and field is not None:
             field.widget.attrs.update({"rows": 3})
         if db_field.name == "correction" and field is not None:
@@ -326,6 +386,12 @@ class ArticleAdmin(VersionAdmin):
         desk = {
             "today": list(qs.filter(publish_at__gte=start, publish_at__lt=end).order_by("publish_at")),
             "scheduled": list(qs.filter(publish_at__gt=now).order_by("publish_at")[:15]),
+            "review": list(
+                self.get_queryset(request)
+                .filter(status=Article.Status.DRAFT, review_requested_at__isnull=False)
+                .only("title", "review_requested_at")
+                .order_by("review_requested_at")[:15]
+            ),
             "now": now,
         }
         return super().changelist_view(request, {"desk": desk, **(extra_context or {})})
@@ -338,8 +404,10 @@ class ArticleAdmin(VersionAdmin):
     def words(self, obj: Article) -> int:
         return obj.word_count
 
-    @admin.display(description="Where it stands", ordering="status")
+    @admin.display(description="Where it stands", ordering="publish_at")
     def status_badge(self, obj: Article) -> SafeString:
+        if obj.in_review:
+            return format_html('<span class="ledger-status ledger-status--review">{}</span>', "Waiting for review")
         if obj.status == Article.Status.DRAFT:
             return format_html('<span class="ledger-status ledger-status--draft">{}</span>', "Draft")
         if obj.publish_at > timezone.now():
@@ -347,7 +415,10 @@ class ArticleAdmin(VersionAdmin):
                 '<span class="ledger-status ledger-status--scheduled">Scheduled · {}</span>',
                 timezone.localtime(obj.publish_at).strftime("%b %d, %H:%M"),
             )
-        return format_html('<span class="ledger-status ledger-status--live">{}</span>', "Live")
+        return format_html(
+            '<span class="ledger-status ledger-status--live">Live · {}</span>',
+            timezone.localtime(obj.publish_at).strftime("%b %d, %H:%M"),
+        )
 
     @admin.display(description="On the site")
     def live_state(self, obj: Article) -> str:
@@ -358,6 +429,15 @@ class ArticleAdmin(VersionAdmin):
         if obj.publish_at > timezone.now():
             return f"Not yet — goes live {timezone.localtime(obj.publish_at):%B %d, %Y at %H:%M}."
         return "Yes — it is live."
+
+    @admin.display(description="Review")
+    def review_panel(self, obj: Article) -> str:
+        """Where the story stands with the editors (the buttons are in the form's save row)."""
+        if obj.pk and obj.status != Article.Status.DRAFT:
+            return "Not needed: it is scheduled or published."
+        if obj.in_review:
+            return f"Waiting for an editor since {timezone.localtime(obj.review_requested_at):%b %d, %H:%M}."
+        return "Not submitted yet. When it is ready, “Submit for review” hands it to the editors."
 
     @admin.display(description="Length")
     def reading_time(self, obj: Article) -> SafeString:

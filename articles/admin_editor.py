@@ -23,6 +23,7 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from reversion.models import Version
@@ -87,6 +88,34 @@ def preview(request: HttpRequest) -> JsonResponse:
             "minutes": rendering.reading_minutes(words),
         }
     )
+
+
+AUTOSAVED = ("title", "standfirst", "body")
+
+
+@require_POST
+def autosave(request: HttpRequest, model_admin, object_id: str) -> JsonResponse:
+    """Keep a draft being written: its headline, summary and story, every few seconds
+    while the writer types (static/js/article-editor.js). Drafts only — a live story
+    changes when someone presses Save — and no revision: the history keeps real saves."""
+    if not (object_id.isascii() and object_id.isdigit() and len(object_id) < 19):
+        raise Http404("No such article.")
+    article = get_object_or_404(Article, pk=int(object_id))
+    if not model_admin.has_change_permission(request, article):
+        raise PermissionDenied
+    if article.status != Article.Status.DRAFT:
+        return JsonResponse({"saved": False, "reason": "Only drafts are saved automatically."}, status=409)
+    changed = [f for f in AUTOSAVED if f in request.POST and request.POST[f] != getattr(article, f)]
+    field_max = {f: Article._meta.get_field(f).max_length for f in AUTOSAVED}
+    if "title" in changed and not request.POST["title"].strip():
+        return JsonResponse({"saved": False, "reason": "A draft needs its headline to be saved."}, status=400)
+    if any(field_max[f] and len(request.POST[f]) > field_max[f] for f in changed):
+        return JsonResponse({"saved": False, "reason": "Too long to save; fix it and press Save."}, status=400)
+    if changed:
+        for f in changed:
+            setattr(article, f, request.POST[f])
+        article.save()  # renders the body as every save does; a draft retires no reader's page
+    return JsonResponse({"saved": True, "at": timezone.localtime().strftime("%H:%M:%S")})
 
 
 class InlineImageForm(forms.ModelForm):

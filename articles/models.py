@@ -205,6 +205,15 @@ class Article(models.Model):
         db_index=True,
         help_text="For a scheduled article, the moment it goes live by itself.",
     )
+    # A writer hands a draft to the editors ("Submit for review"); an editor publishes it or
+    # sends it back with a note. It stays a draft throughout: nothing here makes it readable.
+    review_requested_at = models.DateTimeField("submitted for review", null=True, blank=True, editable=False)
+    review_note = models.TextField(
+        "note from the editor",
+        blank=True,
+        max_length=2000,
+        help_text="What the writer should change before it runs. Sending a story back needs one.",
+    )
     updated_at = models.DateTimeField("last saved", auto_now=True)
     created_at = models.DateTimeField("first saved", auto_now_add=True)
     created_by = models.ForeignKey(
@@ -348,6 +357,11 @@ class Article(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status != self.Status.DRAFT and self.publish_at <= timezone.now()
+
+    @property
+    def in_review(self) -> bool:
+        """A draft its writer submitted, waiting for an editor."""
+        return self.status == self.Status.DRAFT and self.review_requested_at is not None
 
     @property
     def is_free(self) -> bool:

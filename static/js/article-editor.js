@@ -7,6 +7,8 @@
 (function () {
   "use strict";
 
+  var AUTOSAVE_SECONDS = 5;
+
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (key) { node.setAttribute(key, attrs[key]); });
@@ -72,8 +74,16 @@
 
     var preview = el("section", { "class": "editor-preview", "aria-label": "Preview", "aria-live": "polite" });
     preview.appendChild(el("p", { "class": "editor-preview__title" }, "Preview — as readers will see it"));
-    var previewBody = el("div", { "class": "editor-preview__content" });
-    preview.appendChild(previewBody);
+    // The preview is drawn in a shadow root with the site's own stylesheet (and the editor's,
+    // for the tabs): the admin's styles cannot reach into it, nor the site's out of it.
+    var previewHost = el("div", { "class": "editor-preview__content" });
+    preview.appendChild(previewHost);
+    var shadow = previewHost.attachShadow({ mode: "open" });
+    [textarea.getAttribute("data-site-css"), textarea.getAttribute("data-editor-css")].forEach(function (href) {
+      if (href) shadow.appendChild(el("link", { rel: "stylesheet", href: href }));
+    });
+    var previewBody = el("div", { "class": "site-preview" });
+    shadow.appendChild(previewBody);
 
     textarea.parentNode.insertBefore(split, textarea);
     write.appendChild(toolbar);
@@ -197,7 +207,7 @@
           var selected = previewBody.querySelector("[role=tab][aria-selected=true]");
           var selectedId = selected ? selected.id : null;
           previewBody.innerHTML = json.preview;
-          if (selectedId && document.getElementById(selectedId)) selectTab(document.getElementById(selectedId));
+          if (selectedId && shadow.getElementById(selectedId)) selectTab(shadow.getElementById(selectedId));
           length.textContent = json.words + " words · " + json.minutes + " min read";
           document.querySelectorAll("[data-editor-length]").forEach(function (node) { node.textContent = length.textContent; });
           var checklist = document.querySelector("[data-editor-checklist]");
@@ -215,7 +225,7 @@
       previewBody.querySelectorAll("[role=tab]").forEach(function (t) {
         var on = t === tab;
         t.setAttribute("aria-selected", on ? "true" : "false");
-        var pane = document.getElementById(t.getAttribute("aria-controls"));
+        var pane = shadow.getElementById(t.getAttribute("aria-controls"));
         if (pane) pane.hidden = !on;
       });
     }
@@ -225,11 +235,68 @@
     });
     form.addEventListener("input", schedule);
     form.addEventListener("change", schedule);
+    // The byline and topics pickers (autocomplete_fields, select2) announce changes through jQuery only.
+    if (window.django && window.django.jQuery) window.django.jQuery(form).on("change", "select", schedule);
     form.addEventListener("click", function (event) {
       // filter_horizontal moves options with buttons: no change event.
       if (event.target.closest(".selector-chooser, .selector-chooseall, .selector-clearall")) schedule();
     });
     refresh();
+    keepDraft(form, textarea, length);
+  }
+
+  // Autosave and the unsaved-changes warning. A saved draft's headline, summary and story
+  // are kept every few seconds while the writer types (admin_editor.autosave); leaving the
+  // page with anything not saved asks first.
+  function keepDraft(form, textarea, status) {
+    var dirty = false;         // anything changed since the page was loaded or saved
+    var textDirty = false;     // the autosaved fields changed since the last autosave
+    var otherDirty = false;    // another field changed (only Save keeps those)
+    var submitting = false;
+    var autosaved = ["title", "standfirst", "body"];
+    var match = window.location.pathname.match(/^(.*\/)change\/$/);
+    var statusField = form.elements.namedItem("status");
+    var isDraft = function () {
+      // Writers see the status as text; editors as a select.
+      return statusField ? statusField.value === "draft" : form.getAttribute("data-draft") !== "0";
+    };
+    var note = el("span", { "class": "editor-autosave", "aria-live": "polite" });
+    status.parentNode.insertBefore(note, status);
+
+    form.addEventListener("input", function (event) {
+      dirty = true;
+      if (event.target && autosaved.indexOf(event.target.name) !== -1) textDirty = true;
+      else otherDirty = true;
+    });
+    form.addEventListener("change", function (event) {
+      if (event.target && autosaved.indexOf(event.target.name) === -1) { dirty = true; otherDirty = true; }
+    });
+    form.addEventListener("submit", function () { submitting = true; });
+    window.addEventListener("beforeunload", function (event) {
+      if (!dirty || submitting) return;
+      event.preventDefault();
+      event.returnValue = "";  // older browsers need a value to ask
+    });
+
+    if (!match) return;  // a new story: it has no draft to keep until its first Save
+    var url = match[1] + "autosave/";
+    setInterval(function () {
+      if (!textDirty || submitting || !isDraft()) return;
+      var data = new FormData();
+      autosaved.forEach(function (name) { data.append(name, value(form, name)); });
+      textDirty = false;
+      fetch(url, { method: "POST", body: data, headers: { "X-CSRFToken": csrf() }, credentials: "same-origin" })
+        .then(function (response) { return response.json().then(function (json) { return [response.ok, json]; }); })
+        .then(function (result) {
+          if (result[0]) {
+            note.textContent = "Draft saved at " + result[1].at + ".";
+            if (!otherDirty && !textDirty) dirty = false;
+          } else {
+            note.textContent = result[1].reason || "Not saved automatically.";
+          }
+        })
+        .catch(function () { textDirty = true; note.textContent = "Not saved automatically: the connection failed."; });
+    }, AUTOSAVE_SECONDS * 1000);
   }
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -21,6 +21,7 @@ from playwright.sync_api import Page, expect
 
 from articles.models import Article
 from tests.conftest import make_author, make_category, make_user
+from tests.e2e.admin_steps import pick
 from tests.e2e.conftest import Screenshot, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -47,10 +48,7 @@ def fill_article_form(page: Page, *, title: str, category: str, author: str, sta
     page.locator("input[name=title]").press("Tab")  # the slug fills itself on change
     page.locator("textarea[name=standfirst]").fill(f"What {title.lower()} means for the port.")
     page.locator("select[name=category]").select_option(label=category)
-    # filter_horizontal: pick from "available", then move it to "chosen".
-    page.locator("#id_authors_from").select_option(label=author)
-    page.locator("#id_authors_add").click()
-    expect(page.locator("#id_authors_to option")).to_have_text([author])
+    pick(page, "authors", author)  # the byline's type-ahead (autocomplete_fields)
     page.locator("textarea[name=body]").fill(
         f"{title} opened the week at the port.\n\nA second paragraph.\n\n[paywall]\n\nThe rest of the story."
     )
