@@ -171,7 +171,6 @@ def _render_article(
         "preview": preview,
         "plan": plan,
         "paywall_terms": terms,
-        "trial_days": terms.offered_trial_days(plan),
         "json_ld": news_article(request, article, decision, visible_html),
         "paywall_class": PAYWALL_CSS_CLASS,
         "free_per_day": meter.daily_limit(request),

@@ -29,6 +29,7 @@ Statistics: see `verdict()` and docs/paywall.md — an always-valid sequential t
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 import time
@@ -229,14 +230,19 @@ def terms(request: HttpRequest) -> Terms:
 
 
 def plan_offered(terms_: Terms) -> Plan | None:
-    """The plan the paywall offers on these terms (the default plan unless an arm names one)."""
+    """The plan the paywall offers on these terms (the default plan unless they name one), with
+    the trial they offer as its `trial_days`: a copy for showing, never saved."""
     from .models import default_plan
 
+    plan = None
     if terms_.plan_id is not None:
         plan = Plan.objects.filter(pk=terms_.plan_id, is_active=True).first()
-        if plan is not None:
-            return plan
-    return default_plan()
+    plan = plan or default_plan()
+    if plan is None:
+        return None
+    shown = copy.copy(plan)
+    shown.trial_days = terms_.offered_trial_days(plan)
+    return shown
 
 
 def trial_days_for(user, plan: Plan) -> int:
