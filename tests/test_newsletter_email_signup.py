@@ -109,7 +109,7 @@ def test_the_form_posts_from_a_cached_shared_article_page_that_carries_no_cookie
     reader = Client(enforce_csrf_checks=True)
     response = reader.get(article.get_absolute_url())
     page = response.content.decode()
-    assert 'id="email-signup-footer"' in page and "csrfmiddlewaretoken" not in page
+    assert 'id="email-signup-article"' in page and "csrfmiddlewaretoken" not in page
     assert not response.cookies.get(settings.CSRF_COOKIE_NAME)
     free = make_article(access=Article.Access.FREE)
     shared = reader.get(free.get_absolute_url())
@@ -127,9 +127,11 @@ def test_the_form_is_on_home_article_end_footer_and_paywall_for_anonymous_reader
     assert 'id="email-signup-home"' in home and 'id="email-signup-footer"' in home
     story = Client().get(free.get_absolute_url()).content.decode()
     assert 'id="email-signup-article"' in story
+    assert story.count('<form class="email-signup') == 1  # at the story's end, not again in the footer
     paid = make_article(access=Article.Access.SUBSCRIBERS)
     wall = Client().get(paid.get_absolute_url()).content.decode()
     assert 'id="email-signup-paywall"' in wall and MARKER not in wall
+    assert wall.count('<form class="email-signup') == 1
     client = Client()
     client.force_login(subscriber)
     assert "email-signup" not in client.get(free.get_absolute_url()).content.decode()
