@@ -377,3 +377,15 @@ def test_a_test_clock_moves_only_its_customers_at_most_two_intervals_at_a_time(s
         == paid
     stripe_env.strict["limits"] = False  # a lax fake jumps three periods at once
     stripe.test_helpers.TestClock.advance(clock.id, frozen_time=renewed.frozen_time + 3 * period)
+
+
+def test_sync_plans_makes_the_portal_configuration_once(stripe_env) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("stripe_sync_plans", stdout=out)
+    call_command("stripe_sync_plans", stdout=out)
+    (configuration,) = stripe_env.portal_configurations
+    assert out.getvalue().count(f"portal configuration {configuration}") == 2

@@ -4,7 +4,8 @@ from subscriptions import billing
 
 
 class Command(BaseCommand):
-    help = "Create the Stripe product and price of every active plan that lacks them. Safe to run twice."
+    help = ("Create the Stripe product and price of every active plan that lacks them, and the site's "
+            "Billing Portal configuration. Safe to run twice.")
 
     def handle(self, *args, **options) -> None:
         if not billing.is_configured():
@@ -12,4 +13,6 @@ class Command(BaseCommand):
         done = billing.sync_plans()
         for line in done:
             self.stdout.write(f"created {line}")
+        # The portal refuses sessions without a configuration until one is saved in the dashboard.
+        self.stdout.write(f"portal configuration {billing.portal_configuration()}")
         self.stdout.write(self.style.SUCCESS(f"plans in sync ({len(done)} objects created)"))
