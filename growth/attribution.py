@@ -2,9 +2,10 @@
 
 Two things are remembered about a browser, both by us and for us only:
 
-* the story a reader was reading when they chose to sign up or subscribe: the paywall's and
-  the registration wall's buttons carry `?from=<article id>`; GrowthMiddleware checks it is a
-  published story and keeps it in the session (for an account, on its ReaderOrigin);
+* the story a reader was reading when they chose to sign up or subscribe: a click on the
+  paywall's or the registration wall's button carries it (the story page is the click's
+  same-site Referer; any link may also say `?from=<article id>`); FromArticleMiddleware checks
+  it is a published story and keeps it in the session (for an account, on its ReaderOrigin);
 * the source of the first visit we saw from another site: its Referer's domain, classed as
   search, social, newsletter or another site, kept in a small first-party cookie set only on
   that response (so only that one page is not shared-cached). No referrer is "direct"; a gift
@@ -26,6 +27,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
 from subscriptions.models import Subscription, money
@@ -92,17 +94,47 @@ def article_from_param(value: str) -> int | None:
     return pk if Article.objects.published().filter(pk=pk).exists() else None
 
 
+def article_from_referrer(request: HttpRequest) -> int | None:
+    """The published story whose page the reader clicked from (a same-site Referer), else None."""
+    from articles import views as article_views
+    from articles.models import Article
+
+    parts = urlsplit(request.headers.get("Referer", ""))
+    if not parts.path or parts.netloc != request.get_host():
+        return None
+    try:
+        match = resolve(parts.path)
+    except Resolver404:
+        return None
+    if match.func is not article_views.article_detail:
+        return None
+    return Article.objects.published().filter(slug=match.kwargs["slug"]).values_list("pk", flat=True).first()
+
+
+def _landing(path: str) -> bool:
+    """Pages a paywall or registration-wall button leads to: subscribe, sign up, an offer."""
+    return path in (reverse("subscriptions:pricing"), reverse("account_signup")) or path.startswith("/offer/")
+
+
 class FromArticleMiddleware:
-    """Keeps `?from=<article id>` in the session, and on the account's ReaderOrigin (below
-    authentication)."""
+    """Keeps the story a reader came from (below authentication): `?from=<article id>` on any page,
+    or, on the pages the paywall's and the registration wall's buttons lead to, the story page the
+    click came from (its same-site Referer). Those buttons' addresses stay as they are (pages and
+    tests name them); either way only a published story's id is kept, in the session and on the
+    account's ReaderOrigin."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        wanted = request.GET.get("from", "") if request.method == "GET" else ""
-        if wanted and hasattr(request, "session"):
-            article_id = article_from_param(wanted)
+        if request.method == "GET" and hasattr(request, "session"):
+            wanted = request.GET.get("from", "")
+            if wanted:
+                article_id = article_from_param(wanted)
+            elif _landing(request.path_info):
+                article_id = article_from_referrer(request)
+            else:
+                article_id = None
             if article_id is not None:
                 remember_article(request, article_id)
         return self.get_response(request)

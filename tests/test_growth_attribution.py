@@ -71,6 +71,26 @@ def test_signing_up_from_a_paywall_credits_that_story_and_the_first_visits_sourc
     assert ReaderOrigin.objects.get(user=conversion.user).referrer_domain == "t.co"
 
 
+def test_the_paywall_buttons_click_carries_its_story_to_the_subscribe_and_sign_up_pages(client) -> None:
+    story = make_article(access=Article.Access.SUBSCRIBERS)
+    client.get("/subscribe/?plan=weekly", HTTP_REFERER=f"http://testserver{story.get_absolute_url()}")
+    assert client.session[attribution.FROM_SESSION_KEY]["article"] == story.pk
+    other = make_article()
+    client.get("/accounts/signup/", HTTP_REFERER=f"http://testserver{other.get_absolute_url()}")
+    assert client.session[attribution.FROM_SESSION_KEY]["article"] == other.pk
+
+
+def test_a_referrer_that_is_no_story_of_this_site_is_ignored(client) -> None:
+    story = make_article()
+    draft = make_article(status=Article.Status.DRAFT)
+    for referrer in [f"https://elsewhere.example{story.get_absolute_url()}", "http://testserver/search/",
+                     f"http://testserver{draft.get_absolute_url()}", "not a url", "http://testserver/%ff/"]:
+        client.get("/subscribe/", HTTP_REFERER=referrer)
+        assert attribution.FROM_SESSION_KEY not in client.session, referrer
+    client.get("/search/", HTTP_REFERER=f"http://testserver{story.get_absolute_url()}")  # not a landing page
+    assert attribution.FROM_SESSION_KEY not in client.session
+
+
 def test_a_from_that_is_no_published_story_is_ignored(client) -> None:
     draft = make_article(status=Article.Status.DRAFT)
     for value in ["abc", "99999999", "1e3", str(draft.pk)]:
