@@ -728,6 +728,10 @@ class StripeFake:
                 return _ok(self._delete_customer(m[1]))
             if (m := re.fullmatch(r"/v1/customers/(\w+)", path)) and m[1] in self.customers and method == "GET":
                 return _ok(self.customers[m[1]])
+            if (m := re.fullmatch(r"/v1/customers/(\w+)", path)) and m[1] in self.customer_clocks and method == "GET":
+                status, body = self._forward(method, path, raw, headers)
+                return _ok({**json.loads(body), "test_clock": self.customer_clocks[m[1]]}) if status == 200 \
+                    else (status, body)
             if m := re.fullmatch(r"/v1/charges/(\w+)", path):
                 charge = self._charge_by_id(m[1])
                 return _ok(self.charge_object(charge)) if charge else _missing("charge", m[1])

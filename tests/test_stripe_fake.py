@@ -360,7 +360,7 @@ def test_fees_and_disputes_are_balance_transactions_the_summary_adds_up(stripe_e
 def test_a_test_clock_moves_only_its_customers_at_most_two_intervals_at_a_time(stripe_env) -> None:
     clock = stripe.test_helpers.TestClock.create(frozen_time=stripe_env.now(), name="renewals")
     customer = stripe.Customer.create(email="clocked@example.com", test_clock=clock.id)
-    assert customer.test_clock == clock.id
+    assert customer.test_clock == stripe.Customer.retrieve(customer.id).test_clock == clock.id
     on_clock, elsewhere = _subscribed(stripe_env, customer=customer.id), _subscribed(stripe_env)
     period = 28 * 86400  # the weekly plan bills every four weeks
     with pytest.raises(stripe.InvalidRequestError, match="two intervals"):
