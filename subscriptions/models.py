@@ -67,14 +67,17 @@ class Plan(models.Model):
         return f"{headline}, {billed}" if billed else headline
 
     def price_parts(self) -> tuple[str, str]:
-        """price_label in two parts, for a page that sets them apart."""
-        if self.interval_count == 1:
+        """price_label in two parts, for a page that sets them apart. A per-interval figure
+        leads only when it is exact ("$0.50/week", "billed $2.00 every 4 weeks"); otherwise
+        what is billed leads and the per-interval figure is marked as rounded ("$2.99 every
+        4 weeks", "about $0.75 a week"): $2.99 is not four charges of $0.75."""
+        count = self.interval_count or 1
+        if count == 1:
             return f"{self.price_display}/{self.interval}", ""
-        per_interval = money(round(self.amount_cents / self.interval_count), self.currency)
-        return (
-            f"{per_interval}/{self.interval}",
-            f"billed {self.price_display} every {self.interval_count} {self.interval}s",
-        )
+        every = f"{self.price_display} every {count} {self.interval}s"
+        if self.amount_cents % count:
+            return every, f"about {money(round(self.amount_cents / count), self.currency)} a {self.interval}"
+        return f"{money(self.amount_cents // count, self.currency)}/{self.interval}", f"billed {every}"
 
     def yearly_cents(self) -> int:
         """What a year of this plan costs (to state the annual plan's saving)."""
@@ -116,8 +119,18 @@ def stripe_refusal(*, amount_cents: int, currency: str, interval: str, interval_
     return problems
 
 
+# Currencies Stripe counts in whole units (docs.stripe.com/currencies#zero-decimal): 500 JPY is 500, not 5.00.
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
+)
+
+
 def money(cents: int, currency: str = "usd") -> str:
-    if currency.lower() == "usd":
+    """An amount in Stripe's smallest unit of its currency, said the way a reader reads it."""
+    currency = currency.lower()
+    if currency in ZERO_DECIMAL_CURRENCIES:
+        return f"{cents:,} {currency.upper()}"
+    if currency == "usd":
         return f"${Decimal(cents) / 100:.2f}"
     return f"{Decimal(cents) / 100:.2f} {currency.upper()}"
 

@@ -24,19 +24,6 @@ log = logging.getLogger(__name__)
 BEST_VALUE_MIN_SAVING_PERCENT = 15
 
 
-def _price_parts(plan: Plan) -> tuple[str, str]:
-    """A plan's price in two parts, the way the reader can check it on their statement: a
-    per-interval figure only when it is exact ("$0.50/week, billed $2.00 every 4 weeks"),
-    otherwise what is billed, with the per-interval figure marked as rounded ("$2.99 every
-    4 weeks", "about $0.75 a week"): $2.99 is not four charges of $0.75.
-    (Plan.price_parts rounds; it should take this rule, see issue 34.)"""
-    count = plan.interval_count or 1
-    if count == 1 or plan.amount_cents % count == 0:
-        return plan.price_parts()
-    every = f"{plan.price_display} every {count} {plan.interval}s"
-    return every, f"about {money(round(plan.amount_cents / count), plan.currency)} a {plan.interval}"
-
-
 @require_safe
 def pricing(request: HttpRequest) -> HttpResponse:
     """The subscribe page: a card per plan, the one chosen on the paywall highlighted."""
@@ -52,7 +39,7 @@ def pricing(request: HttpRequest) -> HttpResponse:
     for plan in plans:
         # The saving of a longer plan over a year of the default one.
         saving = default.yearly_cents() - plan.yearly_cents() if default and plan is not default else 0
-        headline, billed = _price_parts(plan)
+        headline, billed = plan.price_parts()
         saving_percent = round(100 * saving / default.yearly_cents()) if saving > 0 else 0
         cards.append({
             "plan": plan,

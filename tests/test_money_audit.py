@@ -336,3 +336,22 @@ def test_a_price_that_does_not_divide_evenly_is_not_shown_as_a_rounded_weekly_pr
     change_price("weekly", 300)  # exact: the weekly figure is what four weeks cost, to the cent
     page = Client().get("/subscribe/").content.decode()
     assert "$0.75/week" in page and "billed $3.00 every 4 weeks" in page and " a week" not in page
+
+
+def test_every_place_says_an_uneven_price_the_same_way() -> None:
+    """The paywall, account page and emails use Plan.price_label: the same rule as the subscribe page."""
+    from subscriptions.models import Plan
+
+    uneven = Plan(code="x", name="X", amount_cents=299, currency="usd", interval="week", interval_count=4)
+    assert uneven.price_label() == "$2.99 every 4 weeks, about $0.75 a week"
+    even = Plan(code="y", name="Y", amount_cents=200, currency="usd", interval="week", interval_count=4)
+    assert even.price_label() == "$0.50/week, billed $2.00 every 4 weeks"
+    assert Plan(code="z", name="Z", amount_cents=2400, currency="usd", interval="year").price_label() == "$24.00/year"
+
+
+def test_zero_decimal_currencies_are_said_in_whole_units() -> None:
+    from subscriptions.models import money
+
+    assert money(500, "jpy") == "500 JPY"  # Stripe's 500 in yen is 500 yen, not 5.00
+    assert money(150000, "krw") == "150,000 KRW"
+    assert money(299, "eur") == "2.99 EUR" and money(299) == "$2.99"
