@@ -1366,8 +1366,8 @@ def _request_problem(method: str, path: str, params: dict, idempotency_key: str 
     type: the library's typed params cannot say them."""
     if idempotency_key is not None and len(idempotency_key) > 255:
         return "Invalid Idempotency-Key: keys must be at most 255 characters long."
-    if method == "GET" and "limit" in params:  # every list endpoint (the type check has made it an integer)
-        limit = int(params["limit"])
+    if method == "GET" and "limit" in params:  # every list endpoint
+        limit = int(params["limit"]) if re.fullmatch(r"-?\d+", str(params["limit"])) else 0
         if not 1 <= limit <= 100:
             return f"Invalid limit: must be between 1 and 100 (got {limit})."
     lookup_keys = [params["lookup_key"]] if isinstance(params.get("lookup_key"), str) else []
