@@ -231,7 +231,7 @@ def experiment_rows(env: dict, port: int, paths: list[str], meter_cookie: str, a
     """The article page with an experiment running ÷ without, per reader (see the module's docstring)."""
     def switch(on: bool) -> None:
         manage(env, "shell", "-c", EXPERIMENT % {"on": on})
-        time.sleep(6)  # every worker reads the terms again (subscriptions/experiments.LOCAL_SECONDS)
+        time.sleep(16)  # every worker reads the terms again (subscriptions/experiments.LOCAL_SECONDS)
         for path in paths:
             request(port, "GET", path)  # the pages of this arm and answer kept again, as in steady state
 

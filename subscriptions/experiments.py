@@ -33,6 +33,7 @@ import copy
 import hashlib
 import math
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -124,10 +125,13 @@ class State:
     running: Running | None
 
 
-_STATE_KEY = "paywall-terms:state"
-# Each worker keeps what it read this long: a change reaches every worker within it.
-LOCAL_SECONDS = 5
-_local: tuple[float, State] | None = None
+# Each worker keeps the terms it read this long, then asks the shared cache whether they
+# changed (one small GET): a change reaches every worker within it.
+LOCAL_SECONDS = 15
+# A token that every save of the terms or of an experiment replaces (the receivers at the end
+# of this module): while it equals a worker's, that worker's copy is current.
+_VERSION_KEY = "paywall-terms:version"
+_local: tuple[float, str, State] | None = None
 
 
 def _load() -> State:
@@ -145,31 +149,38 @@ def _load() -> State:
 
 
 def state() -> State:
-    """The site's terms and the running experiment: from this worker's memory (at most
-    LOCAL_SECONDS old), else the shared cache, else the database. No query on a page."""
+    """The site's terms and the running experiment, from this worker's memory: no query on
+    a page. Every LOCAL_SECONDS the shared cache's version token says whether a save
+    replaced them (then they are read from the database again). A token the cache lost
+    (flushed, restarted) is put back as this worker's: nothing to read again."""
     global _local
     now = time.monotonic()
     if _local is not None and now - _local[0] < LOCAL_SECONDS:
-        return _local[1]
-    found = cache.get(_STATE_KEY)
-    if not isinstance(found, State):
-        found = _load()
-        cache.set(_STATE_KEY, found, 3600)
-    _local = (now, found)
-    return found
+        return _local[2]
+    version = cache.get(_VERSION_KEY)
+    if _local is not None and version in (None, _local[1]):
+        if version is None:
+            cache.add(_VERSION_KEY, _local[1], None)
+        _local = (now, _local[1], _local[2])
+        return _local[2]
+    if version is None:
+        version = uuid.uuid4().hex
+        cache.add(_VERSION_KEY, version, None)
+    loaded = _load()
+    _local = (now, version, loaded)
+    return loaded
 
 
 def forget() -> None:
-    """The terms or an experiment changed: read them again (now and when the change commits)."""
-    global _local
-    _local = None
-    cache.delete(_STATE_KEY)
+    """The terms or an experiment changed: every worker reads them again (now, and when
+    the change commits: a worker may have read the old rows in between)."""
 
     def again() -> None:
         global _local
         _local = None
-        cache.delete(_STATE_KEY)
+        cache.set(_VERSION_KEY, uuid.uuid4().hex, None)
 
+    again()
     transaction.on_commit(again)
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 import uuid
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client, RequestFactory
@@ -371,3 +373,20 @@ def test_the_admin_starts_a_test_of_three_against_five(db) -> None:
     experiment = Experiment.objects.get()
     assert [v.free_articles_per_day for v in experiment.variants.order_by("label")] == [3, 5]
     assert experiments.state().running.experiment_id == experiment.pk
+
+
+def test_a_save_in_another_worker_reaches_this_one_within_local_seconds(db, monkeypatch) -> None:
+    before = experiments.state()
+    assert before.running is None
+    token = experiments._local[1]
+    start()  # saved "elsewhere": this worker still holds its copy, read with the old token
+    experiments._local = (time.monotonic(), token, before)
+    assert experiments.state().running is None  # within LOCAL_SECONDS: its own copy, no read
+    later = time.monotonic() + experiments.LOCAL_SECONDS + 1
+    monkeypatch.setattr(experiments.time, "monotonic", lambda: later)
+    assert experiments.state().running is not None  # the token changed: read again
+    with CaptureQueriesContext(connection) as queries:
+        cache.clear()  # the cache lost the token: this worker's copy stays, no query
+        monkeypatch.setattr(experiments.time, "monotonic", lambda: later + 2 * experiments.LOCAL_SECONDS)
+        assert experiments.state().running is not None
+    assert len(queries) == 0
