@@ -93,6 +93,7 @@ def test_full_checkout_trial_then_success_page_grants_access(
     with django_capture_on_commit_callbacks(execute=True):
         page = client.get(session["success_url"].replace("http://testserver", ""))
     assert "Welcome aboard" in page.content.decode()
+    assert "Your free trial has started" in page.content.decode() and "trialing" not in page.content.decode()
     sub = Subscription.objects.get(user=user)
     assert sub.status == "trialing" and sub.plan == plan
     assert sub.trial_end > timezone.now() + timedelta(days=13)
