@@ -30,7 +30,7 @@ def test_a_new_reader_stopped_by_the_address_backstop_is_told_why(stories) -> No
     assert MARKER not in html
     assert "You've read your" not in html  # false for this reader
     assert "Free reading from your connection is used up for today." in html
-    assert "Many readers share your internet address" in html
+    assert "Readers sharing your internet address" in html
     assert f'/accounts/login/?next={stories[2].get_absolute_url()}"' in html
     assert f'/accounts/signup/?next={stories[2].get_absolute_url()}"' in html
     assert "/subscribe/" in html
