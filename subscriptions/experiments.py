@@ -256,20 +256,42 @@ def plan_offered(terms_: Terms) -> Plan | None:
     return shown
 
 
+def _account_arm(user) -> Terms | None:
+    """The arm of the running experiment this account was put in (at sign-up, log-in or
+    Checkout), if any."""
+    running = state().running
+    if running is None or user is None or not user.is_authenticated:
+        return None
+    variant_id = (
+        ExperimentReader.objects.filter(experiment_id=running.experiment_id, user=user)
+        .values_list("variant_id", flat=True)
+        .first()
+    )
+    return next((arm for arm in running.arms if arm.variant_id == variant_id), None)
+
+
 def trial_days_for(user, plan: Plan) -> int:
     """The free trial Checkout gives this account with `plan`: its arm's, when the account
-    is in the running experiment (recorded at sign-up or log-in), else the site's terms'."""
-    current = state()
-    if current.running is not None:
-        variant_id = (
-            ExperimentReader.objects.filter(experiment_id=current.running.experiment_id, user=user)
-            .values_list("variant_id", flat=True)
-            .first()
-        )
-        for arm in current.running.arms:
-            if arm.variant_id == variant_id:
-                return arm.offered_trial_days(plan)
-    return current.site.offered_trial_days(plan)
+    is in the running experiment, else the site's terms'. (views.checkout puts an account
+    that is not in it yet into its browser's arm first: `join`.)"""
+    return (_account_arm(user) or state().site).offered_trial_days(plan)
+
+
+def trial_offered(request: HttpRequest, plan: Plan) -> int:
+    """The free trial the subscribe page promises this reader with `plan`, the one Checkout
+    will give: an account already in the experiment keeps its arm's; anyone else is shown
+    their browser's arm's (which `join` makes the account's at Checkout)."""
+    arm = _account_arm(getattr(request, "user", None)) or terms(request)
+    return arm.offered_trial_days(plan)
+
+
+def join(request: HttpRequest) -> None:
+    """A logged-in reader starting Checkout takes part in the arm their browser is in, if
+    their account is in none yet (an account logged in before the experiment began): the
+    trial Checkout gives is the one the subscribe page showed, and a success counts."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and state().running is not None:
+        _account_joins(request, user, succeeded=False)
 
 
 # -- Counting ----------------------------------------------------------------------------

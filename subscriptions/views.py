@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from newsroom import ratelimit
 
-from . import access, billing, private_feeds
+from . import access, billing, experiments, private_feeds
 from .models import Plan, Subscription, money
 from .webhooks import fulfil_checkout_session
 
@@ -30,10 +30,15 @@ def pricing(request: HttpRequest) -> HttpResponse:
     plans = list(Plan.objects.active())
     codes = {p.code for p in plans}
     default = next((p for p in plans if p.is_default), plans[0] if plans else None)
+    # The reader's paywall terms (an experiment's arm, or the site's): the plan shown first,
+    # the free trial offered, the daily free articles.
+    terms = experiments.terms(request)
+    first = next((p for p in plans if p.pk == terms.plan_id), default)
     chosen = request.GET.get("plan", "")
     picked = chosen in codes  # the reader chose it (on the paywall); else the default is only preselected
     if not picked:
-        chosen = default.code if default else ""
+        chosen = first.code if first else ""
+    trial_available = not (request.user.is_authenticated and billing.had_trial(request.user))
     user = request.user
     cards = []
     for plan in plans:
@@ -43,6 +48,7 @@ def pricing(request: HttpRequest) -> HttpResponse:
         saving_percent = round(100 * saving / default.yearly_cents()) if saving > 0 else 0
         cards.append({
             "plan": plan,
+            "trial_days": experiments.trial_offered(request, plan) if trial_available else 0,
             "headline": headline,
             "billed": billed,
             "saving": money(saving, plan.currency) if saving > 0 else "",
@@ -60,10 +66,11 @@ def pricing(request: HttpRequest) -> HttpResponse:
             "picked": picked,
             "on_sale": configured and any(p.stripe_price_id for p in plans),
             "stripe_configured": configured,
-            "trial_available": not (user.is_authenticated and billing.had_trial(user)),
+            "trial_available": trial_available,
+            "lede_trial_days": next((c["trial_days"] for c in cards if c["plan"].code == chosen), 0),
             "has_live_subscription": user.is_authenticated and billing.has_live_subscription(user),
             "login_query": urlencode({"next": reverse("subscriptions:pricing") + "?" + urlencode({"plan": chosen})}),
-            "free_per_day": settings.FREE_ARTICLES_PER_DAY,
+            "free_per_day": terms.free_per_day,
         },
     )
 
@@ -99,6 +106,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
     if not _verified(request.user):
         messages.warning(request, "Please confirm your email address before subscribing.")
         return redirect("account_email")
+    experiments.join(request)  # the trial the subscribe page showed is the one Checkout gives
     success = request.build_absolute_uri(reverse("subscriptions:success")) + "?session_id={CHECKOUT_SESSION_ID}"
     cancel = request.build_absolute_uri(reverse("subscriptions:pricing") + "?" + urlencode({"plan": plan.code}))
     try:

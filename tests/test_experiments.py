@@ -308,6 +308,30 @@ def test_a_trial_counts_once_for_the_arm_the_account_was_in(stories, stripe_env)
     assert sum(arm.successes for arm in experiments.results(experiment)) == 1
 
 
+def test_the_subscribe_page_offers_the_arms_trial_and_checkout_gives_it(stories, stripe_env) -> None:
+    experiment = start()
+    client = browser_in("B", experiment)  # arm B offers a 30-day trial, the plan 14
+    reader = make_user()
+    assert client.post("/accounts/login/", {"login": reader.email, "password": PASSWORD}).status_code == 302
+    ExperimentReader.objects.filter(user=reader).delete()  # as if logged in before the experiment began
+    page = client.get("/subscribe/").content.decode()
+    assert "Your first 30 days are free" in page and "30 days free" in page and "14 days" not in page
+    assert client.post("/subscribe/checkout/", {"plan": "weekly"}).status_code == 303
+    (session,) = stripe_env.sessions.values()
+    assert session["_params"]["subscription_data"]["trial_period_days"] == "30"
+    assert ExperimentReader.objects.get(user=reader).variant.label == "B"  # a success will count for B
+    # Arm A offers the plan's own trial; a new reader in it is told so.
+    page = browser_in("A", experiment).get("/subscribe/").content.decode()
+    assert "Your first 14 days are free" in page and "30 days" not in page
+
+
+def test_with_payments_off_the_subscribe_page_says_the_arms_free_limit(stories, settings) -> None:
+    settings.STRIPE_SECRET_KEY = ""
+    experiment = start()
+    assert "read 4 free articles a day" in browser_in("B", experiment).get("/subscribe/").content.decode()
+    assert "read 2 free articles a day" in browser_in("A", experiment).get("/subscribe/").content.decode()
+
+
 def test_a_free_sign_up_counts_for_its_arm(stories, settings) -> None:
     settings.ACCOUNT_EMAIL_VERIFICATION = "none"
     experiment = start(metric=Experiment.Metric.SIGNUP)
