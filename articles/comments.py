@@ -2,6 +2,15 @@
 see or write them. Who may is decided by subscriptions.access.can_comment;
 this module holds the rules for writing (length, rate, edit window, one level
 of replies, ownership) and builds what the article page shows.
+
+Everyone else learns that the story has a conversation, not what it says and
+not how long it is (issue 33). We chose that over showing the first comment
+as a sample: commenters wrote for a room only subscribers can enter, so
+putting one of them, with their name, in front of every visitor, search
+engine and shared cache would publish them to an audience they did not write
+for; and a number is a tease that opens nothing. It also keeps the page
+non-subscribers get free of any comment query and the same for every
+anonymous reader, so it stays shared-cacheable.
 """
 
 from __future__ import annotations
@@ -112,9 +121,16 @@ def comment_report(*, user, comment_id: int, reason: str = "") -> None:
 
 def context_for(request: HttpRequest, article: Article) -> dict:
     """What the comment section shows this reader. Readers who may not see
-    comments get only the count (already on the article): no comment query."""
-    if not access.can_comment(request):
-        return {"comments_visible": False}
+    comments learn only whether there are any (from the count already on the
+    article: no comment query), and what would let them in: a subscription, or,
+    for a subscriber, confirming their email address."""
+    ent = access.entitlement(request)
+    if not access.may_comment(ent):
+        return {
+            "comments_visible": False,
+            "comments_exist": bool(getattr(article, "comment_count", 0)),
+            "comments_need_email": ent.entitled,  # a subscriber whose address is not confirmed yet
+        }
     newest_first = request.GET.get("comments") == "newest"
     # A page past the last is simply empty; past 10,000 it is the same empty page (no huge OFFSET).
     page = bounded_int(request.GET.get("cpage"), default=1, low=1, high=10_000)

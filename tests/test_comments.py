@@ -1,5 +1,6 @@
 """Comments are for logged-in subscribers with a verified email; everyone else
-gets the count and an invitation, never the text."""
+learns that the story has a conversation and what would let them in — never
+its text, its authors or how many comments there are (articles/comments.py says why)."""
 
 from datetime import timedelta
 
@@ -12,11 +13,12 @@ from django.utils import timezone
 from articles.models import Article, Comment, CommentReport
 from subscriptions.models import Subscription
 
-from .conftest import make_subscription, make_user
+from .conftest import make_article, make_subscription, make_user
 
 pytestmark = pytest.mark.django_db
 SECRET_COMMENT = "Only subscribers should ever read this remark."
-GATE = "Subscribe or log in to view and post comments"
+GATE = "Comments are for subscribers."
+TALKING = "Subscribers are talking about this story."
 
 
 @pytest.fixture
@@ -37,7 +39,9 @@ def post(client: Client, article: Article, body: str, **extra) -> object:
 
 
 @pytest.mark.parametrize("persona", [None, "free_reader", "lapsed", "unverified_subscriber"])
-def test_readers_who_may_not_comment_see_the_count_and_the_invitation_only(persona, commented, request) -> None:
+def test_readers_who_may_not_comment_learn_there_is_a_conversation_and_nothing_of_it(
+    persona, commented, subscriber, request
+) -> None:
     user = None
     if persona == "unverified_subscriber":
         user = make_user(verified=False)
@@ -45,10 +49,62 @@ def test_readers_who_may_not_comment_see_the_count_and_the_invitation_only(perso
     elif persona:
         user = request.getfixturevalue(persona)
     page = client_for(user).get(commented.get_absolute_url()).content.decode()
-    assert GATE in page
-    assert "Comments (1)" in page
+    section = page[page.index('id="comments"') :]
+    assert TALKING in section
+    assert "Comments (" not in page  # no count
+    # No sample either: not the text, not who wrote it, not the comment's anchor.
     assert SECRET_COMMENT not in page
+    assert subscriber.username not in section
+    assert f'id="comment-{Comment.objects.get().pk}"' not in page
+    assert 'class="comment-list"' not in page
     assert f'action="/{commented.slug}/comments/"' not in page
+    if persona == "unverified_subscriber":
+        assert "Confirm your email address to read the comments" in section and GATE not in section
+    else:
+        assert GATE in section
+
+
+def test_a_story_without_comments_says_so_to_everyone(article, client) -> None:
+    section = client.get(article.get_absolute_url()).content.decode().split('id="comments"', 1)[1]
+    assert "No comments yet." in section and TALKING not in section and "Comments (" not in section
+
+
+def test_hidden_comments_do_not_count_as_a_conversation(commented, client) -> None:
+    Comment.objects.update(is_hidden=True)
+    section = client.get(commented.get_absolute_url()).content.decode().split('id="comments"', 1)[1]
+    assert TALKING not in section and "No comments yet." in section
+
+
+def test_non_subscribers_page_runs_no_comment_query(commented, free_reader, settings) -> None:
+    settings.PAGE_CACHE_SECONDS = 0  # the render itself, not a kept page
+    for client in (Client(), client_for(free_reader)):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(commented.get_absolute_url()).status_code == 200
+        assert not [q["sql"] for q in ctx.captured_queries if '"articles_comment"."body"' in q["sql"]]
+
+
+def test_every_anonymous_reader_gets_the_same_comment_section_and_a_shareable_page(settings, category, author) -> None:
+    settings.SHARED_CACHE_SECONDS = 60
+    story = make_article(category=category, authors=[author], access=Article.Access.FREE)
+    Comment.objects.create(article=story, user=make_user(), body=SECRET_COMMENT)
+    pages = []
+    for query in ("", "?comments=newest&cpage=2", "?utm_source=x"):
+        response = Client().get(story.get_absolute_url() + query)
+        assert "public" in response["Cache-Control"] and "s-maxage=60" in response["Cache-Control"]
+        pages.append(response.content)
+    assert pages[0] == pages[1] == pages[2]
+    assert TALKING.encode() in pages[0] and SECRET_COMMENT.encode() not in pages[0]
+
+
+@pytest.mark.parametrize("payments", ["open", "closed"])
+def test_the_invitation_sells_a_subscription_only_when_payments_are_open(payments, commented, free_reader, settings):
+    settings.STRIPE_SECRET_KEY = "sk_test_open" if payments == "open" else ""
+    for client in (Client(), client_for(free_reader)):
+        section = client.get(commented.get_absolute_url()).content.decode().split('id="comments"', 1)[1]
+        section = section.split("</section>", 1)[0]
+        assert ('href="/subscribe/"' in section) is (payments == "open")
+    anonymous = Client().get(commented.get_absolute_url()).content.decode()
+    assert "/accounts/login/?next=" in anonymous.split('id="comments"', 1)[1]
 
 
 @pytest.mark.parametrize("persona", ["subscriber", "trialing", "complimentary", "editor"])
@@ -185,7 +241,7 @@ def test_hidden_comments_disappear_for_readers(commented, trialing) -> None:
     Comment.objects.update(is_hidden=True)
     page = client_for(trialing).get(commented.get_absolute_url()).content.decode()
     assert SECRET_COMMENT not in page
-    assert "Comments (0)" in page
+    assert "Comments (0)" in page  # subscribers see the count
 
 
 def test_a_lapsed_subscription_loses_comments_at_once(commented, subscriber) -> None:

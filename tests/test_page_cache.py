@@ -143,9 +143,9 @@ def test_subscribers_get_the_more_from_cards_from_the_cache_and_see_edits_at_onc
 
 def test_the_comment_count_is_current(stories) -> None:
     story = stories[0]
-    assert "Comments (0)" in html(Client(), story.get_absolute_url())
+    assert "No comments yet." in html(Client(), story.get_absolute_url())
     Comment.objects.create(article=story, user=make_user(), body="First!")
-    assert "Comments (1)" in html(Client(), story.get_absolute_url())
+    assert "Subscribers are talking about this story." in html(Client(), story.get_absolute_url())
 
 
 def test_a_comment_leaves_other_articles_cached(stories) -> None:
@@ -160,7 +160,7 @@ def test_a_comment_leaves_other_articles_cached(stories) -> None:
     assert not [
         q for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"] and "subscriptions_meter" not in q["sql"]
     ]
-    assert "Comments (1)" in html(Client(), stories[0].get_absolute_url())
+    assert "Subscribers are talking about this story." in html(Client(), stories[0].get_absolute_url())
 
 
 def test_the_login_link_returns_to_the_article(stories) -> None:
@@ -243,11 +243,11 @@ def test_moving_an_article_back_to_draft_in_the_admin_takes_it_down_at_once(stor
 def test_hiding_a_comment_in_the_admin_updates_the_count_at_once(stories, editor) -> None:
     story = stories[0]
     comment = Comment.objects.create(article=story, user=make_user(), body="Off topic")
-    assert "Comments (1)" in html(Client(), story.get_absolute_url())
+    assert "Subscribers are talking about this story." in html(Client(), story.get_absolute_url())
     admin = Client()
     admin.force_login(editor)
     admin.post("/admin/articles/comment/", {"action": "hide", "_selected_action": [comment.pk]})
-    assert "Comments (0)" in html(Client(), story.get_absolute_url())
+    assert "No comments yet." in html(Client(), story.get_absolute_url())
 
 
 @pytest.mark.django_db(transaction=True)
