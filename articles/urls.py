@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.generic import TemplateView
 
 from newsroom.shared_cache import shareable_view
 
@@ -10,6 +11,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("search/", shareable_view(page_cache.listing(views.SearchView.as_view())), name="search"),
     path("feed/", shareable_view(feeds.LatestFeed()), name="feed"),
+    # What feeds are and which there are: the footer's "Feeds" link, for readers who have never used one.
+    path("feeds/", shareable_view(TemplateView.as_view(template_name="articles/feeds.html")), name="feeds"),
     # About, contact, corrections, privacy, terms: before the article page, so Article.clean refuses them.
     *[path(f"{slug}/", site_pages.page, {"slug": slug}, name=f"page_{slug}") for slug in site_pages.SLUGS],
     # The article page is asked for most: tried right after the only other one-segment

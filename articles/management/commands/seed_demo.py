@@ -72,6 +72,15 @@ AUTHORS = [
      "films and music that try to make sense of it."),
 ]  # fmt: skip
 
+# How each demo author's portrait is drawn (see `portrait`): skin, hair, hair style, clothes.
+LOOKS = {
+    "Margaret Hale": ("#e8c4a8", "#8a8f96", "bob", "#f2efe8"),
+    "Tomás Reyes": ("#c89472", "#2b211c", "short", "#1f2d3d"),
+    "Priya Natarajan": ("#a8714f", "#1c1412", "long", "#e9c46a"),
+    "Walt Brennan": ("#f0cfb4", "#c9c3b8", "cropped", "#3d4a2a"),
+    "June Okafor": ("#6e4630", "#17110e", "curly", "#f4a261"),
+}
+
 # (title, standfirst, topic phrase). Seven per section, in CATEGORIES order.
 STORIES = {
     "Defense": [
@@ -324,14 +333,51 @@ def hero_image(c1: str, c2: str, seed: int) -> bytes:
     return buffer.getvalue()
 
 
-def portrait(color: str) -> bytes:
-    """A simple silhouette: a stand-in for a staff photo (no lettering on pictures)."""
-    img = Image.new("RGB", (400, 400), _hex(color))
-    draw = ImageDraw.Draw(img, "RGBA")
-    draw.ellipse((130, 70, 270, 210), fill=(255, 255, 255, 200))
-    draw.ellipse((70, 230, 330, 520), fill=(255, 255, 255, 200))
+def _shade(rgb: tuple[int, int, int], factor: float) -> tuple[int, int, int]:
+    return tuple(max(0, min(255, round(c * factor))) for c in rgb)  # type: ignore[return-value]
+
+
+def portrait(color: str, look: tuple[str, str, str, str], size: int = 400) -> bytes:
+    """A flat, friendly head-and-shoulders illustration on the author's colour: a stand-in
+    for a staff photo, drawn here so the demo downloads nothing and shows no real person.
+    Drawn at twice the size and scaled down, which smooths the edges."""
+    skin_hex, hair_hex, style, clothes_hex = look
+    width = size * 2
+    k = width / 800  # the shapes below are laid out on an 800-pixel square
+
+    def box(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, float, float]:
+        return (x0 * k, y0 * k, x1 * k, y1 * k)
+
+    background, skin, hair, clothes = _hex(color), _hex(skin_hex), _hex(hair_hex), _hex(clothes_hex)
+    img = Image.new("RGB", (width, width), background)
+    draw = ImageDraw.Draw(img)
+    draw.ellipse(box(-200, -260, 1000, 700), fill=_shade(background, 1.18))  # soft light behind the head
+    if style == "long":
+        draw.rounded_rectangle(box(230, 190, 570, 700), radius=150 * k, fill=hair)
+    if style == "curly":
+        for cx, cy, r in [(260, 300, 80), (540, 300, 80), (250, 420, 70), (550, 420, 70), (300, 210, 90), (500, 210, 90), (400, 180, 100)]:
+            draw.ellipse(box(cx - r, cy - r, cx + r, cy + r), fill=hair)
+    draw.ellipse(box(70, 560, 730, 1220), fill=clothes)  # shoulders
+    draw.rectangle(box(348, 440, 452, 600), fill=_shade(skin, 0.88))  # neck
+    draw.polygon([(325 * k, 575 * k), (475 * k, 575 * k), (400 * k, 690 * k)], fill=_shade(skin, 0.88))  # open collar
+    draw.ellipse(box(262, 330, 312, 410), fill=_shade(skin, 0.93))  # ears
+    draw.ellipse(box(488, 330, 538, 410), fill=_shade(skin, 0.93))
+    draw.ellipse(box(280, 200, 520, 490), fill=skin)  # face
+    if style in ("short", "cropped", "bob", "long"):
+        top = {"short": 170, "cropped": 190, "bob": 172, "long": 172}[style]
+        tilt = 12 if style == "short" else 0  # a side parting
+        draw.chord(box(272, top, 528, 420), 180 - tilt, 360 + tilt // 2, fill=hair)
+    if style == "bob":
+        draw.rounded_rectangle(box(258, 215, 322, 470), radius=32 * k, fill=hair)
+        draw.rounded_rectangle(box(478, 215, 542, 470), radius=32 * k, fill=hair)
+    if style == "curly":
+        draw.chord(box(276, 190, 524, 400), 180, 360, fill=hair)
+    eyes = _shade(hair if style != "cropped" else (40, 35, 30), 0.9)
+    draw.ellipse(box(345, 345, 367, 367), fill=eyes)
+    draw.ellipse(box(433, 345, 455, 367), fill=eyes)
+    draw.arc(box(365, 380, 435, 435), 20, 160, fill=_shade(skin, 0.6), width=round(7 * k))  # a small smile
     buffer = BytesIO()
-    img.save(buffer, format="JPEG", quality=88)
+    img.resize((size, size), Image.LANCZOS).save(buffer, format="JPEG", quality=88)
     return buffer.getvalue()
 
 
@@ -446,9 +492,10 @@ class Command(BaseCommand):
             author = Author.objects.filter(slug=slug).first()
             if author is None:
                 author = Author(name=name, slug=slug, role=role, bio=bio)
-                author.photo.save(f"{slug}.jpg", ContentFile(portrait(color)), save=False)
-                author.save()
                 created["authors"] += 1
+            if not author.photo:  # a demo author made before portraits, or new; a photo an editor chose stays
+                author.photo.save(f"{slug}.jpg", ContentFile(portrait(color, LOOKS[name])), save=False)
+                author.save()
             authors.append(author)
         # Which desk writes which section (index into AUTHORS).
         desk = {"Defense": 0, "Foreign Policy": 1, "Politics": 2, "Veterans": 3, "Technology": 4, "Culture": 4}
