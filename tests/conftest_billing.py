@@ -125,3 +125,21 @@ def customer_for_new_user(user) -> str:
     from subscriptions import billing
 
     return billing.customer_for(user)
+
+
+def pay_at_checkout(fake: StripeFake, plan: str = "weekly", *, trial: bool = False, user=None):
+    """A verified reader pays on Checkout through the site (no trial unless asked); Stripe's
+    events wait in `fake.events`, undelivered. Returns (user, their logged-in client, subscription)."""
+    from django.test import Client
+
+    from subscriptions.models import Plan
+    from tests.conftest import make_user
+
+    if not trial:
+        Plan.objects.update(trial_days=0)
+    user = user or make_user()
+    reader = Client()
+    reader.force_login(user)
+    location = reader.post("/subscribe/checkout/", {"plan": plan})["Location"]
+    session = next(s for s in fake.sessions.values() if s["url"] == location)
+    return user, reader, fake.complete_checkout(session["id"])

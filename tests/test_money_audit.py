@@ -25,7 +25,7 @@ from subscriptions import billing, emails
 from subscriptions.models import DailyStat, Plan, Subscription
 from tests import stripe_fake
 from tests.conftest import make_user
-from tests.conftest_billing import deliver
+from tests.conftest_billing import deliver, pay_at_checkout
 from tests.stripe_fake import StripeFake
 
 pytestmark = pytest.mark.django_db
@@ -39,14 +39,7 @@ def settle(client: Client, fake: StripeFake) -> None:
 
 def subscribe(fake: StripeFake, plan: str = "weekly", *, trial: bool = False, user=None):
     """A verified reader pays on Checkout through the site; the events are delivered."""
-    if not trial:
-        Plan.objects.update(trial_days=0)
-    user = user or make_user()
-    reader = Client()
-    reader.force_login(user)
-    location = reader.post("/subscribe/checkout/", {"plan": plan})["Location"]
-    session = next(s for s in fake.sessions.values() if s["url"] == location)
-    sub = fake.complete_checkout(session["id"])
+    user, reader, sub = pay_at_checkout(fake, plan, trial=trial, user=user)
     settle(reader, fake)
     return user, reader, sub
 

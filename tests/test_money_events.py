@@ -21,7 +21,7 @@ from django.test import Client
 from subscriptions import access, billing, stats
 from subscriptions.models import Plan, StripeCustomer, Subscription, TrialClaim
 from tests.conftest import make_article, make_user
-from tests.conftest_billing import deliver
+from tests.conftest_billing import deliver, pay_at_checkout
 from tests.stripe_fake import StripeFake
 
 pytestmark = pytest.mark.django_db
@@ -44,15 +44,7 @@ def settle(client: Client, fake: StripeFake, order: str = "in order") -> None:
 
 def subscribe(fake: StripeFake, plan: str = "weekly", *, trial: bool = False, user=None):
     """A verified reader pays on Checkout through the site; nothing is delivered yet."""
-    if not trial:
-        Plan.objects.update(trial_days=0)
-    user = user or make_user()
-    reader = Client()
-    reader.force_login(user)
-    location = reader.post("/subscribe/checkout/", {"plan": plan})["Location"]
-    session = next(s for s in fake.sessions.values() if s["url"] == location)
-    sub = fake.complete_checkout(session["id"])
-    return user, reader, sub
+    return pay_at_checkout(fake, plan, trial=trial, user=user)
 
 
 def a_minute_later() -> None:
