@@ -75,7 +75,8 @@ from .models import Article
 
 # The site-wide version: every page shows sections (the menu), plans (the paywall's price)
 # and, on article pages, the "More from" cards of a section.
-GENERATION_KEY = "page-cache:generation"
+# Both are read by anonymous_page()'s script, so they are in the meter's cluster slot.
+GENERATION_KEY = f"{counters.SLOT_TAG}page-cache:generation"
 # What lists stories (home, section, author, topic and search pages, sitemaps): any
 # change to what readers can see of a story retires it.
 LISTS_KEY = "page-cache:lists"
@@ -108,7 +109,7 @@ def _digest(parts: object) -> str:
 
 def _article_key(slug: str) -> str:
     """The version of one story's own pages: its edits and its comments retire it."""
-    return "page-cache:article-version:" + _digest(slug)
+    return f"{counters.SLOT_TAG}page-cache:article-version:{_digest(slug)}"
 
 
 def find_article(queryset: QuerySet[Article], slug: str) -> tuple[Article, Version]:
@@ -189,10 +190,10 @@ def page(
     if not _shared(request, preview):
         return fill(request, render())
     if in_one_call(request):  # anonymous_page() did not find it
-        key = _anonymous_page_key(request, version, decision)
-        html = _rendered_elsewhere(key, lambda: _unless_unreachable(counters.client().get, key))
+        name = (_anonymous_key(request), version, _variant(decision))
+        html = _rendered_elsewhere(name, lambda: _kept_anonymous(request, version, decision))
         if html is None:
-            with _rendering(key):
+            with _rendering(name):
                 html = render()
                 _keep_anonymous(request, article, decision, version, html)
         return fill(request, html)
@@ -235,35 +236,38 @@ def _rendering(name: object) -> Iterator[None]:
         cache.delete("page-cache:rendering:" + _digest(name))
 
 
-def _unless_unreachable(read: Callable[[str], bytes | None], key: str) -> bytes | None:
-    try:
-        return read(key)
-    except counters.UNREACHABLE:
-        return None
-
-
 # An anonymous reader's page in one call to Redis: the page's versions, the
 # article's facts (its id, its access and what it is for a reader without an
 # account), the meter for a metered one, and the page kept for that answer.
-# Entries are plain strings under keys that carry their versions.
-# KEYS: the generation, the article's comments version, the meter's three keys.
-# ARGV: the facts' key and the page's key without their versions, then the
-# meter's limit, address limit, two times to keep, experiment arm's stem and reader id,
+# Every key it touches is declared (Redis Cluster runs nothing else), all under
+# counters.SLOT_TAG (one call's keys in one slot): KEYS[1] to KEYS[5] the meter's
+# (meter.CONSUME_FUNCTION), KEYS[6] the generation, KEYS[7] the article's own version,
+# KEYS[8] a hash of what is kept for this address: the field "facts" and one field per
+# answer (variant), each stamped with the versions it was made under ("<generation>:
+# <article version>\n"), so a field made under older versions is a miss. The hash
+# expires no later than the shortest-lived field written into it (EXPIRE ... LT).
+# ARGV: the meter's limit, address limit, two times to keep and experiment reader id,
 # then the two refusals' variants.
 _ANONYMOUS_PAGE = meter.CONSUME_FUNCTION + """
-local generation, comments = redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2])
-if not generation or not comments then return false end
-local facts = redis.call('GET', ARGV[1] .. generation)
+local generation, own = redis.call('GET', KEYS[6]), redis.call('GET', KEYS[7])
+if not generation or not own then return false end
+local stamp = generation .. ':' .. own .. '\\n'
+local function current(field)
+  local value = redis.call('HGET', KEYS[8], field)
+  if value and string.sub(value, 1, #stamp) == stamp then return string.sub(value, #stamp + 1) end
+  return false
+end
+local facts = current('facts')
 if not facts then return false end
 local id, access, variant = string.match(facts, '^(%d+) (%S+) (.+)$')
 local spent = false
 if variant == 'metered' then
-  spent = consume(KEYS[3], KEYS[4], KEYS[5], id, ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8])
+  spent = consume(id, ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
   if spent[1] == 1 then variant = 'full:' .. spent[3]
-  elseif spent[4] == 1 then variant = ARGV[9]
-  else variant = ARGV[10] end
+  elseif spent[4] == 1 then variant = ARGV[6]
+  else variant = ARGV[7] end
 end
-return {access, variant, spent, redis.call('GET', ARGV[2] .. generation .. ':' .. comments .. ':' .. variant)}
+return {access, variant, spent, current(variant)}
 """
 _METERED = "metered"
 
@@ -299,14 +303,15 @@ def in_one_call(request: HttpRequest) -> bool:
     )
 
 
-def _facts_key(slug: str) -> str:
-    return cache.make_key("page-cache:facts:" + _digest(slug) + ":")
-
-
 def _anonymous_key(request: HttpRequest) -> str:
     # The reader's terms (the site's, or their experiment arm's: its limit, its paywall's words) by name.
     parts = (request.scheme, request.get_host(), request.path, experiments.terms(request).name)
-    return cache.make_key(f"page-cache:anonymous:{_digest(parts)}:")
+    return cache.make_key(f"{counters.SLOT_TAG}page-cache:anonymous:{_digest(parts)}")
+
+
+def _stamp(version: Version) -> bytes:
+    generation, own = version
+    return f"{generation}:{own}\n".encode()
 
 
 def kept(request: HttpRequest, slug: str) -> Kept | None:
@@ -334,8 +339,8 @@ def anonymous_page(request: HttpRequest, slug: str) -> Kept | None:
     if not in_one_call(request):
         return None
     meter_keys, meter_args = meter.redis_call(request)
-    keys = [cache.make_key(GENERATION_KEY), cache.make_key(_article_key(slug)), *meter_keys]
-    args = [_facts_key(slug), _anonymous_key(request), *meter_args, Reason.ADDRESS_LIMIT, Reason.METER_EXHAUSTED]
+    keys = [*meter_keys, cache.make_key(GENERATION_KEY), cache.make_key(_article_key(slug)), _anonymous_key(request)]
+    args = [*meter_args, Reason.ADDRESS_LIMIT, Reason.METER_EXHAUSTED]
     try:
         answer = counters.client().register_script(_ANONYMOUS_PAGE)(keys=keys, args=args)
     except counters.UNREACHABLE:
@@ -378,23 +383,27 @@ def entitled_page(request: HttpRequest, slug: str) -> Kept | None:
     return None
 
 
-def _anonymous_page_key(request: HttpRequest, version: Version, decision: Decision) -> str:
-    """Where anonymous_page()'s script finds the page kept for this answer under `version`."""
-    generation, comments = version
-    return f"{_anonymous_key(request)}{generation}:{comments}:{_variant(decision)}"
+def _kept_anonymous(request: HttpRequest, version: Version, decision: Decision) -> bytes | None:
+    """The page anonymous_page()'s script would find for this answer under `version`."""
+    stamp = _stamp(version)
+    try:
+        value = counters.client().hget(_anonymous_key(request), _variant(decision))
+    except counters.UNREACHABLE:
+        return None
+    return value[len(stamp) :] if value is not None and value.startswith(stamp) else None
 
 
 def _keep_anonymous(request: HttpRequest, article: Article, decision: Decision, version: Version, html: bytes) -> None:
     seconds = seconds_to_keep(article.next_scheduled_at)
     if seconds < 1:
         return
-    generation, comments = version
+    stamp, key = _stamp(version), _anonymous_key(request)
     for_anyone = access.decide_for_user(None, article)
-    variant = _METERED if for_anyone.needs_credit else _variant(for_anyone)
+    facts = f"{article.pk} {article.access} {_METERED if for_anyone.needs_credit else _variant(for_anyone)}"
     try:
         with counters.client().pipeline(transaction=False) as pipe:
-            pipe.set(f"{_facts_key(article.slug)}{generation}", f"{article.pk} {article.access} {variant}", ex=seconds)
-            pipe.set(_anonymous_page_key(request, version, decision), html, ex=seconds)
+            pipe.hset(key, mapping={"facts": stamp + facts.encode(), _variant(decision): stamp + html})
+            pipe.expire(key, seconds, lt=True)  # no field outlives its own time (a scheduled story going live)
             pipe.execute()
     except counters.UNREACHABLE:
         pass  # kept next time

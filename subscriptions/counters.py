@@ -46,6 +46,16 @@ def client(url: str = "") -> redis.Redis:
     return _client(url or settings.METER_REDIS_URL, settings.REDIS_TIMEOUT)
 
 
+# Redis Cluster runs a Lua script only when every key it touches is declared in KEYS and
+# all of them hash to one slot. The meter's script and the anonymous page's (articles/
+# page_cache.py) touch these counts together with the page's own keys, so all of them
+# carry this hash tag: Redis hashes only what is inside the braces, so they share a slot.
+# The price: that slot, so one node of a cluster, holds the whole meter (the address's
+# backstop is shared by every reader at an address, so no narrower tag keeps one call's keys
+# together); everything else the site keeps spreads over the cluster.
+SLOT_TAG = "{reads}"
+
+
 def key(*parts: object) -> str:
-    """A key of ours, under the site's prefix (REDIS_KEY_PREFIX, shared with the cache)."""
-    return ":".join([settings.REDIS_KEY_PREFIX, "counts", *map(str, parts)])
+    """A key of ours, under the site's prefix (REDIS_KEY_PREFIX, shared with the cache), in the meter's slot."""
+    return ":".join([settings.REDIS_KEY_PREFIX, SLOT_TAG, "counts", *map(str, parts)])

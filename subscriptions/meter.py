@@ -175,47 +175,47 @@ def _who(request: HttpRequest) -> tuple[int, str, str, int]:
 
 # A Lua function other scripts include (articles/page_cache.py serves an anonymous
 # reader's page in the same call): the three steps above, run alone by Redis.
-# reader_key: the reader's set of article ids read today; ip_key: the address's
-# credits used today (ip_limit 0: none); keep: seconds to keep both. A refusal shows
-# the paywall, so it also counts a paywall view for the dashboard (views_key, kept
-# views_keep seconds): no round trip of its own. arm: the reader's experiment arm's keys'
-# stem ("" outside one): its readers (a HyperLogLog of `member`, the browser's id) and paywall views.
+# Every key it touches is declared, as KEYS[1] to KEYS[5] of whichever script includes
+# it (redis_call() makes them; on Redis Cluster a script may touch only its
+# declared keys, all in one slot: counters.SLOT_TAG): the reader's set of article ids read
+# today; the address's credits used today (ip_limit 0: none); today's paywall views — a
+# refusal shows the paywall, so it counts one for the dashboard, no round trip of its own;
+# the reader's experiment arm's readers (a HyperLogLog of `member`, the browser's id) and
+# its paywall views, counted only inside an experiment (`member` not empty).
+# keep, views_keep: seconds to keep the day's keys and the views.
 # Returns {granted, already read, credits left, refused by the address's backstop}.
 CONSUME_FUNCTION = """
-local function refuse(views_key, views_keep, by_ip, arm)
-  redis.call('INCR', views_key)
-  redis.call('EXPIRE', views_key, views_keep)
-  if arm ~= '' then redis.call('INCR', arm .. ':paywall') end
+local function refuse(views_keep, member, by_ip)
+  redis.call('INCR', KEYS[3])
+  redis.call('EXPIRE', KEYS[3], views_keep)
+  if member ~= '' then redis.call('INCR', KEYS[5]) end
   return {0, 0, 0, by_ip}
 end
-local function consume(reader_key, ip_key, views_key, article_id, limit, ip_limit, keep, views_keep, arm, member)
+local function consume(article_id, limit, ip_limit, keep, views_keep, member)
   limit, ip_limit = tonumber(limit), tonumber(ip_limit)
-  if arm ~= '' then redis.call('PFADD', arm .. ':readers', member) end
-  local used = redis.call('SCARD', reader_key)
-  if redis.call('SISMEMBER', reader_key, article_id) == 1 then
+  if member ~= '' then redis.call('PFADD', KEYS[4], member) end
+  local used = redis.call('SCARD', KEYS[1])
+  if redis.call('SISMEMBER', KEYS[1], article_id) == 1 then
     return {1, 1, math.max(0, limit - used), 0}
   end
   if used >= limit then
-    return refuse(views_key, views_keep, 0, arm)
+    return refuse(views_keep, member, 0)
   end
   if ip_limit > 0 then
-    if tonumber(redis.call('GET', ip_key) or '0') >= ip_limit then
-      return refuse(views_key, views_keep, 1, arm)
+    if tonumber(redis.call('GET', KEYS[2]) or '0') >= ip_limit then
+      return refuse(views_keep, member, 1)
     end
-    redis.call('INCR', ip_key)
-    redis.call('EXPIRE', ip_key, keep)
+    redis.call('INCR', KEYS[2])
+    redis.call('EXPIRE', KEYS[2], keep)
   end
-  redis.call('SADD', reader_key, article_id)
-  redis.call('EXPIRE', reader_key, keep)
+  redis.call('SADD', KEYS[1], article_id)
+  redis.call('EXPIRE', KEYS[1], keep)
   return {1, 0, limit - used - 1, 0}
 end
 """
-# KEYS: the reader's set, the address's counter, today's paywall views;
-# ARGV: article id, limit, address limit, seconds to keep, seconds to keep the views, the arm's
-# stem and the reader's id in it.
-_CONSUME = CONSUME_FUNCTION + (
-    "return consume(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7])"
-)
+# ARGV: article id, then redis_call()'s: limit, address limit, seconds to keep, seconds to
+# keep the views, the reader's id in their experiment arm ("" outside one).
+_CONSUME = CONSUME_FUNCTION + "return consume(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])"
 # A day's keys outlive the day (the last read at 23:59 is still there at midnight) and then go.
 _KEEP_SECONDS = 25 * 60 * 60
 
@@ -228,9 +228,11 @@ def redis_call(request: HttpRequest) -> tuple[list[str], list[object]]:
     """KEYS and ARGV (after the article id) for CONSUME_FUNCTION, for this reader today."""
     limit, reader, ip_key, ip_limit = _who(request)
     day = today()
-    keys = [_key(day, reader), _key(day, ip_key), stats.page_views_key(PAYWALL_VIEW, day)]
-    arm = experiments.terms(request)
-    return keys, [limit, ip_limit, _KEEP_SECONDS, stats.PAGE_VIEW_SECONDS, *experiments.counted_as(request, arm)]
+    stem, member = experiments.counted_as(request, experiments.terms(request))
+    stem = stem or counters.key("experiment", "none")  # declared, never touched: no arm to count
+    keys = [_key(day, reader), _key(day, ip_key), stats.page_views_key(PAYWALL_VIEW, day),
+            f"{stem}:readers", f"{stem}:paywall"]  # fmt: skip
+    return keys, [limit, ip_limit, _KEEP_SECONDS, stats.PAGE_VIEW_SECONDS, member]
 
 
 def result(granted: int, already_read: int, remaining: int, by_ip: int) -> MeterResult:
