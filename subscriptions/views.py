@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from newsroom import ratelimit
 
-from . import access, billing, experiments, private_feeds
-from .models import Plan, Subscription, money
+from . import access, account_page, billing, experiments, private_feeds
+from .models import Plan, money
 from .webhooks import fulfil_checkout_session
 
 log = logging.getLogger(__name__)
@@ -171,21 +171,5 @@ def feed_replace(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
-    """The reader's account page: email, password, subscription, private feed, gift links, comments."""
-    ent = access.entitlement(request)
-    subscription = request.user.subscriptions.select_related("plan").first()
-    return render(
-        request,
-        "subscriptions/account.html",
-        {
-            "ent": ent,
-            "feed_token": private_feeds.feed_token_get_or_create(user=request.user) if ent.entitled else None,
-            "subscription": subscription,
-            # A renewal waiting for the reader's bank: "confirm your payment" with its link, not "update your card".
-            "pay_url": billing.payment_waiting_url(subscription) if subscription and billing.is_configured() else "",
-            "stripe_configured": billing.is_configured(),
-            "has_customer": hasattr(request.user, "stripe_customer"),
-            "Status": Subscription.Status,
-            "comments": request.user.comments.select_related("article").order_by("-created_at")[:50],
-        },
-    )
+    """The reader's account page: who they are, their plan, emails, private feed, gift links, comments."""
+    return render(request, "subscriptions/account.html", account_page.context(request))
