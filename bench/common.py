@@ -62,6 +62,9 @@ def site_env(db: str, **extra: str) -> dict[str, str]:
         "MEDIA_ROOT": f"/tmp/{db}-media",
         "CACHE_DIR": f"/tmp/{db}-cache",
         "ACCESS_LOG": "/dev/null",  # gunicorn.conf.py in the project is read by every gunicorn started here
+        # One release for every process of the run, named once: the code's digest (newsroom/release.py)
+        # would split the cache between workers if the shared working tree changed while they start.
+        "RELEASE": f"bench-{secrets.token_hex(4)}",
         **extra,
     }
 

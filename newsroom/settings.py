@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from newsroom.release import code_digest
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -151,6 +153,8 @@ METER_REDIS_URL = os.getenv("METER_REDIS_URL", REDIS_URL)
 METER_STORE = os.getenv("METER_STORE", "redis" if METER_REDIS_URL else "database")
 if METER_STORE not in ("redis", "database") or (METER_STORE == "redis" and not METER_REDIS_URL):
     raise ImproperlyConfigured('METER_STORE is "redis" (needs METER_REDIS_URL or REDIS_URL) or "database".')
+# The code's release: every cache entry is kept under it (newsroom/release.py).
+RELEASE = os.getenv("RELEASE", "").strip() or code_digest(BASE_DIR)
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -158,6 +162,7 @@ if REDIS_URL:
             "BACKEND": "newsroom.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_KEY_PREFIX,
+            "VERSION": RELEASE,
             # A Redis that does not answer is given up on quickly: the page goes on without it.
             "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
         }
@@ -167,6 +172,7 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": os.getenv("CACHE_DIR", str(BASE_DIR / ".cache")),
+            "VERSION": RELEASE,
         }
     }
 
