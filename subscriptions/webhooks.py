@@ -231,7 +231,14 @@ def process_event(event: dict[str, Any]) -> bool:
         with transaction.atomic():
             if not _claim_event(event["id"], event["type"]):
                 return False
-            handler(event["data"]["object"])
+            try:
+                handler(event["data"]["object"])
+            except stripe.InvalidRequestError as exc:
+                # Stripe says what the event names does not exist (another account's, or gone):
+                # no retry can change that. Anything else (429, 5xx, network) is raised: a retry can.
+                if exc.http_status != 404:
+                    raise
+                raise UnusableEvent(f"Stripe has no such object: {exc.user_message or exc}") from exc
     except UnusableEvent as exc:
         log.error("Stripe event %s (%s) cannot be used, recorded without effect: %s", event["id"], event["type"], exc)
         with transaction.atomic():

@@ -161,6 +161,24 @@ def test_a_subscription_event_without_a_usable_id_is_recorded_without_effect(
     assert stripe_env.count("GET", "/v1/subscriptions") == 0  # nothing was fetched for it
 
 
+@pytest.mark.parametrize(
+    ("event_type", "obj"),
+    [
+        ("customer.subscription.updated", {"id": "sub_NotInStripe1", "customer": "cus_1", "status": "active"}),
+        ("invoice.paid", {"id": "in_NotInStripe1", "subscription": "sub_NotInStripe1", "customer": "cus_1"}),
+        ("checkout.session.completed", {"id": "cs_test_NotInStripe1", "mode": "subscription"}),
+    ],
+    ids=["subscription", "invoice", "checkout session"],
+)
+def test_an_event_for_an_object_stripe_says_does_not_exist_is_recorded_without_effect(
+    stripe_env, event_type: str, obj: dict, caplog
+) -> None:
+    """Stripe answers 404 for what the event names (another account's object, or one long gone):
+    a retry cannot change that, so it is not a 500 for Stripe to resend for three days."""
+    _recorded_without_effect(event_type, obj)
+    assert any(r.levelname == "ERROR" and "cannot be used" in r.getMessage() for r in caplog.records)
+
+
 def test_a_subscription_event_without_a_customer_uses_stripes_own_object(client, stripe_env) -> None:
     """The event only says which subscription: what it lacks, Stripe's current object has."""
     user = make_user()
