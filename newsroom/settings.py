@@ -381,6 +381,8 @@ CRAWLER_DNS_TIMEOUT = float(os.getenv("CRAWLER_DNS_TIMEOUT", "2"))
 STRIPE_SECRET_KEY = os.getenv("STRIPE_SECRET_KEY", "")
 STRIPE_PUBLISHABLE_KEY = os.getenv("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.getenv("STRIPE_WEBHOOK_SECRET", "")
+# Stripe's events are kilobytes: a webhook body past this is answered 413 unread (webhooks.py).
+STRIPE_WEBHOOK_MAX_BYTES = envint("STRIPE_WEBHOOK_MAX_BYTES", str(512 * 1024))
 # This site's name in a subscription's metadata `site` when several sites share one Stripe
 # account: `stripe_adopt` leaves others' subscriptions alone. Empty: SITE_URL's host (billing.site_id).
 STRIPE_SITE_ID = os.getenv("STRIPE_SITE_ID", "")

@@ -249,8 +249,6 @@ def process_event(event: dict[str, Any]) -> bool:
 # Clock skew allowed for a signature's or an event's time ahead of ours.
 FUTURE_SKEW_SECONDS = 300
 LAST_REPRESENTABLE_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z
-# Stripe's events are kilobytes: a body past this is no event of ours, and is not read on.
-DEFAULT_MAX_BYTES = 512 * 1024
 _TIMESTAMP = re.compile(r"(?:^|,)t=(\d{1,12})(?:,|$)")
 _EVENT_ID = re.compile(r"evt_[A-Za-z0-9_]{1,250}")
 
@@ -293,7 +291,7 @@ def _parse_event(body: bytes) -> dict[str, Any]:
 
 def _read_body(request: HttpRequest) -> bytes | None:
     """The body, or None when it is longer than STRIPE_WEBHOOK_MAX_BYTES (read no further)."""
-    limit = getattr(settings, "STRIPE_WEBHOOK_MAX_BYTES", DEFAULT_MAX_BYTES)
+    limit = settings.STRIPE_WEBHOOK_MAX_BYTES
     body = request.read(limit + 1)
     return None if len(body) > limit else body
 
