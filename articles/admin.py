@@ -32,7 +32,7 @@ from django.utils.safestring import SafeString
 from reversion.admin import VersionAdmin
 from reversion.models import Version
 
-from . import admin_editor, checklist, rendering
+from . import admin_editor, checklist, desk_emails, rendering
 from .models import Article, Author, Category, InlineImage, Page, Tag
 
 MARKDOWN_HELP = (
@@ -269,6 +269,8 @@ class ArticleAdmin(VersionAdmin):
         super().save_model(request, obj, form, change)
         if review:
             self.message_user(request, review, messages.SUCCESS)
+        if SUBMIT_FOR_REVIEW in request.POST and obj.in_review:
+            desk_emails.review_requested_email_on_commit(article=obj, submitted_by=request.user)
         for text in checklist.warnings(getattr(form, "checklist", [])):
             self.message_user(request, f"Before publishing: {text}", messages.WARNING)
 
@@ -294,6 +296,11 @@ class ArticleAdmin(VersionAdmin):
     def get_urls(self):
         extra = [
             path("preview/", self.admin_site.admin_view(admin_editor.preview), name="articles_article_preview"),
+            path(
+                "review-emails/",
+                self.admin_site.admin_view(admin_editor.review_emails),
+                name="articles_article_review_emails",
+            ),
             path(
                 "upload-image/",
                 self.admin_site.admin_view(admin_editor.upload_image),
@@ -407,6 +414,8 @@ class ArticleAdmin(VersionAdmin):
                 .order_by("review_requested_at")[:15]
             ),
             "now": now,
+            # Editors choose here whether a submission is emailed to them (None: not an editor).
+            "review_emails": desk_emails.wants_review_emails(request.user) if can_publish(request.user) else None,
         }
         return super().changelist_view(request, {"desk": desk, **(extra_context or {})})
 

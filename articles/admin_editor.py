@@ -16,10 +16,11 @@ from types import SimpleNamespace
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -31,7 +32,7 @@ from reversion.models import Version
 from subscriptions.access import Reason
 from subscriptions.models import default_plan
 
-from . import checklist, rendering
+from . import checklist, desk_emails, rendering
 from .models import Article, Category, InlineImage
 
 
@@ -220,3 +221,17 @@ def compare(request: HttpRequest, model_admin, object_id: str) -> HttpResponse:
         "newer_restore_url": restore_url(newer) if can_restore else "",
     }
     return TemplateResponse(request, "admin/articles/article/compare.html", context)
+
+
+@require_POST
+def review_emails(request: HttpRequest) -> HttpResponse:
+    """An editor turns the "story submitted for review" emails on or off (from the desk)."""
+    if not request.user.has_perm(desk_emails.PUBLISH_PERMISSION):
+        raise PermissionDenied
+    on = request.POST.get("review_submitted") == "on"  # the desk's button says "on"; anything else is off
+    desk_emails.review_emails_set(user=request.user, on=on)
+    if on:
+        messages.success(request, f"We'll email you at {request.user.email} when a story is submitted for review.")
+    else:
+        messages.success(request, "You won't be emailed about stories submitted for review.")
+    return redirect("admin:articles_article_changelist")

@@ -526,3 +526,14 @@ class Page(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse(f"articles:page_{self.slug}")
+
+
+class DeskEmailChoice(models.Model):
+    """What the desk emails an editor about. Off unless the editor turns it on (on the desk's
+    "Waiting for review" column): a story submitted for review (articles/desk_emails.py)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="desk_emails")
+    review_submitted = models.BooleanField("email me when a story is submitted for review", default=False)
+
+    def __str__(self) -> str:
+        return f"{self.user}: review emails {'on' if self.review_submitted else 'off'}"

@@ -10,9 +10,10 @@ from django.test import Client
 from reversion.models import Version
 
 from articles.admin import SEND_BACK, SUBMIT_FOR_REVIEW
-from articles.models import Article, Author
+from articles.models import Article, Author, DeskEmailChoice
 
 from .conftest import make_article, make_user
+from .smtp_server import free_port, smtp_server, use_smtp
 from .test_site_admin import add_form
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +95,104 @@ def test_autosave_refuses_live_stories_and_other_writers_drafts(client, editor, 
     client.force_login(other)
     assert client.post(f"/admin/articles/article/{draft.pk}/autosave/", {"body": "Mine now"}).status_code == 403
     assert client.post("/admin/articles/article/abc/autosave/", {"body": "x"}).status_code == 404
+
+
+# --- the editors' email when a story is submitted (opt-in per editor) -------------------------------
+
+
+@pytest.fixture
+def smtp(settings):
+    """Django's mail through a real SMTP server on loopback."""
+    with smtp_server() as (recorder, port):
+        use_smtp(settings, port)
+        yield recorder
+
+
+def an_editor(email: str, *, emails: bool | None):
+    user = make_user(email, is_staff=True, first_name="Ed", last_name=email.split("@")[0].title())
+    user.groups.add(Group.objects.get(name="Editors"))
+    if emails is not None:
+        DeskEmailChoice.objects.create(user=user, review_submitted=emails)
+    return user
+
+
+def submit(client: Client, category, author, capture, **extra) -> Article:
+    data = add_form(category, author, status="draft", hero_image="", hero_alt="", **{SUBMIT_FOR_REVIEW: "1"}, **extra)
+    with capture(execute=True) as callbacks:
+        assert client.post("/admin/articles/article/add/", data).status_code == 302
+    assert callbacks, "the email waits for the commit"
+    return Article.objects.get(slug=data["slug"])
+
+
+def test_only_editors_who_asked_are_emailed_when_a_writer_submits(
+    client, writer, category, smtp, django_capture_on_commit_callbacks, settings
+) -> None:
+    keen = an_editor("keen@example.com", emails=True)
+    an_editor("quiet@example.com", emails=False)
+    an_editor("never.chose@example.com", emails=None)  # off unless turned on
+    DeskEmailChoice.objects.create(user=writer, review_submitted=True)  # a writer cannot publish: no email
+    client.force_login(writer)
+    mine = Author.objects.create(name="Wren Writer", slug="wren-writer", user=writer)
+    story = submit(client, category, mine, django_capture_on_commit_callbacks)
+
+    assert [str(m["To"]) for m in smtp.messages] == [keen.email]
+    (message,) = smtp.messages
+    assert message["Subject"] == "For review: Dockworkers ratify a new contract"
+    text = message.get_content()
+    assert "Dockworkers ratify a new contract" in text
+    assert f"{settings.SITE_URL}/admin/articles/article/{story.pk}/change/" in text
+
+
+def test_the_editor_who_submits_is_not_emailed_about_their_own_story(
+    client, category, author, smtp, django_capture_on_commit_callbacks
+) -> None:
+    me = an_editor("me@example.com", emails=True)
+    other = an_editor("other@example.com", emails=True)
+    client.force_login(me)
+    submit(client, category, author, django_capture_on_commit_callbacks)
+    assert smtp.recipients() == {other.email: 1}
+
+
+def test_no_email_when_the_story_is_saved_without_submitting(
+    client, writer, category, author, smtp, django_capture_on_commit_callbacks
+) -> None:
+    an_editor("keen@example.com", emails=True)
+    client.force_login(writer)
+    data = add_form(category, author, status="draft", hero_image="", hero_alt="")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post("/admin/articles/article/add/", data).status_code == 302
+    assert smtp.messages == []
+
+
+def test_a_mail_server_that_is_down_does_not_lose_the_submission(
+    client, writer, category, author, settings, django_capture_on_commit_callbacks, caplog
+) -> None:
+    use_smtp(settings, free_port())  # nothing listens there
+    settings.EMAIL_TIMEOUT = 2
+    an_editor("keen@example.com", emails=True)
+    client.force_login(writer)
+    story = submit(client, category, author, django_capture_on_commit_callbacks)
+    assert story.in_review
+    assert "waiting for review failed" in caplog.text
+
+
+def test_editors_turn_the_email_on_and_off_on_the_desk(client) -> None:
+    editor = an_editor("chooser@example.com", emails=None)
+    client.force_login(editor)
+    desk = client.get("/admin/articles/article/").content.decode()
+    assert "Email me when a story is submitted" in desk and 'name="csrfmiddlewaretoken"' in desk
+    url = "/admin/articles/article/review-emails/"
+    assert client.get(url).status_code == 405
+    assert client.post(url, {"review_submitted": "on"}).status_code == 302
+    assert DeskEmailChoice.objects.get(user=editor).review_submitted is True
+    desk = client.get("/admin/articles/article/").content.decode()
+    assert "We email you when a story is submitted." in desk and "Stop emailing me" in desk
+    client.post(url, {"review_submitted": "nonsense"})  # anything but a ticked box is "off"
+    assert DeskEmailChoice.objects.get(user=editor).review_submitted is False
+
+
+def test_writers_have_no_email_choice_and_cannot_post_one(client, writer) -> None:
+    client.force_login(writer)
+    assert "Email me when a story is submitted" not in client.get("/admin/articles/article/").content.decode()
+    assert client.post("/admin/articles/article/review-emails/", {"review_submitted": "on"}).status_code == 403
+    assert not DeskEmailChoice.objects.exists()
