@@ -1,4 +1,4 @@
-"""Newsletters in the admin: each send's figures, previews and test sends.
+"""Newsletters in the admin: each send's figures, previews and test sends; the welcome emails.
 
 Editors (who may change articles) see the sends and use the previews; the
 article form gains a "send as email" box with preview links (the Article admin
@@ -7,6 +7,7 @@ from `articles` is extended here, so `articles` knows nothing of newsletters).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
@@ -24,7 +25,7 @@ from subscriptions import access
 from subscriptions.admin import ReadOnlyAdmin
 
 from . import content, sending
-from .models import Delivery, EmailSignup, Send
+from .models import Delivery, EmailSignup, Send, WelcomeEmail
 
 EDIT_PERMISSION = "articles.change_article"
 
@@ -224,3 +225,89 @@ class EmailSignupAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+STARTER = {
+    WelcomeEmail.Audience.FREE: (
+        "Welcome to {site}",
+        "Thank you for joining {site}.\n\n"
+        "With your free account you can read a few stories a day, and choose the emails you want: "
+        "a daily digest, breaking news, or none.\n\n"
+        "Questions or tips? Just reply to this email.",
+    ),
+    WelcomeEmail.Audience.SUBSCRIBER: (
+        "You are a subscriber: here is what that brings",
+        "Thank you for supporting {site}. Every story is now open to you, without ads, and you can "
+        "join the conversation in the comments.\n\n"
+        "- The **daily digest** brings the day's stories to your inbox.\n"
+        "- Your account page has your billing and your email choices.\n\n"
+        "Independent reporting is paid for by readers like you. Thank you.",
+    ),
+}
+
+
+@admin.register(WelcomeEmail)
+class WelcomeEmailAdmin(admin.ModelAdmin):
+    """Staff write the two welcome emails, preview them, and turn each on (newsletter/welcome.py).
+    Each reader gets each once: the deliveries are the welcome's Send, listed with the others."""
+
+    list_display = ("__str__", "subject", "enabled", "enabled_at", "sent")
+    readonly_fields = ("preview", "log")
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        return ("audience", "subject", "body", "enabled", "preview", "log") if obj else (
+            "audience", "subject", "body", "enabled")
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return ("audience", *self.readonly_fields) if obj else ()
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        """A starting text in our own words, for the audience asked for (?audience=) or the free one."""
+        audience = request.GET.get("audience", WelcomeEmail.Audience.FREE)
+        if audience not in WelcomeEmail.Audience.values:
+            audience = WelcomeEmail.Audience.FREE
+        subject, body = STARTER[audience]
+        return {"audience": audience, "subject": subject.format(site=settings.SITE_NAME),
+                "body": body.format(site=settings.SITE_NAME)}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WelcomeEmail]:
+        return super().get_queryset(request).annotate(
+            n_sent=Count("send__deliveries", filter=Q(send__deliveries__status=Delivery.Status.SENT))
+        )
+
+    @admin.display(description="Sent to", ordering="n_sent")
+    def sent(self, obj: WelcomeEmail) -> str:
+        return f"{obj.n_sent} reader{'' if obj.n_sent == 1 else 's'}"
+
+    @admin.display(description="Preview")
+    def preview(self, obj: WelcomeEmail) -> SafeString:
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">See the email as readers get it</a> '
+            "(what is saved: save your changes first; it is not sent while “Send it” is not ticked)",
+            reverse("admin:newsletter_welcomeemail_preview", args=[obj.pk]),
+        )
+
+    @admin.display(description="Delivery log")
+    def log(self, obj: WelcomeEmail) -> SafeString | str:
+        if obj.send_id is None:
+            return "—"
+        return format_html(
+            '<a href="{}">Sent to {} · see every delivery</a>',
+            reverse("admin:newsletter_send_change", args=[obj.send_id]),
+            obj.send.deliveries.filter(status=Delivery.Status.SENT).count(),
+        )
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [path("<int:pk>/preview/", wrap(self.preview_view), name="newsletter_welcomeemail_preview"),
+                *super().get_urls()]
+
+    def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The HTML part exactly as the reader gets it, in a sandbox (no scripts, no forms)."""
+        welcome = get_object_or_404(WelcomeEmail, pk=pk)
+        if not self.has_view_permission(request, welcome):
+            raise PermissionDenied
+        rendered = content.render_welcome(welcome)
+        response = HttpResponse(rendered.html)
+        response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src * data:; style-src 'unsafe-inline'"
+        return response

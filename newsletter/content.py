@@ -8,6 +8,10 @@ story is handed to the template as a `Story` holding only the HTML it may show.
 
 A send has as many distinct bodies as distinct answers (usually two): each is
 rendered and CSS-inlined once, and only the unsubscribe link differs per reader.
+
+A welcome email is staff's Markdown, rendered and cleaned by the stories' own
+sanitizer (no script, no event handler, no `javascript:` link gets through), the
+same for every reader; it belongs to no list, so it has no unsubscribe link.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import css_inline
+import markdown
 from django.conf import settings
 from django.core import signing
 from django.core.files.storage import default_storage
@@ -31,7 +36,7 @@ from articles import rendering
 from articles.models import Article
 from subscriptions import access
 
-from .models import Send
+from .models import Send, WelcomeEmail
 
 UNSUBSCRIBE_PLACEHOLDER = "https://unsubscribe.invalid/PLACEHOLDER"
 _SALT = "newsletter.unsubscribe"
@@ -135,6 +140,36 @@ def render(
     return Rendered(subject=subject, html=_inliner().inline(html), text=_tidy(text), full_text=bool(full and full[0]))
 
 
+_LINK = re.compile(r'<a href="([^"]*)"[^>]*>(.*?)</a>', re.DOTALL)
+
+
+def welcome_body_html(source: str) -> str:
+    """Staff's Markdown as clean HTML (the allow-list stories use)."""
+    return rendering.sanitize_html(markdown.markdown(source or "", extensions=["extra", "sane_lists"]))
+
+
+def render_welcome(welcome: WelcomeEmail) -> Rendered:
+    """The welcome email as every reader of its audience gets it (and as the admin previews it)."""
+    html_body = welcome_body_html(welcome.body)
+    # The plain part keeps each link's address, which html_to_text would drop.
+    text_body = html_to_text(_LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", html_body))
+    context = {
+        "kind": Send.Kind.WELCOME,
+        "audience": welcome.audience,
+        "subject": welcome.subject,
+        "body_html": html_body,
+        "body_text": text_body,
+        "SITE_NAME": settings.SITE_NAME,
+        "SITE_URL": settings.SITE_URL,
+        "preferences_url": absolute(reverse("newsletter:preferences")),
+        "account_url": absolute(reverse("subscriptions:account")),
+        "today": timezone.localdate(),
+    }
+    html = render_to_string("newsletter/email/welcome.html", context)
+    text = render_to_string("newsletter/email/welcome.txt", context)
+    return Rendered(subject=welcome.subject, html=_inliner().inline(html), text=_tidy(text), full_text=False)
+
+
 def _tidy(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
@@ -146,7 +181,7 @@ def unsubscribe_token(*, user_id: int, kind: str, send_id: int | None) -> str:
 def read_unsubscribe_token(token: str) -> tuple[int, str, int | None]:
     """(user id, list, send id); raises signing.BadSignature for a forged or damaged token."""
     user_id, kind, send_id = signing.Signer(salt=_SALT).unsign_object(token)
-    if kind not in Send.Kind.values:
+    if kind not in Send.LISTS:
         raise signing.BadSignature("unknown list")
     return int(user_id), kind, send_id
 
@@ -180,13 +215,26 @@ def message(
 
     The Message-ID is fixed per delivery, so if a crash ever lands between the
     server's "250 OK" and our commit, a resent copy carries the same id (mail
-    systems that de-duplicate by Message-ID show it once)."""
+    systems that de-duplicate by Message-ID show it once).
+
+    A welcome email is on no list: no List-* headers, nothing to unsubscribe from."""
+    domain = _domain()
+    if kind == Send.Kind.WELCOME:
+        msg = EmailMultiAlternatives(
+            rendered.subject,
+            rendered.text,
+            settings.NEWSLETTER_FROM_EMAIL,
+            [to],
+            headers={"Message-ID": f"<{message_id}@{domain}>", "Auto-Submitted": "auto-generated"},
+            connection=connection,
+        )
+        msg.attach_alternative(rendered.html, "text/html")
+        return msg
     if signup_id is not None:
         token = signup_unsubscribe_token(signup_id=signup_id, send_id=send_id)
     else:
         token = unsubscribe_token(user_id=user_id, kind=kind, send_id=send_id)
     url = absolute(reverse("newsletter:unsubscribe", args=[token]))
-    domain = _domain()
     label = Send.Kind(kind).label
     msg = EmailMultiAlternatives(
         rendered.subject,

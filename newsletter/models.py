@@ -6,12 +6,18 @@ A `Delivery` is one (send, reader) pair, created with the send; the sender
 claims pending rows one at a time (`SELECT … FOR UPDATE SKIP LOCKED`) and
 marks each sent in the same transaction that held it, so a killed sender
 leaves its row pending for the next run and several senders never share one.
+
+A `WelcomeEmail` is written by staff; each has one `Send` (kind "welcome") that
+never finishes: a reader's welcome is a delivery row added to it when they join,
+and the row's uniqueness is what makes it go out once (newsletter/welcome.py).
 """
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 from articles.models import Article
 
@@ -73,12 +79,18 @@ class Send(models.Model):
     class Kind(models.TextChoices):
         DIGEST = "digest", "Daily digest"
         BREAKING = "breaking", "Breaking news"
+        WELCOME = "welcome", "Welcome email"
+
+    # The lists a reader chooses (and unsubscribes from); a welcome email is no list.
+    LISTS = (Kind.DIGEST, Kind.BREAKING)
 
     class Status(models.TextChoices):
         SENDING = "sending", "Sending"
         DONE = "done", "Done"
 
-    key = models.CharField(max_length=64, unique=True, help_text="digest:<date> or breaking:<article id>")
+    key = models.CharField(
+        max_length=64, unique=True, help_text="digest:<date>, breaking:<article id> or welcome:<audience>"
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     article = models.ForeignKey(Article, null=True, blank=True, on_delete=models.SET_NULL, related_name="email_sends")
     # The stories, lead first, fixed when the send is made so a resumed send sends the same email.
@@ -127,3 +139,58 @@ class Delivery(models.Model):
     def __str__(self) -> str:
         who = f"user {self.user_id}" if self.signup_id is None else f"email sign-up {self.signup_id}"
         return f"{self.send_id} → {who}: {self.status}"
+
+
+def _one_line(value: str) -> None:
+    if any(ch in value for ch in "\r\n\x00"):
+        raise ValidationError("A subject is one line.")
+
+
+class WelcomeEmail(models.Model):
+    """What a new free reader or a new subscriber is sent once, written by staff; off until turned on."""
+
+    class Audience(models.TextChoices):
+        FREE = "free", "A new free account"
+        SUBSCRIBER = "subscriber", "A new subscriber"
+
+    audience = models.CharField(max_length=10, choices=Audience.choices, unique=True)
+    subject = models.CharField(max_length=200, validators=[_one_line])
+    body = models.TextField(
+        help_text="Markdown, as in stories: a blank line between paragraphs, **bold**, *italic*, "
+        "[a link](https://…), lists with “- ”. HTML of your own is removed."
+    )
+    enabled = models.BooleanField(
+        "send it",
+        default=False,
+        help_text="Ticked, every reader who joins from now on gets it once (free accounts when they confirm "
+        "their address; subscribers when their trial or subscription starts). Nobody who joined before "
+        "it was turned on is sent it.",
+    )
+    enabled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    send = models.OneToOneField(
+        Send, null=True, blank=True, editable=False, on_delete=models.PROTECT, related_name="welcome"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["audience"]
+
+    def __str__(self) -> str:
+        return f"Welcome email to {self.get_audience_display().lower()}"
+
+    def save(self, *args, **kwargs) -> None:
+        """Turning it on starts the clock (who counts as new); its Send, the delivery log, is made once."""
+        if self.enabled and self.enabled_at is None:
+            self.enabled_at = timezone.now()
+        elif not self.enabled:
+            self.enabled_at = None
+        if self.send_id is None:
+            self.send, _ = Send.objects.get_or_create(
+                key=self.send_key, defaults={"kind": Send.Kind.WELCOME, "subject": self.subject}
+            )
+        Send.objects.filter(pk=self.send_id).exclude(subject=self.subject).update(subject=self.subject)
+        super().save(*args, **kwargs)
+
+    @property
+    def send_key(self) -> str:
+        return f"welcome:{self.audience}"

@@ -12,6 +12,10 @@ row goes back to pending when the database drops its connection and the next
 run sends it; several senders at once each take rows the others do not hold.
 The only window left is between the mail server's "250 OK" and our COMMIT (a
 local round trip); a copy resent from there carries the same Message-ID.
+
+Welcome emails ride the same rows: their sends never finish, each new reader's
+delivery is added when they join (newsletter/welcome.py) and delivered at once
+with `Sender.deliver_to`, or by the next run if the mail server was away.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from subscriptions import access
 from subscriptions.models import ComplimentaryAccess, Subscription
 
 from . import content
-from .models import Delivery, EmailSignup, Preference, Send
+from .models import Delivery, EmailSignup, Preference, Send, WelcomeEmail
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +172,8 @@ def wants(kind: str, user, pref: Preference | None, ent: access.Entitlement) -> 
         return False
     if pref is not None and pref.undeliverable(user.email):
         return False
+    if kind == Send.Kind.WELCOME:  # no list: a one-off answer to joining, whatever lists they chose
+        return True
     if kind == Send.Kind.BREAKING:
         return pref is not None and pref.breaking
     choice = pref.digest if pref is not None else None
@@ -210,6 +216,7 @@ class Sender:
         self.counts: Counter = Counter()
         self._rendered: dict[tuple[int, tuple[bool, ...], bool], content.Rendered] = {}
         self._articles: dict[int, list[Article]] = {}
+        self._welcomes: dict[int, content.Rendered | None] = {}
 
     def _connection(self):
         if self.connection is None:
@@ -244,6 +251,13 @@ class Sender:
             self._rendered[key] = content.render(send.kind, send.subject, articles, full, email_only=email_only)
         return self._rendered[key]
 
+    def rendered_welcome(self, send: Send) -> content.Rendered | None:
+        """The welcome as staff wrote it, while it is on (turned off, what is pending is skipped)."""
+        if send.pk not in self._welcomes:
+            welcome = WelcomeEmail.objects.filter(send=send, enabled=True).first()
+            self._welcomes[send.pk] = content.render_welcome(welcome) if welcome is not None else None
+        return self._welcomes[send.pk]
+
     def run(self) -> Counter:
         try:
             for send in Send.objects.filter(status=Send.Status.SENDING).order_by("id"):
@@ -255,13 +269,16 @@ class Sender:
             self.close()
         return self.counts
 
-    def deliver_next(self, send: Send) -> bool:
-        """Claim, send and record one pending delivery of `send`; False when none is free."""
+    def deliver_next(self, send: Send, *, user_id: int | None = None) -> bool:
+        """Claim, send and record one pending delivery of `send` (to `user_id` only, when given);
+        False when none is free."""
         now = timezone.now()
+        pending = Delivery.objects.filter(send=send, status=Delivery.Status.PENDING)
+        if user_id is not None:
+            pending = pending.filter(user_id=user_id)
         with transaction.atomic():
             delivery = (
-                Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(send=send, status=Delivery.Status.PENDING)
+                pending.select_for_update(skip_locked=True, of=("self",))
                 .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
                 .select_related("user", "user__newsletter_preference", "signup")
                 .order_by("id")
@@ -284,9 +301,13 @@ class Sender:
             wanted = signup is not None and signup.receives_digest
         else:
             pref = preference(user) if user is not None else None
-            ent = access.user_entitlement(user)
-            rendered = self.rendered(send, ent) if user is not None else None
-            wanted = wants(send.kind, user, pref, ent)
+            if send.kind == Send.Kind.WELCOME:
+                rendered = self.rendered_welcome(send)
+                wanted = wants(send.kind, user, pref, access.NONE) and _verified(user)
+            else:
+                ent = access.user_entitlement(user)
+                rendered = self.rendered(send, ent) if user is not None else None
+                wanted = wants(send.kind, user, pref, ent)
         if rendered is None or not wanted:
             delivery.status = Delivery.Status.SKIPPED
             return "skipped"
@@ -336,10 +357,17 @@ class Sender:
 
     @staticmethod
     def finish_if_done(send: Send) -> None:
+        if send.kind == Send.Kind.WELCOME:
+            return  # open for as long as readers join
         if not send.deliveries.filter(status=Delivery.Status.PENDING).exists():
             Send.objects.filter(pk=send.pk, status=Send.Status.SENDING).update(
                 status=Send.Status.DONE, finished_at=timezone.now()
             )
+
+
+def _verified(user) -> bool:
+    """Is the reader's current address one they proved (the only kind we mail)?"""
+    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
 
 
 def record_hard_bounce(*, user, pref: Preference | None, reason: str) -> None:
@@ -378,6 +406,8 @@ def _who(kind: str, articles: list[Article], user) -> str:
     ent = access.user_entitlement(user)
     if not wants(kind, user, preference(user), ent):
         return f"{user.email}: skipped (not wanted or undeliverable)"
+    if kind == Send.Kind.WELCOME:
+        return f"{user.email}: welcome email"
     full = content.decisions(ent, articles)
     return f"{user.email}: {'full text' if full and full[0] else 'teaser'}"
 

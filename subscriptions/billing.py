@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import emails, experiments, stats
+from . import emails, experiments, signals, stats
 from .models import Plan, PlanPrice, StripeCustomer, Subscription, TrialClaim, trial_used
 
 log = logging.getLogger(__name__)
@@ -957,6 +957,7 @@ def _record_transition(local: Subscription, old: str, new: str) -> None:
         stats.bump("subscription_canceled")
     if new in entitled and old in ("", Subscription.Status.INCOMPLETE):
         transaction.on_commit(lambda: emails.welcome(local))
+        signals.subscription_started.send(sender=Subscription, subscription=local)  # e.g. staff's welcome email
 
 
 # --- Offers and gift subscriptions (growth/, docs/growth.md) -----------------------------------
