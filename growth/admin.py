@@ -1,5 +1,7 @@
 """Staff's side of growth: offers (made in Stripe once the form is valid), gifts (resend,
-refund) and the dashboard of which stories and sources bring readers in."""
+refund), the dashboard of which stories and sources bring readers in, and each story's own
+figures on its admin page (the Article admin is extended here, as newsletter extends it, so
+`articles` knows nothing of growth)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from articles.admin import LabelledSplitDateTime
+from articles.models import Article
+from newsletter.admin import ArticleAdmin as NewsletterArticleAdmin  # articles' admin, with the email box
 from subscriptions import billing
 from subscriptions.models import money
 
@@ -152,3 +156,38 @@ class ConversionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+admin.site.unregister(Article)
+
+
+@admin.register(Article)
+class ArticleAdmin(NewsletterArticleAdmin):
+    """The story's page in the admin, with the readers it brought (counts only, for staff who may
+    see the growth figures)."""
+
+    readonly_fields = (*NewsletterArticleAdmin.readonly_fields, "growth_figures")
+
+    def get_fieldsets(self, request: HttpRequest, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not request.user.has_perm("growth.view_conversion"):
+            return fieldsets
+        return (*fieldsets, ("Readers it brought", {
+            "fields": ("growth_figures",),
+            "description": "Counted on our own server, all time: readers who were on this story when they "
+                           "signed up, started a trial or paid. No one is named.",
+        }))
+
+    @admin.display(description="Figures")
+    def growth_figures(self, obj: Article) -> str:
+        if not obj.pk:
+            return "—"
+        f = attribution.article_figures(obj.pk)
+        return format_html(
+            '<dl class="growth-figures" id="growth-figures">'
+            "<dt>Free sign-ups</dt><dd>{}</dd><dt>Trials</dt><dd>{}</dd>"
+            "<dt>Paid conversions</dt><dd>{}</dd><dt>Monthly revenue it brought</dt><dd>{}</dd>"
+            "<dt>Gifts redeemed</dt><dd>{}</dd></dl>"
+            '<p><a href="{}">All stories on the growth dashboard</a></p>',
+            f["signup"], f["trial"], f["paid"], f["revenue"], f["gift"], reverse("admin:growth_dashboard"),
+        )

@@ -263,7 +263,13 @@ def sources_report(since: datetime, until: datetime | None = None) -> list[dict]
             for value, label in Source.choices]
 
 
-def article_figures(article_id: int) -> dict[str, int]:
-    """One story's counts, all time (its admin page shows them)."""
+def article_figures(article_id: int) -> dict[str, int | str]:
+    """One story's counts, all time, and the monthly revenue of the paid subscriptions it brought
+    that still pay (its admin page shows them): {"signup": n, "trial": n, "paid": n, "gift": n,
+    "revenue_cents": n, "revenue": "$…"}."""
     rows = Conversion.objects.filter(article_id=article_id)
-    return {kind: rows.filter(kind=kind).count() for kind in Conversion.Kind.values}
+    counts = rows.aggregate(**{kind: Count("pk", filter=Q(kind=kind)) for kind in Conversion.Kind.values})
+    paid = rows.filter(kind=Conversion.Kind.PAID).values("stripe_subscription_id")
+    cents = round(sum(s.monthly_cents() for s in Subscription.objects.paying()
+                      .filter(stripe_subscription_id__in=paid).select_related("plan")))
+    return {**counts, "revenue_cents": cents, "revenue": money(cents)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -134,3 +135,40 @@ def test_the_dashboard_lists_stories_and_sources_as_counts_only(client) -> None:
     assert "The harbour deal" in body and "someone.private" not in body
     assert client.get("/admin/growth/offer/dashboard/?source=social").content.decode().count("The harbour deal") == 0
     assert client.get("/admin/growth/offer/dashboard/?since=bad&source=<x>").status_code == 200
+
+
+def _figures_on_the_admin_page(client, story) -> dict[str, str]:
+    page = client.get(f"/admin/articles/article/{story.pk}/change/")
+    assert page.status_code == 200
+    found = re.search(r'<dl class="growth-figures" id="growth-figures">(.*?)</dl>', page.content.decode(), re.S)
+    return dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", found[1])) if found else {}
+
+
+def test_a_storys_admin_page_shows_the_readers_and_revenue_it_brought(client, editor) -> None:
+    story, other = make_article(title="The harbour deal"), make_article(title="Another story")
+
+    def came_from(article, **extra):
+        reader = make_user()
+        ReaderOrigin.objects.create(user=reader, source="search", article=article, article_at=timezone.now())
+        attribution.conversion_record(kind="signup", key=f"user-{reader.pk}", user=reader)
+        return reader
+
+    came_from(story)
+    make_subscription(came_from(story), status=Subscription.Status.TRIALING)
+    make_subscription(came_from(story), has_paid=True, amount_cents=900, currency="usd", interval="month",
+                      interval_count=1)
+    left = make_subscription(came_from(story), has_paid=True, amount_cents=900, currency="usd", interval="month",
+                             interval_count=1)
+    left.status = Subscription.Status.CANCELED  # paid once, then left: counted, but brings nothing a month now
+    left.save()
+    make_subscription(came_from(other), has_paid=True, amount_cents=5000, currency="usd", interval="month",
+                      interval_count=1)
+
+    client.force_login(make_user(is_staff=True, is_superuser=True))
+    assert _figures_on_the_admin_page(client, story) == {
+        "Free sign-ups": "4", "Trials": "1", "Paid conversions": "2", "Monthly revenue it brought": "$9.00",
+        "Gifts redeemed": "0",
+    }
+    assert _figures_on_the_admin_page(client, other)["Monthly revenue it brought"] == "$50.00"
+    client.force_login(editor)  # edits stories, has no right to the growth figures
+    assert _figures_on_the_admin_page(client, story) == {}
