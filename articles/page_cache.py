@@ -159,45 +159,69 @@ def _shared(request: HttpRequest, preview: bool) -> bool:
     return True
 
 
-def _key(request: HttpRequest, decision: Decision) -> str:
-    # The page names its host (canonical and og: links) but echoes no query string, so
-    # `?utm_source=…` and random parameters share one entry instead of adding one each.
-    url = f"{request.scheme}://{request.get_host()}{request.path}"
+def variant(request: HttpRequest, decision: Decision, *, preview: bool = False) -> str | None:
+    """Which of an article's pages this reader gets, by name: the one place that says.
+    Every store of a kept page is keyed by it (with the address: _address), and every
+    reader who gets the same name gets the same page. None: this request's page is its
+    own, rendered and never kept (staff, a preview, a gift link — valid or not —, a
+    verified crawler, a flash message or a comment draft waiting, the cache off).
+
+    A reader without an account: what the meter answered — "full:<credits left>" (a free
+    story: "full:None"), or the refusal's reason; anonymous_page()'s script gives the
+    meter's answers these same names. An entitled reader: only what their page shows of
+    their account (a failed payment's banner; without a verified email, no comments),
+    whatever made them entitled. Anyone else logged in: the decision and what the paywall
+    box says of their account. Where comments are shown, their page and order count too."""
+    if (
+        not _shared(request, preview)
+        or "gift" in request.GET
+        or decision.reason in (Reason.GIFT, Reason.VERIFIED_CRAWLER)
+    ):
+        return None
     ent = decision.entitlement
-    if ent.entitled:
-        reader: tuple = (decision.reason == Reason.FREE_ARTICLE, *_entitled_variant(ent))
+    if not request.user.is_authenticated:
+        name = f"full:{decision.credits_left}" if decision.full else str(decision.reason)
+    elif ent.entitled:
+        name = f"entitled {decision.reason == Reason.FREE_ARTICLE} {ent.payment_failed} {ent.email_verified}"
     else:
-        reader = (decision.full, decision.reason.value, decision.credits_left, experiments.terms(request).name,
-                  request.user.is_authenticated, ent.reason, ent.subscription_status, ent.payment_failed,
-                  ent.email_verified, ent.trial_used)  # fmt: skip
-    comments = (request.GET.get("comments", ""), request.GET.get("cpage", "")) if access.may_comment(ent) else ()
+        name = (f"account {decision.full} {decision.reason}/{decision.credits_left} {ent.reason}/"
+                f"{ent.subscription_status} {ent.payment_failed} {ent.email_verified} {ent.trial_used}")  # fmt: skip
+    if access.may_comment(ent):
+        name += f" comments={request.GET.get('comments', '')}/{request.GET.get('cpage', '')}"
+    return name
+
+
+def _address(request: HttpRequest) -> str:
+    """What a kept article page is for besides its variant: the address asked for and the
+    reader's terms (the site's, or their experiment arm's: its limit, its paywall's words).
+    The page names its host (canonical and og: links) but echoes no query string, so
+    `?utm_source=…` and random parameters share one entry instead of adding one each."""
+    return _digest((request.scheme, request.get_host(), request.path, experiments.terms(request).name))
+
+
+def _page_key(request: HttpRequest, name: str) -> str:
     # Which article, and what it shows (its edits, its comment count), is in the address and
-    # the version the page is stored under (find_article), not here; here only what varies per reader.
-    return "page-cache:article:" + _digest((url, ent.entitled, reader, comments))
+    # the version the page is stored under (find_article); here only what varies per reader.
+    return f"page-cache:article:{_address(request)}:{_digest(name)}"
 
 
 def page(
-    request: HttpRequest,
-    article: Article,
-    decision: Decision,
-    version: Version,
-    preview: bool,
-    render: Callable[[], bytes],
+    request: HttpRequest, article: Article, name: str | None, version: Version, render: Callable[[], bytes]
 ) -> bytes:
-    """The article page for this reader's decision: rendered with PLACEHOLDERS
-    (or from the cache, if rendered under `version`, the one find_article() read
-    the article with), then filled in for this reader."""
-    if not _shared(request, preview):
+    """The article page named `name` (variant()): rendered with PLACEHOLDERS (or from
+    the cache, if rendered under `version`, the one find_article() read the article
+    with), then filled in for this reader. None: rendered for this request alone."""
+    if name is None:
         return fill(request, render())
     if in_one_call(request):  # anonymous_page() did not find it
-        name = (_anonymous_key(request), version, _variant(decision))
-        html = _rendered_elsewhere(name, lambda: _kept_anonymous(request, version, decision))
+        lock = (_anonymous_key(request), version, name)
+        html = _rendered_elsewhere(lock, lambda: _kept_anonymous(request, version, name))
         if html is None:
-            with _rendering(name):
+            with _rendering(lock):
                 html = render()
-                _keep_anonymous(request, article, decision, version, html)
+                _keep_anonymous(request, article, name, version, html)
         return fill(request, html)
-    key = _key(request, decision)
+    key = _page_key(request, name)
     html = versioned_cache.get(key, version)
     if html is None:
         html = _rendered_elsewhere((key, version), lambda: versioned_cache.get(key, version))
@@ -283,11 +307,6 @@ class Kept:
     html: bytes | None
 
 
-def _variant(decision: Decision) -> str:
-    """Which of an article's pages for readers without an account this decision shows."""
-    return f"full:{decision.credits_left}" if decision.full else decision.reason.value
-
-
 def in_one_call(request: HttpRequest) -> bool:
     """An anonymous reader's plain GET, served by anonymous_page() when the meter and
     the cache share one Redis."""
@@ -304,9 +323,7 @@ def in_one_call(request: HttpRequest) -> bool:
 
 
 def _anonymous_key(request: HttpRequest) -> str:
-    # The reader's terms (the site's, or their experiment arm's: its limit, its paywall's words) by name.
-    parts = (request.scheme, request.get_host(), request.path, experiments.terms(request).name)
-    return cache.make_key(f"{counters.SLOT_TAG}page-cache:anonymous:{_digest(parts)}")
+    return cache.make_key(f"{counters.SLOT_TAG}page-cache:anonymous:{_address(request)}")
 
 
 def _stamp(version: Version) -> bytes:
@@ -359,50 +376,47 @@ def anonymous_page(request: HttpRequest, slug: str) -> Kept | None:
     )
 
 
-def _entitled_variant(ent: access.Entitlement) -> tuple[bool, bool]:
-    """Every entitled reader's page is alike but for a failed payment's banner and,
-    without a verified email, no comments — whatever made them entitled."""
-    return ent.payment_failed, ent.email_verified
-
-
 def entitled_page(request: HttpRequest, slug: str) -> Kept | None:
     """A logged-in reader's page when their account opens everything and the page is
     kept, without the article's row: read with the page's versions in one round trip."""
     if request.method != "GET" or "gift" in request.GET or not request.user.is_authenticated:
         return None
     ent = access.entitlement(request)
-    if not ent.entitled or not _shared(request, preview=False):
+    if not ent.entitled:
         return None
     # The article's own access is not known without its row: its page is kept under one
-    # of two keys, as a free article's (for everyone alike) or as this reader's.
-    keys = {_key(request, Decision(True, reason, ent)): reason == Reason.FREE_ARTICLE
-            for reason in (Reason.FREE_ARTICLE, ent.reason)}  # fmt: skip
+    # of two names, as a free article's or as any other's.
+    names = {reason == Reason.FREE_ARTICLE: variant(request, Decision(True, reason, ent))
+             for reason in (Reason.FREE_ARTICLE, ent.reason)}  # fmt: skip
+    if None in names.values():
+        return None
+    keys = {_page_key(request, name): is_free for is_free, name in names.items()}
     found, _ = versioned_cache.read(list(keys), GENERATION_KEY, _article_key(slug))
     for key, html in found.items():
         return Kept(is_free=keys[key], paywalled=False, spent=None, html=fill(request, html))
     return None
 
 
-def _kept_anonymous(request: HttpRequest, version: Version, decision: Decision) -> bytes | None:
-    """The page anonymous_page()'s script would find for this answer under `version`."""
+def _kept_anonymous(request: HttpRequest, version: Version, name: str) -> bytes | None:
+    """The page anonymous_page()'s script would find named `name` under `version`."""
     stamp = _stamp(version)
     try:
-        value = counters.client().hget(_anonymous_key(request), _variant(decision))
+        value = counters.client().hget(_anonymous_key(request), name)
     except counters.UNREACHABLE:
         return None
     return value[len(stamp) :] if value is not None and value.startswith(stamp) else None
 
 
-def _keep_anonymous(request: HttpRequest, article: Article, decision: Decision, version: Version, html: bytes) -> None:
+def _keep_anonymous(request: HttpRequest, article: Article, name: str, version: Version, html: bytes) -> None:
     seconds = seconds_to_keep(article.next_scheduled_at)
     if seconds < 1:
         return
     stamp, key = _stamp(version), _anonymous_key(request)
     for_anyone = access.decide_for_user(None, article)
-    facts = f"{article.pk} {article.access} {_METERED if for_anyone.needs_credit else _variant(for_anyone)}"
+    facts = f"{article.pk} {article.access} {_METERED if for_anyone.needs_credit else variant(request, for_anyone)}"
     try:
         with counters.client().pipeline(transaction=False) as pipe:
-            pipe.hset(key, mapping={"facts": stamp + facts.encode(), _variant(decision): stamp + html})
+            pipe.hset(key, mapping={"facts": stamp + facts.encode(), name: stamp + html})
             pipe.expire(key, seconds, lt=True)  # no field outlives its own time (a scheduled story going live)
             pipe.execute()
     except counters.UNREACHABLE:

@@ -93,11 +93,7 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if decision.reason == access.Reason.GIFT:
         gifts.count_open(gift)
     render = functools.partial(_render_article, request, article, decision, preview, gift_token=gift_token)
-    if gift_token or decision.reason == access.Reason.VERIFIED_CRAWLER:
-        # One request's own answer: never cached for, or served to, anyone else.
-        html = page_cache.fill(request, render())
-    else:
-        html = page_cache.page(request, article, decision, version, preview, render)
+    html = page_cache.page(request, article, page_cache.variant(request, decision, preview=preview), version, render)
     return _respond(html, is_free=article.is_free and not preview, gift_token=gift_token)
 
 
