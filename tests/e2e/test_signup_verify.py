@@ -98,7 +98,7 @@ def test_reader_signs_up_confirms_email_and_is_offered_the_trial(
     screenshot(page, "paywall-logged-in")
 
     # Comments stay closed to a reader without a subscription ...
-    expect(page.locator("#comments")).to_contain_text("Subscribe or log in to view and post comments")
+    expect(page.locator("#comments")).to_contain_text("Comments are for subscribers. Subscribe to join")
     expect(page.get_by_label("Add a comment")).to_have_count(0)
 
     # ... until they take the trial (the fake's Checkout page; it sends the signed webhooks).
