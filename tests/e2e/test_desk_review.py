@@ -3,7 +3,8 @@ a story beside a preview drawn with the site's own stylesheet (not the admin's),
 and topics by typing, sees the publish time in the newsroom's clock without Django's "hours
 ahead of server time" note, has the draft kept while typing and is asked before leaving with
 unsaved changes, and submits it for review; the editor finds it waiting on the desk, sends
-it back with a note, and publishes it once resubmitted."""
+it back with a note, asks to be emailed about submissions (and is, when the writer resubmits),
+and publishes it."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from articles.models import Article, Author, Tag
-from tests.conftest import make_category, make_user
+from tests.conftest import make_article, make_author, make_category, make_user
 from tests.e2e.admin_steps import pick
 from tests.e2e.conftest import Screenshot, log_in
 from tests.e2e.test_editor_desk import roles
@@ -25,6 +27,10 @@ from tests.e2e.test_editor_desk import roles
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TITLE = "Night ferry crews ask for a second deckhand"
+# A long headline (as long as the site's longest, about 100 characters) still reads in two lines on the desk.
+LONG_TITLE = (
+    "Harbour board approves the dredging contract after a year of delays, objections and two public hearings"
+)
 BODY = (
     "Crews on the night ferry say one deckhand is not enough.\n\n"
     "## What the crews want\n\n"
@@ -48,7 +54,8 @@ def test_writer_submits_a_story_and_the_editor_sends_it_back_then_publishes(
     editor = make_user("desk.chief@example.com", is_staff=True, first_name="Ines", last_name="Chief")
     editor.groups.add(editors)
     Author.objects.create(name="Wes Writer", slug="wes-writer", user=writer)
-    make_category("Port")
+    port = make_category("Port")
+    make_article(title=LONG_TITLE, category=port, authors=[make_author("Ada Quay")])
     Tag.objects.create(name="Ferries", slug="ferries")
 
     # --- the writer drafts beside the site-styled preview -----------------------------------
@@ -123,13 +130,17 @@ def test_writer_submits_a_story_and_the_editor_sends_it_back_then_publishes(
     chief.wait_for_url("**/admin/articles/article/")
     waiting = chief.get_by_role("region", name="The desk").locator(".desk__col", has_text="Waiting for review")
     expect(waiting.get_by_role("link", name=TITLE)).to_be_visible()
-    if viewport == "desktop":  # the list's headline reads in one or two lines
-        cell = chief.locator("td.field-title, th.field-title").filter(has_text=TITLE).first
-        lines = cell.evaluate(
-            "e => { const r = document.createRange(); r.selectNodeContents(e.querySelector('a') || e);"
-            " return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; }"
-        )
-        assert 1 <= lines <= 2, f"the headline takes {lines} lines"
+    if viewport == "desktop":  # the list's headlines read in one or two lines, a long one too
+        for title in (TITLE, LONG_TITLE):
+            cell = chief.locator("th.field-headline .desk-headline").filter(has_text=title).first
+            lines = cell.evaluate(
+                "e => { const r = document.createRange(); r.selectNodeContents(e);"
+                " return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; }"
+            )
+            assert 1 <= lines <= 2, f"the headline {title!r} takes {lines} lines"
+    else:  # nothing on the desk runs off the side of a phone
+        width = chief.evaluate("document.querySelector('.desk').scrollWidth")
+        assert width <= chief.viewport_size["width"], f"the desk is {width}px wide"
     screenshot(chief, "editor-desk-with-story-waiting")
     chief.get_by_role("link", name="Waiting for review").click()  # the desk's filter
     expect(chief.get_by_role("row").filter(has_text=TITLE)).to_be_visible()
@@ -143,12 +154,23 @@ def test_writer_submits_a_story_and_the_editor_sends_it_back_then_publishes(
     article.refresh_from_db()
     assert not article.in_review and "spokesperson" in article.review_note
 
+    # --- the editor asks to be emailed about submissions (off until asked) -----------------------
+    chief.goto("/admin/articles/article/")
+    chief.get_by_role("button", name="Email me when a story is submitted").click()
+    expect(chief.locator(".messagelist")).to_contain_text("We'll email you at desk.chief@example.com")
+    expect(chief.get_by_role("button", name="Stop emailing me")).to_be_visible()
+    screenshot(chief, "editor-asks-for-review-emails")
+    mail.outbox.clear()
+
     # --- the writer reads the note and resubmits; the editor publishes -------------------------
     page.goto(f"/admin/articles/article/{article.pk}/change/")
     expect(page.locator(".field-review_note")).to_contain_text("spokesperson")
     screenshot(page, "writer-reads-the-note")
     page.get_by_role("button", name="Submit for review").click()
     expect(page.locator(".messagelist")).to_contain_text("Submitted for review")
+    (email,) = mail.outbox  # to the editor who asked; never to the writer who submitted
+    assert email.to == [editor.email] and email.subject == f"For review: {TITLE}"
+    assert f"/admin/articles/article/{article.pk}/change/" in email.body
     chief.goto(f"/admin/articles/article/{article.pk}/change/")
     chief.locator("select[name=status]").select_option("published")
     chief.get_by_role("button", name="Save", exact=True).first.click()
