@@ -217,6 +217,33 @@ def screenshot(journey: str, viewport: str, live_server, audited: set[str], csp_
     return take
 
 
+# Relative luminance (WCAG) of a computed CSS colour "rgb(r, g, b)" or "rgba(...)".
+LUMINANCE = """(css) => {
+  const [r, g, b] = css.match(/[\\d.]+/g).slice(0, 3).map(Number).map(c => c / 255)
+    .map(c => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}"""
+PAGE_COLOURS = f"""() => {{
+  const luminance = {LUMINANCE};
+  const body = getComputedStyle(document.body);
+  return [luminance(body.backgroundColor), luminance(body.color)];
+}}"""
+
+
+def screenshot_in_both_schemes(screenshot: Screenshot, page: Page, step: str) -> None:
+    """The page as a reader whose system is set to light sees it, then to dark (the site
+    follows prefers-color-scheme): a screenshot, and so axe, in each. In dark the page must
+    actually be dark, its paper darker than its ink. The page is left in light."""
+    screenshot(page, step)
+    page.emulate_media(color_scheme="dark")
+    try:
+        paper, ink = page.evaluate(PAGE_COLOURS)
+        assert paper < 0.05 < ink, f"{step}: not dark (paper {paper:.3f}, ink {ink:.3f})"
+        screenshot(page, f"{step} dark")
+    finally:
+        page.emulate_media(color_scheme="light")
+
+
 def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
     """Fill whichever login form the page shows: allauth's (`login`) or the admin's (`username`).
 

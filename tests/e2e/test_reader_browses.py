@@ -1,9 +1,12 @@
 """A reader browses the demo newsroom the way a first-time visitor would: home,
-a section, a story, its author, a search, the log-in and sign-up pages; then a
-subscriber reads a story with its comments. Every page is checked with axe-core
-(by the screenshot fixture) and for what a reader notices first: one of each
-story on the home page, nothing wider than the phone, no layout shift, the
-meter before the story, ads between sections, the section lit in the navigation.
+a section, a story, its author, a search, the feeds page, the log-in and sign-up
+pages; then a subscriber reads a story with its comments. Every page is checked
+with axe-core (by the screenshot fixture), in the light and the dark colour scheme,
+and for what a reader notices first: one of each story on the home page, nothing
+wider than the phone, no layout shift, the meter before the story, ads between
+sections, the section lit in the navigation (and, on a phone, a cue that it
+scrolls), a share row whose "Copy link" copies the story's address, authors'
+portraits, one search box on the search page.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ import re
 from collections import Counter
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
-from playwright.sync_api import Page, expect
+from PIL import Image
+from playwright.sync_api import Locator, Page, expect
 
 from articles.models import Article, Comment
-from tests.e2e.conftest import Screenshot, log_in
+from tests.e2e.conftest import Screenshot, log_in, screenshot_in_both_schemes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -50,6 +55,27 @@ def looks_settled(page: Page, width: int) -> None:
     assert page.evaluate(LAYOUT_SHIFT) < 0.02
 
 
+def edge_cues(menu: Locator) -> tuple[int, int]:
+    """How far the section menu's left and right edge stand out from the plain paper at its
+    middle, in the strip above the links (its top padding, where no text is): a shadow
+    there (a glow in the dark scheme) says "more this way"."""
+    image = Image.open(io.BytesIO(menu.screenshot())).convert("L")
+    paper = image.getpixel((image.width // 2, 2))
+    return abs(image.getpixel((1, 2)) - paper), abs(image.getpixel((image.width - 2, 2)) - paper)
+
+
+def shows_it_scrolls(menu: Locator) -> None:
+    """The section menu, wider than a phone, shows a shadow at the edge it can scroll
+    toward: at first on the right only, scrolled to its end on the left only."""
+    assert menu.evaluate("ul => ul.scrollWidth > ul.clientWidth + 20"), "the menu fits: nothing to cue"
+    left, right = edge_cues(menu)
+    assert left < 5 and right > 25, (left, right)
+    menu.evaluate("ul => { ul.scrollLeft = ul.scrollWidth; }")
+    left, right = edge_cues(menu)
+    assert left > 25 and right < 5, (left, right)
+    menu.evaluate("ul => { ul.scrollLeft = 0; }")
+
+
 def test_reader_browses_every_page_type_then_a_subscriber_reads_the_comments(
     newsroom: None, page: Page, screenshot: Screenshot, viewport: str
 ) -> None:
@@ -64,7 +90,16 @@ def test_reader_browses_every_page_type_then_a_subscriber_reads_the_comments(
     for label in page.locator("time").evaluate_all("ts => ts.map(t => t.getAttribute('datetime'))"):
         assert MACHINE_TIME.match(label), label
     expect(page.get_by_role("complementary", name="Advertisement")).to_have_count(1)
-    screenshot(page, "home")
+    menu = page.get_by_role("navigation", name="Sections").locator("ul")
+    if viewport == "mobile":
+        shows_it_scrolls(menu)
+        page.emulate_media(color_scheme="dark")
+        shows_it_scrolls(menu)
+        page.emulate_media(color_scheme="light")
+    else:  # it fits: no shadow at either edge
+        assert menu.evaluate("ul => ul.scrollWidth <= ul.clientWidth")
+        assert max(edge_cues(menu)) < 5
+    screenshot_in_both_schemes(screenshot, page, "home")
 
     page.get_by_role("navigation", name="Sections").get_by_role("link", name="Defense").click()
     page.wait_for_url("**/category/defense/")
@@ -73,7 +108,7 @@ def test_reader_browses_every_page_type_then_a_subscriber_reads_the_comments(
     expect(lead).to_be_visible()
     expect(page.locator("main img").first).to_have_attribute("fetchpriority", "high")
     looks_settled(page, width)
-    screenshot(page, "section")
+    screenshot_in_both_schemes(screenshot, page, "section")
 
     lead_title = lead.inner_text()
     lead.click()
@@ -98,33 +133,58 @@ def test_reader_browses_every_page_type_then_a_subscriber_reads_the_comments(
     if in_story.count():
         paragraphs_above = page.locator(".article__body").first.locator(":scope > p")
         assert paragraphs_above.count() >= 3
+    # Share: plain links, and a "Copy link" the page's own script reveals, that copies the story's address.
+    share = page.get_by_role("group", name="Share this story")
+    for network in ("Email", "Bluesky", "Facebook", "LinkedIn", "X"):
+        expect(share.get_by_role("link", name=network, exact=True)).to_be_visible()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    share.get_by_role("button", name="Copy link").click()
+    expect(share.get_by_role("status")).to_have_text("Link copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == settings.SITE_URL + article.get_absolute_url()
+    system_share = share.get_by_role("button", name="Share…")
+    assert system_share.is_visible() == page.evaluate("'share' in navigator")  # only where the device has a sheet
+    byline_author = article.authors.first()
+    expect(page.get_by_role("img", name=f"Portrait of {byline_author.name}")).to_be_visible()
     looks_settled(page, width)
-    screenshot(page, "article")
+    screenshot_in_both_schemes(screenshot, page, "article")
 
     page.locator(".byline a").first.click()
     page.wait_for_url("**/author/**")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page.locator("main header").get_by_role("img", name=re.compile("^Portrait of "))).to_be_visible()
     looks_settled(page, width)
-    screenshot(page, "author")
+    screenshot_in_both_schemes(screenshot, page, "author")
 
     search = page.get_by_role("search", name="Site search").get_by_role("searchbox")
     search.fill("shipyard")
     search.press("Enter")
     page.wait_for_url("**/search/?q=shipyard")
     expect(page.get_by_role("status")).to_contain_text("for “shipyard”")
+    # One search box on the search page (the masthead's would be a second one).
+    expect(page.get_by_role("searchbox")).to_have_count(1)
+    expect(page.get_by_role("searchbox")).to_have_value("shipyard")
     looks_settled(page, width)
-    screenshot(page, "search")
+    screenshot_in_both_schemes(screenshot, page, "search")
+
+    # The footer's feed link explains feeds, with one per section, instead of showing XML.
+    page.get_by_role("contentinfo").get_by_role("link", name="Feeds", exact=True).click()
+    page.wait_for_url("**/feeds/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Follow us in a feed reader")
+    expect(page.locator("main").get_by_role("link", name="Defense", exact=True)).to_have_attribute(
+        "href", "/category/defense/feed/"
+    )
+    screenshot_in_both_schemes(screenshot, page, "feeds")
 
     page.goto("/accounts/login/")
     expect(page.get_by_label("Keep me logged in on this device")).to_be_visible()
-    screenshot(page, "log-in")
+    screenshot_in_both_schemes(screenshot, page, "log-in")
 
     page.goto("/accounts/signup/")
     # The password rules are the password field's description for screen readers.
     expect(page.get_by_label("Password", exact=True)).to_have_accessible_description(
         re.compile(r"at least 8 characters")
     )
-    screenshot(page, "sign-up")
+    screenshot_in_both_schemes(screenshot, page, "sign-up")
 
     # A subscriber (seed_demo's) opens a story readers have discussed.
     discussed = Article.objects.get(pk=Comment.objects.filter(parent__isnull=False).values("article")[:1])
@@ -141,4 +201,4 @@ def test_reader_browses_every_page_type_then_a_subscriber_reads_the_comments(
     expect(page.get_by_role("complementary", name=re.compile("^Advertisement"))).to_have_count(0)
     looks_settled(page, width)
     page.locator("#comments").scroll_into_view_if_needed()
-    screenshot(page, "subscriber-with-comments")
+    screenshot_in_both_schemes(screenshot, page, "subscriber-with-comments")
