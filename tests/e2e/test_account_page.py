@@ -58,6 +58,18 @@ def assert_tappable(page: Page, viewport: str) -> None:
     assert width <= page.viewport_size["width"], f"the page scrolls sideways ({width}px)"
 
 
+def in_dark_too(page: Page, screenshot: Screenshot, step: str) -> None:
+    """The page again as a reader whose system is set to dark sees it (the site follows
+    prefers-color-scheme): really dark, and checked by axe like every screenshot."""
+    page.emulate_media(color_scheme="dark")
+    try:
+        paper = page.evaluate("getComputedStyle(document.querySelector('.account-card')).backgroundColor")
+        assert paper not in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)"), f"the cards stay light in dark mode: {paper}"
+        screenshot(page, f"{step} dark")
+    finally:
+        page.emulate_media(color_scheme="light")
+
+
 def test_subscriber_gift_reader_and_free_reader_each_get_one_tidy_account_page(
     new_page, live_server, screenshot: Screenshot, viewport: str, settings
 ) -> None:
@@ -87,6 +99,7 @@ def test_subscriber_gift_reader_and_free_reader_each_get_one_tidy_account_page(
     expect(plan_card.get_by_role("button", name="Manage billing")).to_be_visible()
     assert_tappable(page, viewport)
     screenshot(page, "subscriber-account")
+    in_dark_too(page, screenshot, "subscriber-account")
 
     # The private feed's address is copied with one tap.
     page.locator("#feed").get_by_role("button", name="Copy").click()
@@ -137,3 +150,4 @@ def test_subscriber_gift_reader_and_free_reader_each_get_one_tidy_account_page(
     expect(free.locator("#feed")).to_have_count(0)
     assert_tappable(free, viewport)
     screenshot(free, "free-reader-account")
+    in_dark_too(free, screenshot, "free-reader-account")
