@@ -59,8 +59,8 @@ def context(request: HttpRequest) -> dict[str, Any]:
     show_subscription = bool(
         subscription
         and subscription.status != Subscription.Status.INCOMPLETE
-        and ent.reason != access.Reason.STAFF
-        and not (grant and subscription.status in Subscription.ENDED_STATUSES)
+        and not (ent.reason in (access.Reason.STAFF, access.Reason.COMPLIMENTARY)
+                 and subscription.status in Subscription.ENDED_STATUSES)
     )
     return {
         "ent": ent,

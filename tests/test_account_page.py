@@ -167,6 +167,15 @@ def test_staff_read_as_staff_and_cannot_delete_their_account_here(settings) -> N
     assert "Your private RSS feed" in page
 
 
+def test_a_staff_member_who_also_pays_sees_and_manages_their_subscription(settings) -> None:
+    settings.STRIPE_SECRET_KEY = OPEN
+    staff = make_user(is_staff=True)
+    billed_sub(staff, "active")
+    page = page_for(staff)
+    assert "Newsroom staff" in page and "<h3 class=\"account-plan__sub\">Your subscription</h3>" in page
+    assert "Your subscription is active" in page and "Manage billing" in page
+
+
 def test_a_lapsed_reader_can_subscribe_again(settings) -> None:
     settings.STRIPE_SECRET_KEY = OPEN
     weekly()
