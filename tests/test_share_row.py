@@ -43,6 +43,7 @@ def test_the_article_page_shows_the_row_with_the_script_only_buttons_hidden(sett
     html = Client().get(article.get_absolute_url()).content.decode()
     row = share_row(html)
     assert 'aria-labelledby="share-title"' in row and "Share this story" in row
+    assert 'role="status"' not in row  # the page's messages are its one status; the row only has a live region
     address = f"{settings.SITE_URL}{article.get_absolute_url()}"
     assert f'data-share-copy="{address}" hidden>Copy link</button>' in row
     assert f'data-share-native="{address}"' in row and "hidden>Share…</button>" in row

@@ -139,7 +139,7 @@ def test_reader_browses_every_page_type_then_a_subscriber_reads_the_comments(
         expect(share.get_by_role("link", name=network, exact=True)).to_be_visible()
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     share.get_by_role("button", name="Copy link").click()
-    expect(share.get_by_role("status")).to_have_text("Link copied.")
+    expect(share.locator("[aria-live=polite]")).to_have_text("Link copied.")
     assert page.evaluate("navigator.clipboard.readText()") == settings.SITE_URL + article.get_absolute_url()
     system_share = share.get_by_role("button", name="Share…")
     assert system_share.is_visible() == page.evaluate("'share' in navigator")  # only where the device has a sheet
