@@ -3,7 +3,7 @@ import functools
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import Count, OuterRef, QuerySet, Subquery, prefetch_related_objects
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -124,7 +124,6 @@ def _robots_headers(response: HttpResponse, is_free: bool, gift_token: str = "")
 def _render_article(
     request: HttpRequest, article: Article, decision: access.Decision, preview: bool, *, gift_token: str = ""
 ) -> bytes:
-    prefetch_related_objects([article], "authors")  # already there when the row came from the page cache
     visible_html = access.visible_html(article, decision)
     # What a reader without a subscription could not normally read sits in the element
     # the JSON-LD's hasPart names, so search engines see paywalled content, not cloaking.
@@ -137,24 +136,24 @@ def _render_article(
             free, paid = article.teaser_html, rendering.paid_part(article.body_html, article.teaser_html)
         body_parts = rendering.body_sections(free, paid, with_ad=decision.show_ads)
     access.redact(article, decision)
+    # "More from" cards show no section (their own section's), no byline and no topics: no joins.
     related = (
         Article.objects.published()
         .filter(category_id=article.category_id)
         .exclude(pk=article.pk)
-        .select_related("category")
-        .only("title", "slug", "standfirst", "hero_image", "hero_alt", "hero_renditions", "publish_at", "access",
-              "category__name", "category__slug")  # fmt: skip
+        .only("title", "slug", "standfirst", "hero_image", "hero_alt", "hero_renditions", "publish_at", "access")
         .order_by("-publish_at", "-id")[:4]
     )
     # The paywall's terms for this reader: the site's, or their experiment arm's (one place decides).
     terms = experiments.terms(request)
     plan = experiments.plan_offered(terms) if decision.show_ads else None
+    daily_limit = meter.daily_limit(request)
     context = {
         "article": article,
         "decision": decision,
         "body_html": visible_html,
         "body_parts": body_parts,
-        "meter": _meter(decision, meter.daily_limit(request)),
+        "meter": _meter(decision, daily_limit),
         "gifted": decision.reason == access.Reason.GIFT,
         "gift_invalid": bool(gift_token)
         and not article.is_free
@@ -169,7 +168,7 @@ def _render_article(
         "paywall_terms": terms,
         "json_ld": news_article(request, article, decision, visible_html),
         "paywall_class": PAYWALL_CSS_CLASS,
-        "free_per_day": meter.daily_limit(request),
+        "free_per_day": daily_limit,
         **comments.context_for(request, article),
         **page_cache.PLACEHOLDERS,  # the reader's own parts: page_cache.fill()
     }
