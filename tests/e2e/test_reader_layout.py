@@ -71,7 +71,11 @@ def test_ad_slots_hold_a_house_ad_that_sells_only_what_works(page: Page, screens
             assert filled["width"] >= frame["width"] - 1 and filled["height"] >= frame["height"] - 1, "an empty box"
         expect(slots.get_by_role("link", name="Subscribe")).to_have_count(0)
         slots.first.scroll_into_view_if_needed()
-        screenshot(page, f"house ad on {'home' if path == '/' else 'a story'}")
+        where = "home" if path == "/" else "a story"
+        screenshot(page, f"house ad on {where}")
+        page.emulate_media(color_scheme="dark")  # its own colours: as readable on dark paper (axe)
+        screenshot(page, f"house ad on {where}, dark")
+        page.emulate_media(color_scheme="light")
 
 
 @pytest.mark.parametrize("viewport", ["mobile"], indirect=True)
