@@ -254,6 +254,9 @@ class WelcomeEmailAdmin(admin.ModelAdmin):
     list_display = ("__str__", "subject", "enabled", "enabled_at", "sent")
     readonly_fields = ("preview", "log")
 
+    class Media:
+        css = {"all": ("css/admin.css", "css/newsletter-admin.css")}
+
     def get_fields(self, request: HttpRequest, obj=None):
         return ("audience", "subject", "body", "enabled", "preview", "log") if obj else (
             "audience", "subject", "body", "enabled")

@@ -5,7 +5,9 @@
   coupon, and charges the first payment at half price);
 * someone buys a gift subscription for a friend, who makes an account from the emailed link,
   redeems it and reads a subscribers-only story;
-* a reader signs up from a story's paywall, and the story is credited on the growth dashboard.
+* staff write and turn on the welcome email for new accounts; a reader signs up from a story's
+  paywall, is welcomed once, and the story is credited on the growth dashboard and on its own
+  admin page.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from playwright.sync_api import Page, expect
 
 from articles.models import Article
 from growth.models import Conversion, GiftSubscription, Offer, OfferRedemption
+from newsletter.models import Delivery
 from subscriptions.models import Plan
 from tests.conftest import MARKER, PASSWORD, make_article, make_user
 from tests.conftest_billing import WEBHOOK_SECRET
-from tests.e2e.conftest import Screenshot, log_in
+from tests.e2e.conftest import ARTIFACTS, Screenshot, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -172,6 +175,37 @@ def test_a_sign_up_from_a_storys_paywall_is_credited_to_that_story(
     story = make_article(access=Article.Access.SUBSCRIBERS, title="The dredging contract, line by line")
     email = f"paywall.reader.{viewport}@example.com"
 
+    # Staff write the welcome email for new accounts, see it as readers will, and turn it on.
+    staff = make_user(f"editor.{viewport}@example.com", is_staff=True, is_superuser=True)
+    desk = new_page()
+    desk.goto("/admin/newsletter/welcomeemail/add/?audience=free")
+    screenshot(desk, "staff-log-in")
+    log_in(desk, staff.email)
+    desk.wait_for_url("**/admin/newsletter/welcomeemail/add/**")
+    desk.locator("#id_subject").fill("Welcome to The Ledger")
+    desk.locator("#id_body").fill("Thank you for joining us.\n\nYour free account reads **a few stories a day**. "
+                                  "<script>alert('no')</script>")
+    screenshot(desk, "staff-write-the-welcome-email")
+    desk.locator("input[name=_continue]").click()
+    desk.wait_for_url(lambda url: urlsplit(url).path.endswith("/change/"))
+    screenshot(desk, "welcome-email-saved-off")
+    with desk.context.expect_page() as opened:
+        desk.get_by_role("link", name="See the email as readers get it").click()
+    preview = opened.value
+    preview.wait_for_load_state()
+    expect(preview.locator("strong")).to_have_text("a few stories a day")
+    assert preview.locator("script").count() == 0
+    # A plain picture: the preview's sandbox runs no script, so axe (the screenshot fixture's check)
+    # cannot run in it; it is the email, not a page of the site.
+    preview.screenshot(path=ARTIFACTS / f"growth-paywall-credit-{viewport}-03b-welcome-email-preview.png",
+                       full_page=True)
+    preview.close()
+    desk.get_by_label("Send it").check()
+    desk.locator("input[name=_continue]").click()
+    desk.wait_for_url(lambda url: urlsplit(url).path.endswith("/change/"))
+    expect(desk.get_by_label("Send it")).to_be_checked()
+    screenshot(desk, "welcome-email-on")
+
     page = new_page()
     page.goto(story.get_absolute_url())
     paywall = page.get_by_role("region", name="This story is for subscribers.")
@@ -184,15 +218,20 @@ def test_a_sign_up_from_a_storys_paywall_is_credited_to_that_story(
     page.wait_for_url("**/subscribe/?plan=weekly**")
     screenshot(page, "signed-up")
     assert Conversion.objects.get(kind="signup").article == story
+    [welcome] = [m for m in mail.outbox if m.to == [email] and m.subject == "Welcome to The Ledger"]
+    html = welcome.alternatives[0][0]
+    assert "Thank you for joining us." in welcome.body and "<strong" in html and "<script" not in html
+    assert Delivery.objects.get(send__key="welcome:free").user.email == email  # in the delivery log
 
-    staff = make_user(f"editor.{viewport}@example.com", is_staff=True, is_superuser=True)
-    desk = new_page()
     desk.goto("/admin/growth/offer/dashboard/")
-    screenshot(desk, "staff-log-in")
-    log_in(desk, staff.email)
-    desk.wait_for_url("**/admin/growth/offer/dashboard/")
     row = desk.locator("#growth-stories tbody tr").first
     expect(row).to_contain_text("The dredging contract, line by line")
     expect(row.locator("td").first).to_have_text("1")
     assert email not in desk.content()  # counts, not people
     screenshot(desk, "dashboard-credits-the-story")
+    desk.goto(f"/admin/articles/article/{story.pk}/change/")
+    figures = desk.locator("#growth-figures")
+    expect(figures).to_contain_text("Free sign-ups")
+    expect(figures.locator("dd").first).to_have_text("1")
+    figures.scroll_into_view_if_needed()
+    screenshot(desk, "the-storys-own-figures")
