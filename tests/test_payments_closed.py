@@ -89,3 +89,19 @@ def test_a_free_readers_email_invites_to_subscribe_only_when_payments_are_open(p
         assert "/subscribe/" not in html and "/subscribe/" not in text
     else:
         assert NOT_OPEN not in html and "/subscribe/" in html and "/subscribe/" in text
+
+
+@pytest.mark.parametrize("path", ["/", "/no-such-page/"])
+def test_closed_header_and_footer_offer_the_digest_not_a_subscription(closed, client, path) -> None:
+    page = client.get(path).content.decode()
+    header = page.split('class="account-nav"', 1)[1].split("</nav>", 1)[0]
+    footer = page.split('class="site-footer"', 1)[1]
+    assert 'href="/subscribe/"' not in header and 'href="/subscribe/"' not in footer
+    assert ">Free digest</a>" in header and ">Free digest</a>" in footer
+
+
+def test_open_header_and_footer_sell_the_subscription(opened, client) -> None:
+    page = client.get("/").content.decode()
+    header = page.split('class="account-nav"', 1)[1].split("</nav>", 1)[0]
+    assert 'href="/subscribe/">Subscribe</a>' in header
+    assert 'href="/subscribe/">Subscribe</a>' in page.split('class="site-footer"', 1)[1]
