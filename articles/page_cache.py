@@ -8,6 +8,7 @@ whether they are logged in, and on the host and path it was asked for (its
 canonical link names the host). The query string is not part of the key and
 the page echoes none of it, so tracking parameters share one entry; only the
 comment list's own parameters (page, order) count, where comments are shown.
+`variant()` is the one name of that answer: every kept page is stored under it.
 The meter always runs, on every request: credits are never cached. The
 decision is part of the key, so a page rendered with the full text can only
 ever be served to a reader whose own decision was "full"; a teaser page holds
