@@ -170,7 +170,7 @@ def test_an_experiments_counts_run_on_the_cluster(cluster, settings, category) -
 
 
 _CALL = re.compile(r"redis\.p?call\(")
-_KEYED_CALL = re.compile(r"redis\.p?call\('[A-Z]+', KEYS\[(\d+)\]")
+_KEYED_CALL = re.compile(r"redis\.p?call\('[A-Z]+', KEYS\[(\d+)\]\s*[,)]")
 
 
 @pytest.mark.parametrize("path", SCRIPTS)
