@@ -91,6 +91,10 @@ def pages(port: int, data: dict) -> dict[str, bytes]:
     out["password reset"] = fetch(port, "/accounts/password/reset/", {})
     out["login by code"] = fetch(port, "/accounts/login/code/", {})
     out["not found"] = fetch(port, "/no-such-story/", {})
+    out["feeds"] = fetch(port, "/feeds/", {})
+    out["about"] = fetch(port, "/about/", {})
+    out["gift a subscription"] = fetch(port, "/gift/", {})
+    out["account, subscriber"] = fetch(port, "/account/", subscriber)
     return out
 
 

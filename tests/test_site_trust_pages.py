@@ -38,6 +38,9 @@ def test_each_page_is_served_at_its_address_with_its_markdown_rendered_and_sanit
         assert response.status_code == 200, slug
         assert f"<h1>The {slug} page</h1>" in html and f"<h2>Heading {slug}</h2>" in html
         assert "<script>alert" not in html
+        # HTML's datetime allows at most milliseconds (the validator refused date:'c''s microseconds).
+        (stamp,) = re.findall(r'<time datetime="([^"]+)"', html)
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", stamp), stamp
 
 
 def test_a_page_nobody_wrote_is_not_found_and_article_addresses_cannot_take_the_pages_slugs(article) -> None:
