@@ -98,7 +98,8 @@ def test_full_checkout_trial_then_success_page_grants_access(
     assert sub.status == "trialing" and sub.plan == plan
     assert sub.trial_end > timezone.now() + timedelta(days=13)
     assert access.user_entitlement(user).entitled
-    assert [m.to for m in mail.outbox] == [[user.email]] and mail.outbox[0].subject == "[The Ledger] Your free trial has started"
+    assert [m.to for m in mail.outbox] == [[user.email]]
+    assert mail.outbox[0].subject == "[The Ledger] Your free trial has started"
 
 
 def test_success_page_ignores_someone_elses_or_unknown_session(client, stripe_env) -> None:
