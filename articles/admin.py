@@ -32,6 +32,8 @@ from django.utils.safestring import SafeString
 from reversion.admin import VersionAdmin
 from reversion.models import Version
 
+from newsroom.admin_typeahead import TypeAheadMixin
+
 from . import admin_editor, checklist, desk_emails, rendering
 from .models import Article, Author, Category, InlineImage, Page, Tag
 
@@ -149,17 +151,8 @@ class LabelledSplitDateTime(admin_widgets.AdminSplitDateTime):
         self.widgets[1].attrs["aria-label"] = "Time"
 
 
-class _TypeAhead(admin_widgets.AutocompleteSelectMultiple):
-    """Django's type-ahead picker, which asks the database for the labels of the chosen ids as
-    they came: a value that is no id (a forged form, a hand-made ?authors=x) made that query
-    fail with a 500. Such values are left out of the picker; the form then refuses them."""
-
-    def optgroups(self, name, value, attr=None):
-        return super().optgroups(name, [v for v in value if str(v).isdigit()], attr)
-
-
 @admin.register(Article)
-class ArticleAdmin(VersionAdmin):
+class ArticleAdmin(TypeAheadMixin, VersionAdmin):
     form = ArticleForm
     # The publish time is in "Where it stands" (scheduled or live since): one column less keeps
     # the headline readable in one or two lines at 1280 px.
@@ -364,11 +357,6 @@ class ArticleAdmin(VersionAdmin):
         # The real URL, not Django's /admin/r/ redirect (which would send staff to
         # the Sites framework's domain). Staff see drafts there with a preview banner.
         return obj.get_absolute_url()
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name in self.autocomplete_fields:
-            kwargs["widget"] = _TypeAhead(db_field, self.admin_site, using=kwargs.get("using"))
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)

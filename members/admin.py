@@ -9,13 +9,14 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import path
 from django.utils import timezone
 
+from newsroom.admin_typeahead import TypeAheadMixin
 from subscriptions.models import MemberProfile
 
 from . import export
 
 
 @admin.register(MemberProfile)
-class MemberProfileAdmin(admin.ModelAdmin):
+class MemberProfileAdmin(TypeAheadMixin, admin.ModelAdmin):
     list_display = ["user", "labels", "source", "source_id", "imported_at"]
     list_filter = ["source"]
     search_fields = ["user__email", "labels", "note"]

@@ -19,6 +19,8 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from newsroom.admin_typeahead import TypeAheadMixin
+
 from . import admin_experiments, billing  # noqa: F401  (admin_experiments registers the experiments' admin)
 from .models import ComplimentaryAccess, Plan, StripeEvent, Subscription, money, stripe_refusal
 from .stats import dashboard_numbers
@@ -144,7 +146,7 @@ class SubscriptionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ComplimentaryAccess)
-class ComplimentaryAccessAdmin(admin.ModelAdmin):
+class ComplimentaryAccessAdmin(TypeAheadMixin, admin.ModelAdmin):
     list_display = ["user", "until", "note", "granted_by", "created_at"]
     search_fields = ["user__email", "note"]
     autocomplete_fields = ["user"]
