@@ -23,7 +23,9 @@ def page(client: Client, article: Article) -> str:
     return response.content.decode()
 
 
-def test_a_new_reader_stopped_by_the_address_backstop_is_told_why(stories) -> None:
+@pytest.mark.usefixtures("plans")
+def test_a_new_reader_stopped_by_the_address_backstop_is_told_why(stories, settings) -> None:
+    settings.STRIPE_SECRET_KEY = "sk_test_payments_open"  # the box then sells the plan as well as the free account
     for story in stories[:2]:  # two other readers on the same office address
         assert MARKER in page(Client(REMOTE_ADDR="203.0.113.9"), story)
     html = page(Client(REMOTE_ADDR="203.0.113.9"), stories[2])  # a reader who has read nothing
@@ -33,7 +35,7 @@ def test_a_new_reader_stopped_by_the_address_backstop_is_told_why(stories) -> No
     assert "Readers sharing your internet address" in html
     assert f'/accounts/login/?next={stories[2].get_absolute_url()}"' in html
     assert f'/accounts/signup/?next={stories[2].get_absolute_url()}"' in html
-    assert "/subscribe/" in html
+    assert 'href="/subscribe/?plan=' in html
 
 
 def test_a_reader_out_of_their_own_credits_is_told_that(stories, settings) -> None:
