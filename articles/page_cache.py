@@ -34,14 +34,17 @@ Freshness (newsroom/versioned_cache.py): every entry is stored with the versions
 current when its data was read, and counts only while they are — retired once
 when a change happens and again when its transaction commits, so a page
 rendered from the old rows in between is not kept. Article pages count under
-the site-wide generation and their story's own version; list pages and sitemaps
-under the generation and the lists' version (LIST_VERSIONS). What retires what
-(forget_story, articles/receivers.py): a story readers cannot see before or after
-its save (a draft, a scheduled story edited) nothing; a story given a time to go
-live by itself everything (what is kept after must expire then); a live story its own pages and
-the lists, and every article page too when it is among its section's newest (the
-"More from" cards kept inside them); a comment its story's pages; a section,
-author, topic or plan everything. A scheduled article going live saves nothing,
+the site-wide generation and their story's own version; a section's, author's or
+topic's list pages, and the home page, under the generation and their own list's
+version (list_versions()); search pages and sitemaps under the generation and any
+story's (LIST_VERSIONS). What retires what (forget_story, articles/receivers.py): a
+story readers cannot see before or after its save (a draft, a scheduled story
+edited) nothing; a story given a time to go live by itself everything (what is kept
+after must expire then); a live story its own pages, the lists that show it (its
+sections', authors' and topics', before and after the save; the home page when it is
+or was there; search and sitemaps), and every article page too when it is among its
+section's newest (the "More from" cards kept inside them); a comment its story's
+pages; a section, author, topic or plan everything. A scheduled article going live saves nothing,
 so nothing is kept past the next scheduled publication time; otherwise entries
 live `PAGE_CACHE_SECONDS` (default 300; 0 turns the cache off).
 """
@@ -71,17 +74,35 @@ from newsroom.versioned_cache import Version
 from subscriptions import access, counters, crawlers, experiments, meter
 from subscriptions.access import Decision, Reason
 
+from . import search
 from .comments import DRAFT_SESSION_KEY
-from .models import Article
+from .models import Article, Category
 
 # The site-wide version: every page shows sections (the menu), plans (the paywall's price)
 # and, on article pages, the "More from" cards of a section.
 # Both are read by anonymous_page()'s script, so they are in the meter's cluster slot.
 GENERATION_KEY = f"{counters.SLOT_TAG}page-cache:generation"
-# What lists stories (home, section, author, topic and search pages, sitemaps): any
-# change to what readers can see of a story retires it.
+# What lists any story (search pages, sitemaps): any change to what readers can see of a
+# story retires it. A section's, author's or topic's list and the home page have their own
+# (list_key()): a story's change retires those that show it.
 LISTS_KEY = "page-cache:lists"
 LIST_VERSIONS = (GENERATION_KEY, LISTS_KEY)
+# The list pages with a version of their own: URL name -> what names the list.
+OWN_LISTS = {"home": None, "category": "slug", "author": "slug", "tag": "slug"}
+
+
+def list_key(kind: str, slug: str = "") -> str:
+    """The version of one list's pages: "home", or a section's ("category"), author's or topic's ("tag")."""
+    return f"page-cache:list:{kind}:{_digest(slug)}"
+
+
+def list_versions(request: HttpRequest) -> tuple[str, ...]:
+    """The versions a list page is kept under: its own list's, or any story's (search)."""
+    match = request.resolver_match
+    if match is not None and match.url_name in OWN_LISTS:
+        name = OWN_LISTS[match.url_name]
+        return (GENERATION_KEY, list_key(match.url_name, match.kwargs[name] if name else ""))
+    return LIST_VERSIONS
 
 
 def seconds_to_keep(next_scheduled_at) -> int:
@@ -445,7 +466,7 @@ def listing(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         parts = (request.scheme, request.get_host(), request.get_full_path(), request.user.is_authenticated,
                  access.entitlement(request).entitled)  # fmt: skip
         key = "page-cache:listing:" + _digest(parts)
-        found, version = versioned_cache.read([key], *LIST_VERSIONS)
+        found, version = versioned_cache.read([key], *list_versions(request))
         html = found.get(key) or _rendered_elsewhere((key, version), lambda: versioned_cache.get(key, version))
         if html is not None:
             return HttpResponse(fill(request, html))
@@ -477,11 +498,20 @@ class Shown:
     publish_at: datetime
     live: bool
     scheduled: bool  # goes live by itself at publish_at: no save will say so
+    lists: frozenset[str]  # the versions of the section's, authors' and topics' lists (list_key)
 
     @classmethod
     def of(cls, article: Article) -> Shown:
+        """As `article` stands, with its bylines and topics as the database has them now."""
         scheduled = article.status != Article.Status.DRAFT and not article.is_live
-        return cls(article.slug, article.category_id, article.publish_at, article.is_live, scheduled)
+        lists = set()
+        if article.is_live:
+            lists.add(list_key("category", Category.objects.filter(pk=article.category_id).values_list(
+                "slug", flat=True).first() or ""))  # fmt: skip
+            if article.pk:
+                lists.update(list_key("author", s) for s in article.authors.values_list("slug", flat=True))
+                lists.update(list_key("tag", s) for s in article.tags.values_list("slug", flat=True))
+        return cls(article.slug, article.category_id, article.publish_at, article.is_live, scheduled, frozenset(lists))
 
 
 # "More from" shows a section's newest stories but the one being read (views._render_article).
@@ -500,14 +530,28 @@ def _in_more_from(shown: Shown) -> bool:
     return cutoff is None or shown.publish_at >= cutoff
 
 
+def _on_home(before: Shown | None, after: Shown | None) -> bool:
+    """Was or is this story on the home page? Asked of the home page's own choice
+    (search.front_page) when the story kept its place; a story that came, went, or
+    moved in time or section may have changed what the home page shows."""
+    if before is None or after is None or (before.publish_at, before.category_id, before.live) != (
+        after.publish_at, after.category_id, after.live
+    ):  # fmt: skip
+        return True
+    latest, rails = search.front_page()
+    return after.slug in {a.slug for a in latest} | {a.slug for _, cards in rails for a in cards}
+
+
 def forget_story(*, before: Shown | None, after: Shown | None) -> None:
     """A story was saved (`before` and `after` it) or deleted (`after` None): retire
     exactly the pages that showed it or will. A story readers cannot see before or
     after (a draft, a scheduled story edited) changes no public page: nothing. A story
     given a time to go live by itself: everything, so that what is kept from now on
     is kept no longer than that time (seconds_to_keep; nothing will save then).
-    Otherwise its own pages and every list; and, when it is or was among its section's
-    newest (the "More from" cards), every article page, as those cards are kept inside them."""
+    Otherwise its own pages, search and sitemaps, the lists of its sections, authors and
+    topics before and after, and the home page when it is or was there; and, when it is or
+    was among its section's newest (the "More from" cards), every article page, as those
+    cards are kept inside them."""
     if after is not None and after.scheduled and (before is None or not before.scheduled
                                                     or before.publish_at != after.publish_at):  # fmt: skip
         invalidate()
@@ -515,9 +559,11 @@ def forget_story(*, before: Shown | None, after: Shown | None) -> None:
     seen = [shown for shown in (before, after) if shown is not None and shown.live]
     if not seen:
         return
-    versioned_cache.retire(LISTS_KEY)
-    for slug in {shown.slug for shown in seen}:
-        versioned_cache.retire(_article_key(slug))
+    retired = {LISTS_KEY, *(_article_key(shown.slug) for shown in seen), *(k for shown in seen for k in shown.lists)}
+    if _on_home(before if before and before.live else None, after if after and after.live else None):
+        retired.add(list_key("home"))
+    for key in sorted(retired):
+        versioned_cache.retire(key)
     if any(_in_more_from(shown) for shown in seen):
         invalidate()
 

@@ -2,7 +2,7 @@
 and the section menu go stale when what they show changes."""
 
 from django.core.cache import cache
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
 from subscriptions.models import Plan
@@ -34,21 +34,27 @@ def forget_saved_story(instance: Article, **kwargs) -> None:
     page_cache.forget_story(before=getattr(instance, "_shown_before", None), after=page_cache.Shown.of(instance))
 
 
+@receiver(pre_delete, sender=Article)
+def remember_what_readers_saw_of_a_deleted_story(instance: Article, **kwargs) -> None:
+    instance._shown_before = page_cache.Shown.of(instance)  # its bylines and topics go before post_delete
+
+
 @receiver(post_delete, sender=Article)
 def forget_deleted_story(instance: Article, **kwargs) -> None:
-    page_cache.forget_story(before=page_cache.Shown.of(instance), after=None)
+    page_cache.forget_story(before=getattr(instance, "_shown_before", None), after=None)
 
 
 @receiver(m2m_changed, sender=Article.authors.through)
 @receiver(m2m_changed, sender=Article.tags.through)
 def forget_story_bylines_and_topics(instance, action: str, reverse: bool, **kwargs) -> None:
-    if not action.startswith("post_"):
-        return
     if reverse:  # from the author's or topic's side: which stories changed is not at hand
-        page_cache.invalidate()
+        if action.startswith("post_"):
+            page_cache.invalidate()
         return
-    shown = page_cache.Shown.of(instance)
-    page_cache.forget_story(before=shown, after=shown)
+    if action.startswith("pre_"):  # the lists it left are known only before
+        instance._bylines_before = page_cache.Shown.of(instance)
+        return
+    page_cache.forget_story(before=getattr(instance, "_bylines_before", None), after=page_cache.Shown.of(instance))
 
 
 @receiver([post_save, post_delete], sender=Comment)

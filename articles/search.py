@@ -70,6 +70,19 @@ def ranked_ids(queryset: QuerySet[Article], query: str, *, full_text: Q) -> list
     )
 
 
+HOME_LATEST = 6  # stories under the lead, before the section rails
+HOME_RAIL = 4  # each section's newest stories the top of the home page has not shown
+
+
+def front_page() -> tuple[list[Article], list[tuple[Category, list[Article]]]]:
+    """What the home page shows: the newest stories (the lead first), then each section's
+    newest of the rest. The home view draws it; page_cache asks it whether a story is there."""
+    latest = list(Article.objects.published().for_listing()[: 1 + HOME_LATEST])
+    # One of each story: a section's rail shows what the top of the page has not.
+    rails = category_rails(list(Category.objects.all()), per_category=HOME_RAIL, exclude=[a.pk for a in latest])
+    return latest, rails
+
+
 def category_rails(
     categories: list[Category], *, per_category: int, exclude: Collection[int] = ()
 ) -> list[tuple[Category, list[Article]]]:

@@ -20,18 +20,13 @@ from . import archive, comments, gifts, page_cache, rendering, search
 from .models import Article, Author, Category, Comment, Tag
 from .structured_data import PAYWALL_CSS_CLASS, news_article
 
-HOME_LATEST = 6  # stories under the lead, before the section rails
-
 
 @require_safe
 @shared_cache.shareable_view
 @page_cache.listing
 def home(request: HttpRequest) -> HttpResponse:
-    latest = list(Article.objects.published().for_listing()[: 1 + HOME_LATEST])
+    latest, rails = search.front_page()
     lead, rest = (latest[0], latest[1:]) if latest else (None, [])
-    categories = list(Category.objects.all())
-    # One of each story: a section's rail shows what the top of the page has not.
-    rails = search.category_rails(categories, per_category=4, exclude=[a.pk for a in latest])
     return TemplateResponse(
         request,
         "articles/home.html",

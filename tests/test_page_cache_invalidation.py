@@ -11,9 +11,10 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Article, Comment
+from articles.models import Article, Comment, Tag
 
 from .conftest import make_article, make_author, make_category
 
@@ -22,26 +23,34 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def newsroom(subscriber):
-    """Section A with seven stories an hour apart (A[0] the newest: "More from" shows
-    A's four newest), section B with two, and a subscriber who has read them all once."""
+    """Section A with eleven stories an hour apart (A[0] the newest: "More from" shows
+    A's four newest; the home page shows the seven newest of all and four more of A's,
+    so A[9] and A[10] are not on it), section B with two, a topic on the oldest A story
+    and another on a B story, and a subscriber who has read them all once."""
     now = timezone.now()
     a, b = make_category("Section A"), make_category("Section B")
-    writer = make_author()
+    writer, other_writer = make_author(), make_author()
     stories = {
-        "A": [make_article(category=a, authors=[writer], publish_at=now - timedelta(hours=n + 1)) for n in range(7)],
-        "B": [make_article(category=b, authors=[make_author()], publish_at=now - timedelta(hours=n + 1))
+        "A": [make_article(category=a, authors=[writer], publish_at=now - timedelta(hours=n + 1)) for n in range(11)],
+        "B": [make_article(category=b, authors=[other_writer], publish_at=now - timedelta(hours=n + 1))
               for n in range(2)],
     }  # fmt: skip
+    topic, other_topic = Tag.objects.create(name="Topic", slug="topic"), Tag.objects.create(name="Other", slug="other")
+    stories["A"][-1].tags.add(topic)
+    stories["B"][0].tags.add(other_topic)
     reader = Client()
     reader.force_login(subscriber)
     watched = {
         "newest in A": stories["A"][0].get_absolute_url(),
-        "oldest in A": stories["A"][6].get_absolute_url(),
+        "oldest in A": stories["A"][-1].get_absolute_url(),
         "a story in B": stories["B"][0].get_absolute_url(),
         "home": "/",
         "section A": a.get_absolute_url(),
         "section B": b.get_absolute_url(),
         "author": writer.get_absolute_url(),
+        "B's author": other_writer.get_absolute_url(),
+        "topic": reverse("articles:tag", args=[topic.slug]),
+        "other topic": reverse("articles:tag", args=[other_topic.slug]),
     }
     for url in watched.values():
         assert reader.get(url).status_code == 200  # rendered and kept
@@ -58,9 +67,6 @@ def rendered_again(reader: Client, watched: dict[str, str]) -> set[str]:
         if any('"articles_article"' in q["sql"] for q in queries.captured_queries):
             again.add(name)
     return again
-
-
-LISTS = {"home", "section A", "section B", "author"}
 
 
 def test_a_drafts_save_retires_nothing(newsroom) -> None:
@@ -88,14 +94,37 @@ def test_scheduling_a_story_retires_every_page_and_editing_it_then_nothing(newsr
     assert rendered_again(reader, watched) == set(watched)
 
 
-def test_an_old_storys_edit_retires_its_own_page_and_the_lists_only(newsroom) -> None:
+def test_an_old_storys_edit_retires_its_own_page_and_the_lists_that_show_it(newsroom) -> None:
     stories, reader, watched, _ = newsroom
-    old = stories["A"][6]
+    old = stories["A"][-1]  # not on the home page, not in any "More from" cards
     old.title = "An old story, corrected"
     old.save()
-    assert rendered_again(reader, watched) == {"oldest in A"} | LISTS
+    assert rendered_again(reader, watched) == {"oldest in A", "section A", "author", "topic"}
     assert "An old story, corrected" in reader.get(old.get_absolute_url()).content.decode()
     assert "An old story, corrected" in reader.get(watched["section A"]).content.decode()
+    assert "An old story, corrected" in reader.get(watched["topic"]).content.decode()
+
+
+def test_a_storys_edit_retires_the_home_page_while_it_is_there(newsroom) -> None:
+    stories, reader, watched, _ = newsroom
+    shown = stories["A"][5]  # in section A's rail on the home page, not in "More from"
+    shown.title = "A story on the home page, corrected"
+    shown.save()
+    assert rendered_again(reader, watched) == {"home", "section A", "author"}
+    assert "A story on the home page, corrected" in reader.get("/").content.decode()
+
+
+def test_a_new_byline_or_topic_retires_the_lists_it_joins_and_leaves(newsroom) -> None:
+    stories, reader, watched, _ = newsroom
+    old = stories["A"][-1]
+    b_writer = stories["B"][0].authors.get()
+    old.authors.set([b_writer])  # from A's writer to B's
+    assert rendered_again(reader, watched) == {"oldest in A", "section A", "author", "B's author", "topic"}
+    assert old.title in reader.get(watched["B's author"]).content.decode()
+    assert old.title not in reader.get(watched["author"]).content.decode()
+    old.tags.clear()
+    assert rendered_again(reader, watched) == {"oldest in A", "section A", "B's author", "topic"}
+    assert old.title not in reader.get(watched["topic"]).content.decode()
 
 
 def test_a_recent_storys_edit_retires_the_pages_whose_more_from_cards_show_it(newsroom) -> None:
@@ -109,7 +138,7 @@ def test_a_recent_storys_edit_retires_the_pages_whose_more_from_cards_show_it(ne
 
 def test_unpublishing_and_publishing_take_effect_at_once(newsroom) -> None:
     stories, reader, watched, section = newsroom
-    old = stories["A"][6]
+    old = stories["A"][-1]
     old.status = Article.Status.DRAFT
     old.save()
     assert reader.get(watched["oldest in A"]).status_code == 404
@@ -122,7 +151,7 @@ def test_unpublishing_and_publishing_take_effect_at_once(newsroom) -> None:
 
 def test_a_comment_retires_its_own_storys_pages_only(newsroom, subscriber) -> None:
     stories, reader, watched, _ = newsroom
-    Comment.objects.create(article=stories["A"][6], user=subscriber, body="A remark.")
+    Comment.objects.create(article=stories["A"][-1], user=subscriber, body="A remark.")
     assert rendered_again(reader, watched) == {"oldest in A"}
 
 
@@ -140,7 +169,7 @@ def test_a_section_author_or_plan_save_retires_every_page(newsroom) -> None:
 
 def test_a_story_moved_to_another_section_leaves_and_joins_both_sections_lists(newsroom) -> None:
     stories, reader, watched, _ = newsroom
-    moved = stories["A"][6]
+    moved = stories["A"][-1]
     other = stories["B"][0].category
     moved.category = other
     moved.save()

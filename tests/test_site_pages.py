@@ -14,7 +14,7 @@ from PIL import Image
 
 from articles.models import Article
 from articles.rendering import render_body, split_for_ad
-from articles.views import HOME_LATEST
+from articles.search import HOME_LATEST
 from tests.conftest import make_article, make_category
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from articles.models import Article, Author, Category
-from articles.views import HOME_LATEST
+from articles.search import HOME_LATEST
 from tests.conftest import make_article, make_author, make_category
 
 pytestmark = pytest.mark.django_db
