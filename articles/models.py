@@ -343,12 +343,24 @@ class Article(models.Model):
 
     @property
     def topics(self) -> list[Tag]:
-        """The article's topics: from the arrays the article page's query annotates
+        """The article's topics: from the rows the article page's query annotates
         (articles/views.py, PostgreSQL), else from its tags."""
-        names = getattr(self, "topic_names", None)
-        if names is not None:
-            return [Tag(name=n, slug=s) for n, s in zip(names, self.topic_slugs, strict=True)]
+        rows = getattr(self, "topic_rows", None)
+        if rows is not None:
+            return [Tag(**row) for row in rows]
         return list(self.tags.all())
+
+    # What the article page shows of each author (byline and author boxes).
+    BYLINE_FIELDS = ("id", "name", "slug", "role", "bio", "photo")
+
+    @property
+    def byline(self) -> list[Author]:
+        """The article's authors, by name: from the rows the article page's query annotates
+        (articles/views.py, PostgreSQL), else from its authors."""
+        rows = getattr(self, "byline_rows", None)
+        if rows is not None:
+            return [Author(**row) for row in rows]
+        return list(self.authors.all())
 
     @property
     def reading_minutes(self) -> int:

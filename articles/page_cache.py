@@ -120,7 +120,8 @@ def _article_or_404(queryset: QuerySet[Article], slug: str) -> Article:
     article = queryset.filter(slug=slug).first()
     if article is None:
         raise Http404("No article here.")
-    prefetch_related_objects([article], "authors", *([] if hasattr(article, "topic_names") else ["tags"]))
+    if not hasattr(article, "byline_rows"):  # not annotated (SQLite): prefetched instead
+        prefetch_related_objects([article], "authors", "tags")
     return article
 
 

@@ -98,17 +98,18 @@ def render_body(source: str, images: ImageLookup | None = None) -> str:
     return html.replace("<p>PAYWALLBREAKMARKER</p>", PAYWALL_MARKER)
 
 
-def _srcset(sizes: dict) -> str:
+def srcset(sizes: dict) -> str:
+    """`srcset` for renditions {width: storage name} (articles/images.py), narrowest first."""
     ordered = sorted(sizes.items(), key=lambda kv: int(kv[0]))
     return ", ".join(f"{default_storage.url(path)} {width}w" for width, path in ordered)
 
 
 def inline_figure(image: Any) -> str:
-    """A picture in the body, like the hero (templates/includes/picture.html): WebP
+    """A picture in the body, like the hero (the `picture` tag): WebP
     offered first in <picture>, JPEG renditions as srcset, alt, caption and credit."""
     renditions = image.renditions or {}
     sizes = renditions.get("sizes") or {}
-    srcset = _srcset(sizes)
+    jpeg = srcset(sizes)
     largest = max(sizes, key=int) if sizes else None
     src = default_storage.url(sizes[largest]) if largest else image.image.url
     caption = ""
@@ -122,7 +123,7 @@ def inline_figure(image: Any) -> str:
     )
     webp = (
         format_html(
-            '<source type="image/webp" srcset="{}" sizes="{}">', _srcset(renditions["webp"]), INLINE_IMAGE_SIZES
+            '<source type="image/webp" srcset="{}" sizes="{}">', srcset(renditions["webp"]), INLINE_IMAGE_SIZES
         )
         if renditions.get("webp")
         else ""
@@ -132,8 +133,8 @@ def inline_figure(image: Any) -> str:
         "</picture>{}</figure>",
         webp,
         src,
-        format_html(' srcset="{}"', srcset) if srcset else "",
-        format_html(' sizes="{}"', INLINE_IMAGE_SIZES) if srcset else "",
+        format_html(' srcset="{}"', jpeg) if jpeg else "",
+        format_html(' sizes="{}"', INLINE_IMAGE_SIZES) if jpeg else "",
         image.alt,
         dims,
         caption,

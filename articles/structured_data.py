@@ -37,7 +37,7 @@ def news_article(request: HttpRequest, article: Article, decision: Decision, vis
         "keywords": [t.name for t in article.topics],
         "author": [
             {"@type": "Person", "name": a.name, "url": request.build_absolute_uri(a.get_absolute_url())}
-            for a in article.authors.all()
+            for a in article.byline
         ],
         "isAccessibleForFree": article.is_free,
         "articleBody": plain_text(visible_html),

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import Count, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, JSONObject
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -58,10 +58,13 @@ def _article_page() -> QuerySet[Article]:
         .annotate(comment_count=visible_comment_count, next_scheduled_at=next_scheduled_at)
     )
     if connection.vendor == "postgresql":
-        # The topics in the same statement (two small arrays), not a query of their own: see Article.topics.
+        # The topics and the byline (one small row each) in the same statement, not
+        # queries of their own: see Article.topics and Article.byline.
         topics = Tag.objects.filter(articles=OuterRef("pk")).order_by("name")
+        authors = Author.objects.filter(articles=OuterRef("pk")).order_by("name")
         queryset = queryset.annotate(
-            topic_names=ArraySubquery(topics.values("name")), topic_slugs=ArraySubquery(topics.values("slug"))
+            topic_rows=ArraySubquery(topics.values(row=JSONObject(name="name", slug="slug"))),
+            byline_rows=ArraySubquery(authors.values(row=JSONObject(**{f: f for f in Article.BYLINE_FIELDS}))),
         )
     return queryset
 

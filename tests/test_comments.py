@@ -301,6 +301,6 @@ def test_the_comment_list_costs_the_same_queries_whatever_its_length(how_many, a
         response = client.get(article.get_absolute_url())
     assert response.status_code == 200
     counted = len([q for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]])
-    # the article row, its authors, comments, "More from": the session and the account (user and
-    # entitlement) come from the cache
-    assert counted == 4, [q["sql"][:90] for q in ctx.captured_queries]
+    # the article row (with its byline), comments, "More from": the session and the account (user
+    # and entitlement) come from the cache
+    assert counted == 3, [q["sql"][:90] for q in ctx.captured_queries]

@@ -49,7 +49,7 @@ def test_anonymous_reader_over_the_limit(client, stories) -> None:
 
 def test_subscriber_with_sessions_read_through_the_cache_as_in_production(client, stories, subscriber) -> None:
     # Sessions are cached_db (newsroom/settings.py): the session's row is read once, then
-    # the page is: user, entitlement, article, authors, comments, related.
+    # the page is: user, entitlement, article (with its byline), comments, related.
     client.force_login(subscriber)
     assert count_queries(client, stories[0].get_absolute_url()) <= MAX_QUERIES
 
@@ -58,5 +58,5 @@ def test_subscriber_with_sessions_read_through_the_cache_as_in_production(client
 @pytest.mark.parametrize("related", [3, 30])
 def test_the_count_does_not_grow_with_related_articles(client, category, author, related, both_meter_stores) -> None:
     stories = [make_article(category=category, authors=[author]) for _ in range(related + 1)]
-    # A first, rendered view: the article, its authors, the "More from" cards (the meter counts in Redis).
-    assert count_queries(client, stories[0].get_absolute_url()) == 3
+    # A first, rendered view: the article with its byline and topics, the "More from" cards (the meter counts in Redis).
+    assert count_queries(client, stories[0].get_absolute_url()) == 2

@@ -5,16 +5,20 @@ each story on the home page."""
 
 from __future__ import annotations
 
+import json
 import re
 from io import BytesIO
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
-from articles.models import Article
+from articles.models import Article, Author, Tag
 from articles.rendering import render_body, split_for_ad
 from articles.search import HOME_LATEST
+from subscriptions.models import default_plan
 from tests.conftest import make_article, make_category
 
 pytestmark = pytest.mark.django_db
@@ -77,3 +81,37 @@ def test_the_home_page_shows_each_story_once(client) -> None:
     page = client.get("/").content.decode()
     links = re.findall(r'<h[23] class="(?:card|lead-story)__title"[^>]*><a href="([^"]+)"', page)
     assert len(links) == len(set(links)) == HOME_LATEST + 1 + 2 * 4
+
+
+@pytest.mark.parametrize("both_meter_stores", ["redis"], indirect=True)
+@pytest.mark.parametrize("page_cache_seconds", [0, 300])
+def test_the_byline_and_author_boxes_come_with_the_article_in_one_statement(
+    client, settings, both_meter_stores, page_cache_seconds
+) -> None:
+    """Two authors and two topics, read with the story itself (Article.byline, Article.topics):
+    by name, linked, with role, bio and portrait; the structured data names the same people."""
+    settings.PAGE_CACHE_SECONDS = page_cache_seconds
+    zoe = Author.objects.create(name="Zoë Quist", slug="zoe-quist", role="Harbor reporter", bio="Covers <the> port.")
+    ada = Author.objects.create(name="Ada Brandt", slug="ada-brandt", photo="authors/ada.jpg")
+    story = make_article(authors=[zoe, ada])
+    shipping = Tag.objects.create(name="Shipping", slug="shipping")
+    story.tags.set([shipping, Tag.objects.create(name="Audits", slug="audits")])
+    client.get("/subscribe/")  # warm the small caches: navigation ...
+    default_plan()  # ... and the plan the paywall advertises
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(story.get_absolute_url()).content.decode()
+    # The story with its byline and topics, then the "More from" cards: no query per author or topic.
+    assert len([q for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]) == 2
+    byline = re.search(r'<p class="byline">(.*?)</p>', page, re.S).group(1)
+    assert re.findall(r'<a href="([^"]+)">([^<]+)</a>', byline) == [
+        ("/author/ada-brandt/", "Ada Brandt"), ("/author/zoe-quist/", "Zoë Quist")]  # fmt: skip
+    boxes = re.findall(r'<aside class="author-box" aria-label="About ([^"]+)">(.*?)</aside>', page, re.S)
+    assert [name for name, _ in boxes] == ["Ada Brandt", "Zoë Quist"]
+    assert '<img class="author-box__photo" src="/media/authors/ada.jpg"' in boxes[0][1]
+    assert "Harbor reporter" in boxes[1][1] and "Covers &lt;the&gt; port." in boxes[1][1]
+    assert re.findall(r'<nav class="article__tags".*?</nav>', page, re.S)[0].count("<li>") == 2
+    assert page.index('href="/topic/audits/"') < page.index('href="/topic/shipping/"')
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1))
+    article_data = next(d for d in (data if isinstance(data, list) else [data]) if d.get("@type") == "NewsArticle")
+    assert [a["name"] for a in article_data["author"]] == ["Ada Brandt", "Zoë Quist"]
+    assert article_data["keywords"] == ["Audits", "Shipping"]

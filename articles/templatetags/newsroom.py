@@ -3,8 +3,11 @@ from django import template
 from django.contrib.auth import password_validation
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from articles.models import Category
+from articles.rendering import srcset
 from subscriptions import billing
 
 register = template.Library()
@@ -70,14 +73,22 @@ def news_media_organization(context) -> str:
 
 
 @register.simple_tag
-def srcset(article, kind: str = "sizes") -> str:
-    """`srcset` from the renditions made on save (see articles/images.py):
-    kind "sizes" for the JPEGs, "webp" for the WebP copies."""
-    from django.core.files.storage import default_storage
-
-    sizes = (article.hero_renditions or {}).get(kind, {})
-    ordered = sorted(sizes.items(), key=lambda kv: int(kv[0]))
-    return ", ".join(f"{default_storage.url(path)} {width}w" for width, path in ordered)
+def picture(article, sizes: str = "", eager: bool = False) -> str:
+    """A story's main picture with its renditions (WebP first, then JPEG) for `sizes`:
+    eager for the page's main picture (loaded first, fetchpriority=high), else lazy.
+    Built here in one pass rather than an included template: it is on every card."""
+    renditions = article.hero_renditions or {}
+    sizes = sizes or "100vw"
+    webp, jpeg = srcset(renditions.get("webp", {})), srcset(renditions.get("sizes", {}))
+    html = format_html('<source type="image/webp" srcset="{}" sizes="{}">', webp, sizes) if webp else ""
+    html += format_html('<img src="{}"', article.hero_image.url)
+    if jpeg:
+        html += format_html(' srcset="{}" sizes="{}"', jpeg, sizes)
+    html += format_html(' alt="{}"', article.hero_alt or article.title)
+    if renditions.get("width"):
+        html += format_html(' width="{}" height="{}"', renditions["width"], renditions.get("height", ""))
+    html += ' fetchpriority="high"' if eager else ' loading="lazy"'
+    return mark_safe(f'<picture>{html} decoding="async"></picture>')
 
 
 @register.filter(needs_autoescape=False)
