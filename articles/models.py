@@ -345,10 +345,7 @@ class Article(models.Model):
     def topics(self) -> list[Tag]:
         """The article's topics: from the rows the article page's query annotates
         (articles/views.py, PostgreSQL), else from its tags."""
-        rows = getattr(self, "topic_rows", None)
-        if rows is not None:
-            return [Tag(**row) for row in rows]
-        return list(self.tags.all())
+        return self._annotated_or_related("topic_rows", Tag, self.tags)
 
     # What the article page shows of each author (byline and author boxes).
     BYLINE_FIELDS = ("id", "name", "slug", "role", "bio", "photo")
@@ -357,10 +354,14 @@ class Article(models.Model):
     def byline(self) -> list[Author]:
         """The article's authors, by name: from the rows the article page's query annotates
         (articles/views.py, PostgreSQL), else from its authors."""
-        rows = getattr(self, "byline_rows", None)
+        return self._annotated_or_related("byline_rows", Author, self.authors)
+
+    def _annotated_or_related(self, annotation: str, model, related) -> list:
+        """Objects built from JSON rows the query annotated under `annotation`, else read through `related`."""
+        rows = getattr(self, annotation, None)
         if rows is not None:
-            return [Author(**row) for row in rows]
-        return list(self.authors.all())
+            return [model(**row) for row in rows]
+        return list(related.all())
 
     @property
     def reading_minutes(self) -> int:
