@@ -19,6 +19,7 @@ import markdown
 import nh3
 from django.core.files.storage import default_storage
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from . import embeds
 
@@ -104,40 +105,35 @@ def srcset(sizes: dict) -> str:
     return ", ".join(f"{default_storage.url(path)} {width}w" for width, path in ordered)
 
 
+def picture(renditions: dict, src: str, alt: str, sizes: str, *, eager: bool = False) -> str:
+    """<picture> for an image's renditions (articles/images.py): WebP offered first, the
+    JPEGs as srcset for `sizes`, `src` for browsers without either; eager for a page's
+    main picture (fetchpriority=high), else lazy. Heroes, cards and body images alike."""
+    webp, jpeg = srcset(renditions.get("webp") or {}), srcset(renditions.get("sizes") or {})
+    return format_html(
+        '<picture>{}<img src="{}"{} alt="{}"{}{} decoding="async"></picture>',
+        format_html('<source type="image/webp" srcset="{}" sizes="{}">', webp, sizes) if webp else "",
+        src,
+        format_html(' srcset="{}" sizes="{}"', jpeg, sizes) if jpeg else "",
+        alt,
+        format_html(' width="{}" height="{}"', renditions["width"], renditions.get("height", ""))
+        if renditions.get("width")
+        else "",
+        mark_safe(' fetchpriority="high"' if eager else ' loading="lazy"'),
+    )
+
+
 def inline_figure(image: Any) -> str:
-    """A picture in the body, like the hero (the `picture` tag): WebP
-    offered first in <picture>, JPEG renditions as srcset, alt, caption and credit."""
+    """A picture in the body: the picture, its largest JPEG as the fallback, caption and credit."""
     renditions = image.renditions or {}
     sizes = renditions.get("sizes") or {}
-    jpeg = srcset(sizes)
-    largest = max(sizes, key=int) if sizes else None
-    src = default_storage.url(sizes[largest]) if largest else image.image.url
+    src = default_storage.url(sizes[max(sizes, key=int)]) if sizes else image.image.url
     caption = ""
     if image.caption or image.credit:
         credit = format_html(' <span class="credit">({})</span>', image.credit) if image.credit else ""
         caption = format_html("<figcaption>{}{}</figcaption>", image.caption, credit)
-    dims = (
-        format_html(' width="{}" height="{}"', renditions["width"], renditions["height"])
-        if renditions.get("width")
-        else ""
-    )
-    webp = (
-        format_html(
-            '<source type="image/webp" srcset="{}" sizes="{}">', srcset(renditions["webp"]), INLINE_IMAGE_SIZES
-        )
-        if renditions.get("webp")
-        else ""
-    )
     return format_html(
-        '<figure class="inline-image"><picture>{}<img src="{}"{}{} alt="{}"{} loading="lazy" decoding="async">'
-        "</picture>{}</figure>",
-        webp,
-        src,
-        format_html(' srcset="{}"', jpeg) if jpeg else "",
-        format_html(' sizes="{}"', INLINE_IMAGE_SIZES) if jpeg else "",
-        image.alt,
-        dims,
-        caption,
+        '<figure class="inline-image">{}{}</figure>', picture(renditions, src, image.alt, INLINE_IMAGE_SIZES), caption
     )
 
 

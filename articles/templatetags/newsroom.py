@@ -3,11 +3,10 @@ from django import template
 from django.contrib.auth import password_validation
 from django.core.cache import cache
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from articles import rendering
 from articles.models import Category
-from articles.rendering import srcset
 from subscriptions import billing
 
 register = template.Library()
@@ -74,21 +73,12 @@ def news_media_organization(context) -> str:
 
 @register.simple_tag
 def picture(article, sizes: str = "", eager: bool = False) -> str:
-    """A story's main picture with its renditions (WebP first, then JPEG) for `sizes`:
-    eager for the page's main picture (loaded first, fetchpriority=high), else lazy.
-    Built here in one pass rather than an included template: it is on every card."""
-    renditions = article.hero_renditions or {}
-    sizes = sizes or "100vw"
-    webp, jpeg = srcset(renditions.get("webp", {})), srcset(renditions.get("sizes", {}))
-    html = format_html('<source type="image/webp" srcset="{}" sizes="{}">', webp, sizes) if webp else ""
-    html += format_html('<img src="{}"', article.hero_image.url)
-    if jpeg:
-        html += format_html(' srcset="{}" sizes="{}"', jpeg, sizes)
-    html += format_html(' alt="{}"', article.hero_alt or article.title)
-    if renditions.get("width"):
-        html += format_html(' width="{}" height="{}"', renditions["width"], renditions.get("height", ""))
-    html += ' fetchpriority="high"' if eager else ' loading="lazy"'
-    return mark_safe(f'<picture>{html} decoding="async"></picture>')
+    """A story's main picture with its renditions (rendering.picture): a tag, not an
+    included template, because it is on every card."""
+    return rendering.picture(
+        article.hero_renditions or {}, article.hero_image.url, article.hero_alt or article.title,
+        sizes or "100vw", eager=eager,
+    )
 
 
 @register.filter(needs_autoescape=False)
@@ -96,7 +86,6 @@ def comment_text(value: str) -> str:
     """A reader's plain-text comment as safe HTML: everything escaped, web
     links made clickable with rel="nofollow ugc", line breaks kept."""
     from django.utils.html import urlize
-    from django.utils.safestring import mark_safe
     from django.utils.text import normalize_newlines
 
     html = urlize(normalize_newlines(value or ""), nofollow=True, autoescape=True)
