@@ -51,15 +51,15 @@ live `PAGE_CACHE_SECONDS` (default 300; 0 turns the cache off).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import re
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -135,10 +135,10 @@ def _article_key(slug: str) -> str:
     return f"{counters.SLOT_TAG}page-cache:article-version:{_digest(slug)}"
 
 
-def find_article(queryset: QuerySet[Article], slug: str) -> tuple[Article, Version]:
+def _find_article(queryset: QuerySet[Article], slug: str) -> tuple[Article, Version]:
     """The article at `slug` from `queryset` (the view's), from the cache when it
     is current, and the version read with it — the site-wide generation and this
-    article's comments version (one round trip when cached).
+    article's own version (one round trip when cached).
     Raises Http404 when there is no such article."""
     if settings.PAGE_CACHE_SECONDS <= 0:
         return _article_or_404(queryset, slug), (0,)
@@ -224,63 +224,61 @@ def _address(request: HttpRequest) -> str:
 
 def _page_key(request: HttpRequest, name: str) -> str:
     # Which article, and what it shows (its edits, its comment count), is in the address and
-    # the version the page is stored under (find_article); here only what varies per reader.
+    # the version the page is stored under (find()); here only what varies per reader.
     return f"page-cache:article:{_address(request)}:{_digest(name)}"
 
 
 def page(
-    request: HttpRequest, article: Article, name: str | None, version: Version, render: Callable[[], bytes]
+    request: HttpRequest, found: Found, decision: Decision, render: Callable[[], bytes], *, preview: bool = False
 ) -> bytes:
-    """The article page named `name` (variant()): rendered with PLACEHOLDERS (or from
-    the cache, if rendered under `version`, the one find_article() read the article
-    with), then filled in for this reader. None: rendered for this request alone."""
+    """The article page for this reader's `decision`, by its name (variant()): kept, or
+    rendered with PLACEHOLDERS (by one worker at a time: _kept_or_rendered) and kept under
+    the version find() read the article with; then filled in for this reader. A page
+    with no name is rendered for this request alone."""
+    name = variant(request, decision, preview=preview)
     if name is None:
         return fill(request, render())
-    if in_one_call(request):  # anonymous_page() did not find it
-        lock = (_anonymous_key(request), version, name)
-        html = _rendered_elsewhere(lock, lambda: _kept_anonymous(request, version, name))
-        if html is None:
-            with _rendering(lock):
-                html = render()
-                _keep_anonymous(request, article, name, version, html)
-        return fill(request, html)
-    key = _page_key(request, name)
-    html = versioned_cache.get(key, version)
-    if html is None:
-        html = _rendered_elsewhere((key, version), lambda: versioned_cache.get(key, version))
-    if html is None:
-        with _rendering((key, version)):
-            html = render()
-            versioned_cache.store(key, version, html, seconds_to_keep(article.next_scheduled_at))
-    return fill(request, html)
+    article, version = found.article, found.version
+    if in_one_call(request):  # kept where anonymous_page()'s script looks
+        lock: object = (_anonymous_key(request), version, name)
+        kept = functools.partial(_kept_anonymous, request, version, name)
+        keep = functools.partial(_keep_anonymous, request, article, name, version)
+    else:
+        key = _page_key(request, name)
+        lock, kept = (key, version), functools.partial(versioned_cache.get, key, version)
+        seconds = seconds_to_keep(article.next_scheduled_at)
+        keep = functools.partial(versioned_cache.store, key, version, seconds=seconds)
+
+    def rendered_and_kept() -> bytes:
+        html = render()
+        keep(html)
+        return html
+
+    return fill(request, _kept_or_rendered(lock, kept, rendered_and_kept))
 
 
 # How long a render may hold its lock: a worker that dies rendering holds it no longer.
 RENDER_LOCK_SECONDS = 10
 
 
-def _rendered_elsewhere(name: object, kept: Callable[[], bytes | None]) -> bytes | None:
-    """No stampede: when many readers ask at once for a page nobody has kept (a popular
-    story just edited), one renders it and the others wait for that render, polling
-    `kept`, at most PAGE_RENDER_WAIT_SECONDS (then they render themselves). None: this
-    request renders (inside _rendering(name), which lets the others know when it is done)."""
+def _kept_or_rendered(name: object, kept: Callable[[], bytes | None], render: Callable[[], Any]) -> Any:
+    """The page `kept` finds, or else `render()` (which keeps what it renders) — and no
+    stampede: when many readers ask at once for a page nobody has kept (a popular story
+    just edited), one renders it and the others wait for that render, polling `kept`, at
+    most PAGE_RENDER_WAIT_SECONDS (then they render themselves)."""
+    if (html := kept()) is not None:
+        return html
     lock = "page-cache:rendering:" + _digest(name)
-    if cache.add(lock, 1, RENDER_LOCK_SECONDS) or cache.get(lock) is None:  # ours, or the cache is unreachable
-        return None
-    deadline = time.monotonic() + settings.PAGE_RENDER_WAIT_SECONDS
-    while time.monotonic() < deadline:
-        time.sleep(0.02)
-        if (found := kept()) is not None:
-            return found
-    return None
-
-
-@contextlib.contextmanager
-def _rendering(name: object) -> Iterator[None]:
+    if not cache.add(lock, 1, RENDER_LOCK_SECONDS) and cache.get(lock) is not None:  # another worker renders
+        deadline = time.monotonic() + settings.PAGE_RENDER_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.02)
+            if (html := kept()) is not None:
+                return html
     try:
-        yield
+        return render()
     finally:  # kept, or failed: either way the others stop waiting
-        cache.delete("page-cache:rendering:" + _digest(name))
+        cache.delete(lock)
 
 
 # An anonymous reader's page in one call to Redis: the page's versions, the
@@ -320,14 +318,17 @@ _METERED = "metered"
 
 
 @dataclass(frozen=True)
-class Kept:
-    """What anonymous_page() or entitled_page() found: the page (filled in) if it
-    was kept, and the meter's answer if it ran."""
+class Found:
+    """What find() found for an address: the page kept for this reader (filled in),
+    or else the article's row and the version it was read under; and the meter's
+    answer if it ran (anonymous_page)."""
 
-    is_free: bool
-    paywalled: bool
-    spent: meter.MeterResult | None
-    html: bytes | None
+    html: bytes | None = None
+    is_free: bool = False
+    paywalled: bool = False
+    spent: meter.MeterResult | None = None
+    article: Article | None = None
+    version: Version = (0,)
 
 
 def in_one_call(request: HttpRequest) -> bool:
@@ -354,25 +355,30 @@ def _stamp(version: Version) -> bytes:
     return f"{generation}:{own}\n".encode()
 
 
-def kept(request: HttpRequest, slug: str) -> Kept | None:
-    """The page kept for this reader, found without the article's row: an anonymous
-    reader's in one call to Redis with the meter's credit spent (anonymous_page), an
-    entitled reader's after their account (entitled_page). None when neither applies.
-    What articles/middleware.py already found for this request is not asked again."""
-    if _ASKED in request.__dict__:
-        return request.__dict__.pop(_ASKED)
-    return anonymous_page(request, slug) or entitled_page(request, slug)
+def find(request: HttpRequest, slug: str, queryset: QuerySet[Article]) -> Found:
+    """What is kept for this reader at `slug`: their page, found without the article's
+    row where that can be done — an anonymous reader's in one call to Redis with the
+    meter's credit spent (anonymous_page; WRITES), an entitled reader's after their
+    account (entitled_page) — or else the article (_find_article), with the meter's
+    answer if it already ran. What articles/middleware.py found for this request is
+    not asked again (hand_over). Raises Http404 when there is no such article."""
+    served = request.__dict__.pop(_ASKED) if _ASKED in request.__dict__ else anonymous_page(request, slug)
+    served = served or entitled_page(request, slug)
+    if served is not None and served.html is not None:
+        return served
+    article, version = _find_article(queryset, slug)
+    return Found(spent=served and served.spent, article=article, version=version)
 
 
 _ASKED = "_anonymous_page_asked"
 
 
-def hand_over(request: HttpRequest, served: Kept | None) -> None:
-    """anonymous_page() was asked for this request (and may have spent a credit): kept() answers with this."""
+def hand_over(request: HttpRequest, served: Found | None) -> None:
+    """anonymous_page() was asked for this request (and may have spent a credit): find() goes on from its answer."""
     request.__dict__[_ASKED] = served
 
 
-def anonymous_page(request: HttpRequest, slug: str) -> Kept | None:
+def anonymous_page(request: HttpRequest, slug: str) -> Found | None:
     """An anonymous reader's article page with the meter's credit spent, in one
     round trip; None when this request is not served so or the article's facts are
     not kept (the view then goes the long way; nothing was spent)."""
@@ -391,7 +397,7 @@ def anonymous_page(request: HttpRequest, slug: str) -> Kept | None:
     article_access, variant, spent, html = answer
     if not spent:
         meter.drop_unused_id(request)
-    return Kept(
+    return Found(
         is_free=article_access == Article.Access.FREE.encode(),
         paywalled=not variant.startswith(b"full:"),
         spent=meter.result(*spent) if spent else None,
@@ -399,7 +405,7 @@ def anonymous_page(request: HttpRequest, slug: str) -> Kept | None:
     )
 
 
-def entitled_page(request: HttpRequest, slug: str) -> Kept | None:
+def entitled_page(request: HttpRequest, slug: str) -> Found | None:
     """A logged-in reader's page when their account opens everything and the page is
     kept, without the article's row: read with the page's versions in one round trip."""
     if request.method != "GET" or "gift" in request.GET or not request.user.is_authenticated:
@@ -416,7 +422,7 @@ def entitled_page(request: HttpRequest, slug: str) -> Kept | None:
     keys = {_page_key(request, name): is_free for is_free, name in names.items()}
     found, _ = versioned_cache.read(list(keys), GENERATION_KEY, _article_key(slug))
     for key, html in found.items():
-        return Kept(is_free=keys[key], paywalled=False, spent=None, html=fill(request, html))
+        return Found(html=fill(request, html), is_free=keys[key])
     return None
 
 
@@ -468,18 +474,21 @@ def listing(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
                  access.entitlement(request).entitled)  # fmt: skip
         key = "page-cache:listing:" + _digest(parts)
         found, version = versioned_cache.read([key], *list_versions(request))
-        html = found.get(key) or _rendered_elsewhere((key, version), lambda: versioned_cache.get(key, version))
-        if html is not None:
-            return HttpResponse(fill(request, html))
-        with _rendering((key, version)):
+        if key in found:
+            return HttpResponse(fill(request, found[key]))
+
+        def rendered_and_kept() -> bytes | HttpResponse:
             response = view(request, *args, **kwargs)
             if response.status_code != 200 or not isinstance(response, TemplateResponse):
-                return response
+                return response  # not kept
             response.context_data = {**(response.context_data or {}), **PLACEHOLDERS}
             html = response.rendered_content.encode()
             upcoming = Article.objects.next_publication().first()
             versioned_cache.store(key, version, html, seconds_to_keep(upcoming and upcoming["publish_at"]))
-        return HttpResponse(fill(request, html))
+            return html
+
+        html = _kept_or_rendered((key, version), lambda: versioned_cache.get(key, version), rendered_and_kept)
+        return html if isinstance(html, HttpResponse) else HttpResponse(fill(request, html))
 
     return wrapped
 

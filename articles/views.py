@@ -71,10 +71,11 @@ def _article_page() -> QuerySet[Article]:
 
 @require_safe
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    served = page_cache.kept(request, slug)  # WRITES: may spend an anonymous reader's credit
-    if served is not None and served.html is not None:
-        return respond_kept(served)
-    article, version = page_cache.find_article(_article_page(), slug)
+    # One direction: what is kept -> what this reader may read -> the page for that answer -> the response.
+    found = page_cache.find(request, slug, _article_page())  # WRITES: may spend an anonymous reader's credit
+    if found.html is not None:
+        return respond_kept(found)
+    article = found.article
     preview = not article.is_live
     if preview and not request.user.is_staff:
         raise Http404("No article here.")
@@ -85,17 +86,17 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     gift = gifts.find_gift(gift_token, article) if gift_token else None
     decision = access.decide(request, article, gift_from=gift.giver if gift else None)
     if decision.needs_credit:
-        decision = access.spend_credit(request, article, served and served.spent)
+        decision = access.spend_credit(request, article, found.spent)
     if decision.reason == access.Reason.SUBSCRIBERS_ONLY:  # the meter counted the paywalls it refused
         stats.count_page_view(meter.PAYWALL_VIEW)
     if decision.reason == access.Reason.GIFT:
         gifts.count_open(gift)
     render = functools.partial(_render_article, request, article, decision, preview, gift_token=gift_token)
-    html = page_cache.page(request, article, page_cache.variant(request, decision, preview=preview), version, render)
+    html = page_cache.page(request, found, decision, render, preview=preview)
     return _respond(html, is_free=article.is_free and not preview, gift_token=gift_token)
 
 
-def respond_kept(served: page_cache.Kept) -> HttpResponse:
+def respond_kept(served: page_cache.Found) -> HttpResponse:
     """The answer with a kept page (here, or in articles/middleware.py before the rest of the middleware)."""
     if served.paywalled and served.spent is None:  # subscribers only: no meter ran to count it
         stats.count_page_view(meter.PAYWALL_VIEW)
