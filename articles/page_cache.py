@@ -232,20 +232,22 @@ def page(
     request: HttpRequest, found: Found, decision: Decision, render: Callable[[], bytes], *, preview: bool = False
 ) -> bytes:
     """The article page for this reader's `decision`, by its name (variant()): kept, or
-    rendered with PLACEHOLDERS (by one worker at a time: _kept_or_rendered) and kept under
+    rendered with PLACEHOLDERS (by one worker at a time: _rendered_once) and kept under
     the version find() read the article with; then filled in for this reader. A page
     with no name is rendered for this request alone."""
     name = variant(request, decision, preview=preview)
     if name is None:
         return fill(request, render())
     article, version = found.article, found.version
-    if in_one_call(request):  # kept where anonymous_page()'s script looks
+    if in_one_call(request):  # kept where anonymous_page()'s script looks: it has looked already
         lock: object = (_anonymous_key(request), version, name)
         kept = functools.partial(_kept_anonymous, request, version, name)
         keep = functools.partial(_keep_anonymous, request, article, name, version)
     else:
         key = _page_key(request, name)
         lock, kept = (key, version), functools.partial(versioned_cache.get, key, version)
+        if (html := kept()) is not None:
+            return fill(request, html)
         seconds = seconds_to_keep(article.next_scheduled_at)
         keep = functools.partial(versioned_cache.store, key, version, seconds=seconds)
 
@@ -254,20 +256,18 @@ def page(
         keep(html)
         return html
 
-    return fill(request, _kept_or_rendered(lock, kept, rendered_and_kept))
+    return fill(request, _rendered_once(lock, kept, rendered_and_kept))
 
 
 # How long a render may hold its lock: a worker that dies rendering holds it no longer.
 RENDER_LOCK_SECONDS = 10
 
 
-def _kept_or_rendered(name: object, kept: Callable[[], bytes | None], render: Callable[[], Any]) -> Any:
-    """The page `kept` finds, or else `render()` (which keeps what it renders) — and no
-    stampede: when many readers ask at once for a page nobody has kept (a popular story
+def _rendered_once(name: object, kept: Callable[[], bytes | None], render: Callable[[], Any]) -> Any:
+    """A page its caller found not kept: `render()` it (which keeps what it renders) — with
+    no stampede: when many readers ask at once for a page nobody has kept (a popular story
     just edited), one renders it and the others wait for that render, polling `kept`, at
     most PAGE_RENDER_WAIT_SECONDS (then they render themselves)."""
-    if (html := kept()) is not None:
-        return html
     lock = "page-cache:rendering:" + _digest(name)
     if not cache.add(lock, 1, RENDER_LOCK_SECONDS) and cache.get(lock) is not None:  # another worker renders
         deadline = time.monotonic() + settings.PAGE_RENDER_WAIT_SECONDS
@@ -487,7 +487,7 @@ def listing(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             versioned_cache.store(key, version, html, seconds_to_keep(upcoming and upcoming["publish_at"]))
             return html
 
-        html = _kept_or_rendered((key, version), lambda: versioned_cache.get(key, version), rendered_and_kept)
+        html = _rendered_once((key, version), lambda: versioned_cache.get(key, version), rendered_and_kept)
         return html if isinstance(html, HttpResponse) else HttpResponse(fill(request, html))
 
     return wrapped
