@@ -63,8 +63,9 @@ import archive
 from common import LOGIN_SESSION, ROOT, manage, publish, request, running_site, serving
 
 LIMIT = 3
-# The issue's targets: article page ÷ same-size minimal view, same run.
-TARGETS = {"anonymous reader with credits": 0.6, "anonymous reader over the limit": 0.6, "subscriber": 0.5}
+# The targets: article page ÷ same-size minimal view, same run. The subscriber's is issue 27's
+# (0.45: its page is read after the account, through Django's cached_db session), not issue 13's 0.5.
+TARGETS = {"anonymous reader with credits": 0.6, "anonymous reader over the limit": 0.6, "subscriber": 0.45}
 # The two settings a newsroom really chooses that change the article path's speed: the
 # setting (newsroom/settings.py), the value that turns it off, what it is, and the readers
 # whose pages it serves. Every other layer is measured by A/B of commits (bench/RESULTS.md):
