@@ -126,11 +126,18 @@ def main() -> int:
         done = results[phase][reader]
         return sum(r[what] for r in done) / len(done)
 
+    def spread(phase: str, reader: str) -> str:
+        """The lowest and highest of the rounds' own ratios (each round's phase ÷ that round's
+        quiet phase, a minute apart at most): how much of a cell is the shared machine."""
+        ratios = [e["rps"] / q["rps"] for e, q in zip(results[phase][reader], results["quiet"][reader], strict=True)]
+        return f"{min(ratios):.2f}–{max(ratios):.2f}"
+
     lines = [
         f"## Reading while editing — {git_commit()}",
         "",
         f"`bench/editing.py --seconds {args.seconds:g} --rounds {args.rounds}`; load average {load_average()}; "
-        f"{errors} non-2xx/3xx answers.",
+        f"{errors} non-2xx/3xx answers. Each ratio is the phase's mean req/s ÷ the quiet phase's, with the "
+        "lowest and highest of the rounds' own ratios in brackets.",
         "",
         "| Reader | Quiet req/s | p99 ms | Drafts every 0.5 s | p99 ms | Published story every 2 s | p99 ms |",
         "|---|---|---|---|---|---|---|",
@@ -139,7 +146,8 @@ def main() -> int:
         quiet = mean("quiet", reader, "rps")
         cells = [f"{quiet:.0f}", f"{mean('quiet', reader, 'p99'):.0f}"]
         for phase in ("drafts", "published"):
-            cells += [f"**{mean(phase, reader, 'rps') / quiet:.2f}×**", f"{mean(phase, reader, 'p99'):.0f}"]
+            ratio = f"**{mean(phase, reader, 'rps') / quiet:.2f}×** ({spread(phase, reader)})"
+            cells += [ratio, f"{mean(phase, reader, 'p99'):.0f}"]
         lines.append(f"| {reader} | " + " | ".join(cells) + " |")
     publish("\n".join(lines) + "\n", record=args.record)
     return 0 if errors == 0 else 1
