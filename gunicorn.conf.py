@@ -27,11 +27,12 @@ keepalive = 5
 max_requests = int(os.getenv("GUNICORN_MAX_REQUESTS", "5000"))
 max_requests_jitter = max_requests // 10
 # The master loads the site once and forks its workers from it, so a recycled worker costs
-# a fork, not a second of CPU importing Django again, during which its queued readers wait
-# (bench/RESULTS.md: recycling every 500 requests halved throughput without it and pushed
-# p99 past a second). Safe because nothing connects at import: the master holds no database
-# or Redis connection for its workers to share (tests/test_gunicorn_conf.py). The price: a
-# reload (HUP) starts workers from the code already loaded; a deploy restarts the service.
+# a fork, not a second of CPU importing Django again, taken from the workers serving readers
+# (bench/recycling.py: recycling every 500 requests, 1.75x the throughput and a seventh of
+# the p99; at 5000, within the machine's noise). Safe because nothing connects at import:
+# the master holds no database or Redis connection for its workers to share
+# (tests/test_gunicorn_conf.py). The price: a reload (HUP) starts workers from the code
+# already loaded; a deploy restarts the service.
 preload_app = os.getenv("GUNICORN_PRELOAD", "1") != "0"
 
 # Only the proxy in front (nginx on the same host by default) may set X-Forwarded-Proto:
