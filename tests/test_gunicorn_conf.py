@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -29,6 +30,13 @@ RECYCLE_AFTER = 10  # requests per worker (gunicorn adds up to a tenth of jitter
 SERVICES = {5432: "PostgreSQL", 6379: "Redis"}
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def collected_static() -> None:
+    """DEBUG off serves the hashed static files' manifest, as in production: a clean checkout has none yet."""
+    env = site_env("unused", DJANGO_SETTINGS_MODULE="newsroom.settings")
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
 
 
 @contextlib.contextmanager
