@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import LOGIN_SESSION, git_commit, load_average, manage, publish, running_site, serving
-from run import LIMIT, SETUP, wrk
+from run import SETUP, site_settings, wrk
 
 ARMS = {"preloaded (GUNICORN_PRELOAD=1)": "1", "each worker imports (GUNICORN_PRELOAD=0)": "0"}
 
@@ -38,13 +38,7 @@ def main() -> int:
     args = parser.parse_args()
 
     db = f"newsroom_recycling_{os.getpid()}"
-    extra = {
-        "DJANGO_SETTINGS_MODULE": "bench.settings",  # the minimal view (bench/urls.py)
-        "REDIS_URL": "redis://127.0.0.1:6379/0",
-        "CACHE_KEY_PREFIX": db,
-        "FREE_ARTICLES_PER_DAY": str(LIMIT),
-        "TRUSTED_PROXIES": "127.0.0.1",  # wrk plays the proxy: new readers come from new addresses
-    }
+    extra = site_settings(db)  # bench/run.py's site
     results: dict[tuple[str, str], list[dict]] = {}
     errors = 0
     with running_site(db, production_conf=True, **extra) as (_port, env):

@@ -63,6 +63,20 @@ import archive
 from common import LOGIN_SESSION, ROOT, manage, publish, request, running_site, serving
 
 LIMIT = 3
+
+
+def site_settings(db: str) -> dict[str, str]:
+    """The site as these benchmarks serve it (running_site's extra settings) on database `db`."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "bench.settings",  # the minimal view (bench/urls.py)
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "CACHE_KEY_PREFIX": db,
+        "FREE_ARTICLES_PER_DAY": str(LIMIT),
+        "TRUSTED_PROXIES": "127.0.0.1",  # wrk plays the proxy: the credits run sends X-Forwarded-For as nginx would
+        "RATE_LIMIT_SEARCH": "1000000/m",  # the search page is measured, not its per-client limit
+    }
+
+
 # The targets: article page ÷ same-size minimal view, same run. The subscriber's is issue 27's
 # (0.45: its page is read after the account, through Django's cached_db session), not issue 13's 0.5.
 TARGETS = {"anonymous reader with credits": 0.6, "anonymous reader over the limit": 0.6, "subscriber": 0.45}
@@ -271,14 +285,7 @@ def main() -> int:
         return 2
 
     db = f"newsroom_bench_{os.getpid()}"
-    extra = {
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "REDIS_URL": "redis://127.0.0.1:6379/0",
-        "CACHE_KEY_PREFIX": db,
-        "FREE_ARTICLES_PER_DAY": str(LIMIT),
-        "TRUSTED_PROXIES": "127.0.0.1",  # wrk plays the proxy: the credits run sends X-Forwarded-For as nginx would
-        "RATE_LIMIT_SEARCH": "1000000/m",  # the search page is measured, not its per-client limit
-    }
+    extra = site_settings(db)
     lines: list[str] = []
     ok = True
     with running_site(db, production_conf=True, **extra) as (port, env):
