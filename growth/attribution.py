@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
-from django.urls import Resolver404, resolve, reverse
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from subscriptions.models import Subscription, money
@@ -111,9 +111,8 @@ def article_from_referrer(request: HttpRequest) -> int | None:
     return Article.objects.published().filter(slug=match.kwargs["slug"]).values_list("pk", flat=True).first()
 
 
-def _landing(path: str) -> bool:
-    """Pages a paywall or registration-wall button leads to: subscribe, sign up, an offer."""
-    return path in (reverse("subscriptions:pricing"), reverse("account_signup")) or path.startswith("/offer/")
+# Pages a paywall or registration-wall button leads to (by URL name): subscribe, sign up, an offer.
+LANDING_VIEWS = frozenset({"subscriptions:pricing", "account_signup", "subscriptions:offer"})
 
 
 class FromArticleMiddleware:
@@ -127,17 +126,21 @@ class FromArticleMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method == "GET" and hasattr(request, "session"):
-            wanted = request.GET.get("from", "")
-            if wanted:
-                article_id = article_from_param(wanted)
-            elif _landing(request.path_info):
-                article_id = article_from_referrer(request)
-            else:
-                article_id = None
-            if article_id is not None:
-                remember_article(request, article_id)
         return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
+        # The resolved view names a landing page: nothing to reverse on every request.
+        if request.method != "GET" or not hasattr(request, "session"):
+            return
+        wanted = request.GET.get("from", "")
+        if wanted:
+            article_id = article_from_param(wanted)
+        elif request.resolver_match.view_name in LANDING_VIEWS:
+            article_id = article_from_referrer(request)
+        else:
+            article_id = None
+        if article_id is not None:
+            remember_article(request, article_id)
 
 
 class FirstVisitMiddleware:

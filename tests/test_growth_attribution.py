@@ -79,6 +79,9 @@ def test_the_paywall_buttons_click_carries_its_story_to_the_subscribe_and_sign_u
     other = make_article()
     client.get("/accounts/signup/", HTTP_REFERER=f"http://testserver{other.get_absolute_url()}")
     assert client.session[attribution.FROM_SESSION_KEY]["article"] == other.pk
+    third = make_article()
+    client.get("/offer/spring/", HTTP_REFERER=f"http://testserver{third.get_absolute_url()}")  # an offer's page
+    assert client.session[attribution.FROM_SESSION_KEY]["article"] == third.pk
 
 
 def test_a_referrer_that_is_no_story_of_this_site_is_ignored(client) -> None:
