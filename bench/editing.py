@@ -12,9 +12,14 @@ logged-in subscriber, and the home page — in three phases:
   published  a separate process saves a published story that none of the readers
              reads every 2 s (an old one: not in any "More from" cards).
 
-The phases take turns (quiet, drafts, published, and again, --rounds times) so a
-neighbour's burst of load on the shared machine hits each alike. Each phase's
-requests/s are given as a ratio to the quiet phase's, with p99 latencies.
+One editor process runs the whole time (started and warmed before anything is
+measured) and is told on its standard input what to save, or to rest: switching
+phases costs nothing, and the quiet phase has the same processes as the others.
+Each round measures each reader in its three phases back to back (their order
+turning round by round), so a phase is compared with a quiet phase of the same
+reader seconds away, and a neighbour's burst of load on the shared machine hits
+each alike. Each phase's requests/s are given as a ratio to the quiet phase's,
+with p99 latencies.
 Prints a Markdown section; --record appends it to bench/RESULTS.md.
 """
 
@@ -26,27 +31,42 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import LOGIN_SESSION, PY, ROOT, git_commit, load_average, manage, publish, running_site
 from run import LIMIT, SETUP, wrk
 
-# The editor: saves one story again and again, `every` seconds, until it is stopped.
+# The editor: told on its standard input "<slug> <seconds>" saves that story every that
+# many seconds (saying "saving" after the first save), "rest" stops saving (saying
+# "resting"), until its input closes.
 EDITOR = """
-import time
+import sys, threading, time
 from django.utils import timezone
 from articles.models import Article
-story = Article.objects.get(slug=%(slug)r)
-n = 0
-while True:
+told = [0, None]  # how many times told, and what: [slug, seconds], None to rest, "stop"
+def listen():
+    for line in sys.stdin:
+        told[:] = [told[0] + 1, line.split() if line.strip() != "rest" else None]
+        if told[1] is None:
+            print("resting", flush=True)
+    told[:] = [told[0] + 1, "stop"]
+threading.Thread(target=listen, daemon=True).start()
+heard, n = 0, 0
+while told[1] != "stop":
+    seq, now = told
+    if now is None:
+        time.sleep(0.01)
+        continue
+    if seq != heard:
+        story, every = Article.objects.get(slug=now[0]), float(now[1])
     n += 1
-    story.standfirst = f"Edited {n} times at {timezone.now():%%H:%%M:%%S}."
+    story.standfirst = f"Edited {n} times at {timezone.now():%H:%M:%S}."
     story.save()
-    if n == 1:
-        print("saving", flush=True)  # started: the bench measures from here (editing())
-    time.sleep(%(every)s)
+    if seq != heard:
+        heard = seq
+        print("saving", flush=True)  # the bench measures from here
+    time.sleep(every)
 """
 
 PICK = """
@@ -61,22 +81,28 @@ print(json.dumps({"draft": draft.slug, "old": old.slug}))
 """
 
 
-def editing(env: dict[str, str], slug: str, every: float) -> subprocess.Popen:
-    """The editor's process, once it has saved the first time: starting Django takes
-    a second or more of a CPU, which would otherwise fall on the first reader measured
-    (it did: new anonymous readers showed 0.64-0.70x in both editing phases, the
-    other readers none). What is measured is reading while saves go on."""
-    process = subprocess.Popen(
-        [PY, "manage.py", "shell", "-c", EDITOR % {"slug": slug, "every": every}],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    for line in process.stdout:  # manage.py may say something first
-        if line.strip() == "saving":
-            break
-    else:
-        raise RuntimeError(f"the editor's process did not start saving (exit code {process.wait()})")
-    time.sleep(1)  # the interpreter's start-up settles
-    return process
+class Editor:
+    """The editor's process (EDITOR): started once, told what to save for each phase."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [PY, "manage.py", "shell", "-c", EDITOR], cwd=ROOT, env=env,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+    def tell(self, editing: tuple[str, float] | None) -> None:
+        """Save `editing` ((slug, every seconds)) from now on, or nothing; returns once it does."""
+        self.process.stdin.write(f"{editing[0]} {editing[1]}\n" if editing else "rest\n")
+        self.process.stdin.flush()
+        expected = "saving" if editing else "resting"
+        for line in self.process.stdout:  # manage.py may say something first
+            if line.strip() == expected:
+                return
+        raise RuntimeError(f"the editor's process stopped (exit code {self.process.wait()})")
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
 
 
 def main() -> int:
@@ -105,22 +131,24 @@ def main() -> int:
             "home page": functools.partial(wrk, port, ["/"], **same),
         }
         phases = {"quiet": None, "drafts": (picked["draft"], 0.5), "published": (picked["old"], 2.0)}
-        for run in readers.values():  # warm every worker and the cache
-            run(seconds=2)
-        results: dict[str, dict[str, list[dict]]] = {p: {r: [] for r in readers} for p in phases}
-        errors = 0
-        for _ in range(args.rounds):
-            for phase, editor in phases.items():
-                process = editing(env, *editor) if editor else None
-                try:
-                    for reader, run in readers.items():
+        editor = Editor(env)
+        try:
+            editor.tell(phases["drafts"])  # its first save starts Django (a second of CPU): not measured
+            editor.tell(None)
+            for run in readers.values():  # warm every worker and the cache
+                run(seconds=2)
+            results: dict[str, dict[str, list[dict]]] = {p: {r: [] for r in readers} for p in phases}
+            errors = 0
+            order = list(phases)
+            for round_ in range(args.rounds):
+                for reader, run in readers.items():
+                    for phase in order[round_ % 3 :] + order[: round_ % 3]:
+                        editor.tell(phases[phase])
                         result = run(seconds=args.seconds)
                         errors += result["errors"]
                         results[phase][reader].append(result)
-                finally:
-                    if process:
-                        process.terminate()
-                        process.wait()
+        finally:
+            editor.close()
 
     def mean(phase: str, reader: str, what: str) -> float:
         done = results[phase][reader]
@@ -128,7 +156,7 @@ def main() -> int:
 
     def spread(phase: str, reader: str) -> str:
         """The lowest and highest of the rounds' own ratios (each round's phase ÷ that round's
-        quiet phase, a minute apart at most): how much of a cell is the shared machine."""
+        quiet phase of the same reader, measured next to it): how much of a cell is the shared machine."""
         ratios = [e["rps"] / q["rps"] for e, q in zip(results[phase][reader], results["quiet"][reader], strict=True)]
         return f"{min(ratios):.2f}–{max(ratios):.2f}"
 
