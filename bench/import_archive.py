@@ -24,7 +24,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import PY, ROOT, git_commit, load_average, manage, psql, publish, site_env
+from common import PY, ROOT, forget_redis_keys, git_commit, load_average, manage, psql, publish, site_env
 
 WORDS = (
     "council vote record invoice harbor grid ledger warrant tender deadline engineer nurse pilot inspector freight "
@@ -102,6 +102,7 @@ def measure(n: int, folder: Path) -> dict:
         again = timed(env, *command)
     finally:
         psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+        forget_redis_keys(env)  # the import retires cached versions under the run's prefix
     return {"n": n, "mb": export.stat().st_size / 1e6, "first": first, "again": again}
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import PY, ROOT, git_commit, load_average, manage, psql, publish, site_env
+from bench.common import PY, ROOT, forget_redis_keys, git_commit, load_average, manage, psql, publish, site_env
 
 HEADER = [
     "id", "email", "name", "note", "subscribed_to_emails", "complimentary_plan", "stripe_customer_id",
@@ -86,24 +86,10 @@ def run_size(n: int, redis_url: str) -> dict:
         second = run_child(env, path)
     finally:
         psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
-        _drop_keys(redis_url, prefix)
+        forget_redis_keys(env)
         path.unlink(missing_ok=True)
         Path(f"{path}.out").unlink(missing_ok=True)
     return {"n": n, "first": first, "second": second}
-
-
-def _drop_keys(redis_url: str, prefix: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(redis_url)
-    batch = []
-    for key in client.scan_iter(f"{prefix}:*", count=1000):
-        batch.append(key)
-        if len(batch) >= 1000:
-            client.delete(*batch)
-            batch = []
-    if batch:
-        client.delete(*batch)
 
 
 def main() -> int:
