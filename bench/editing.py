@@ -29,6 +29,7 @@ import argparse
 import functools
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -155,17 +156,18 @@ def main() -> int:
         return sum(r[what] for r in done) / len(done)
 
     def spread(phase: str, reader: str) -> str:
-        """The lowest and highest of the rounds' own ratios (each round's phase ÷ that round's
-        quiet phase of the same reader, measured next to it): how much of a cell is the shared machine."""
+        """The median, lowest and highest of the rounds' own ratios (each round's phase ÷ that
+        round's quiet phase of the same reader, measured next to it): how much of a cell is the
+        shared machine."""
         ratios = [e["rps"] / q["rps"] for e, q in zip(results[phase][reader], results["quiet"][reader], strict=True)]
-        return f"{min(ratios):.2f}–{max(ratios):.2f}"
+        return f"median {statistics.median(ratios):.2f}; {min(ratios):.2f}–{max(ratios):.2f}"
 
     lines = [
         f"## Reading while editing — {git_commit()}",
         "",
         f"`bench/editing.py --seconds {args.seconds:g} --rounds {args.rounds}`; load average {load_average()}; "
         f"{errors} non-2xx/3xx answers. Each ratio is the phase's mean req/s ÷ the quiet phase's, with the "
-        "lowest and highest of the rounds' own ratios in brackets.",
+        "median, lowest and highest of the rounds' own ratios in brackets.",
         "",
         "| Reader | Quiet req/s | p99 ms | Drafts every 0.5 s | p99 ms | Published story every 2 s | p99 ms |",
         "|---|---|---|---|---|---|---|",
