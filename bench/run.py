@@ -289,7 +289,6 @@ def main() -> int:
     lines: list[str] = []
     ok = True
     with running_site(db, production_conf=True, **extra) as (port, env):
-        workers = len(worker_rss_mb(int(env["GUNICORN_PID"])))
         data = json.loads(manage(env, "shell", "-c", LOGIN_SESSION + SETUP).strip().splitlines()[-1])
         queries = json.loads(manage(env, "shell", "-c", QUERIES % {"limit": LIMIT}).strip().splitlines()[-1])
         paths = [f"/{slug}/" for slug in data["metered"][:-LIMIT]]
@@ -358,6 +357,7 @@ def main() -> int:
         rows.append(("ceiling: the meter's call alone, then the minimal page", credits_size, meter_only,
                      minimal))  # fmt: skip
         rss = worker_rss_mb(int(env["GUNICORN_PID"]))
+        workers = len(rss)  # counted after the runs: a preloading master forks its workers after /healthz answers
 
         # What each mechanism buys: its pages with it (this server) and without it (a second server),
         # alternated with, without, with, without so a neighbour's burst of load hits both sides.
