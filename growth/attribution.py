@@ -116,7 +116,8 @@ LANDING_VIEWS = frozenset({"subscriptions:pricing", "account_signup", "subscript
 
 
 class FromArticleMiddleware:
-    """Keeps the story a reader came from (below authentication): `?from=<article id>` on any page,
+    """Keeps the story a reader came from (below authentication): `?from=<article id>` on any page
+    (an address that is no page, a 404, keeps nothing),
     or, on the pages the paywall's and the registration wall's buttons lead to, the story page the
     click came from (its same-site Referer). Those buttons' addresses stay as they are (pages and
     tests name them); either way only a published story's id is kept, in the session and on the
