@@ -267,14 +267,19 @@ def _rendered_once(name: object, kept: Callable[[], bytes | None], render: Calla
     """A page its caller found not kept: `render()` it (which keeps what it renders) — with
     no stampede: when many readers ask at once for a page nobody has kept (a popular story
     just edited), one renders it and the others wait for that render, polling `kept`, at
-    most PAGE_RENDER_WAIT_SECONDS (then they render themselves)."""
+    most PAGE_RENDER_WAIT_SECONDS and no longer than that render: one that ends keeping
+    nothing (it failed, or its page is never kept: a 404) lets them render at once."""
     lock = "page-cache:rendering:" + _digest(name)
     if not cache.add(lock, 1, RENDER_LOCK_SECONDS) and cache.get(lock) is not None:  # another worker renders
         deadline = time.monotonic() + settings.PAGE_RENDER_WAIT_SECONDS
         while time.monotonic() < deadline:
             time.sleep(0.02)
+            # Asked before the page: the render keeps its page before it lets go of the lock.
+            rendering = cache.get(lock) is not None
             if (html := kept()) is not None:
                 return html
+            if not rendering:
+                break
     try:
         return render()
     finally:  # kept, or failed: either way the others stop waiting

@@ -227,3 +227,42 @@ def test_a_popular_page_just_retired_is_rendered_once_while_the_others_wait_for_
     [t.join() for t in threads]
     assert len(pages) == len(readers) and all("A headline corrected in a busy hour" in p for p in pages)
     assert len(renders) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readers_waiting_for_a_render_that_keeps_nothing_stop_waiting_when_it_ends(settings, monkeypatch) -> None:
+    """A section address that does not exist, asked by many at once (a crawler's burst):
+    one request renders it, the others wait — but its 404 is never kept, so when that
+    render ends they answer at once instead of polling for a page that will not come
+    until PAGE_RENDER_WAIT_SECONDS runs out."""
+    import threading
+    import time
+
+    from articles import views
+
+    settings.PAGE_RENDER_WAIT_SECONDS = 30
+    slow = views.CategoryView.get_queryset
+
+    def slowed(self):
+        time.sleep(0.3)  # long enough for all of them to arrive while the first renders
+        return slow(self)
+
+    monkeypatch.setattr(views.CategoryView, "get_queryset", slowed)
+    statuses, barrier = [], threading.Barrier(6)
+
+    def read() -> None:
+        from django.db import connection
+
+        barrier.wait()
+        try:
+            statuses.append(Client().get("/category/no-such-section/").status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=read) for _ in range(6)]
+    started = time.monotonic()
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert statuses == [404] * 6
+    # Six renders of 0.3 s, one after another at worst: far under the 30 s a waiter would poll for.
+    assert time.monotonic() - started < settings.PAGE_RENDER_WAIT_SECONDS / 3
