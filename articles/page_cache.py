@@ -270,7 +270,8 @@ def _rendered_once(name: object, kept: Callable[[], bytes | None], render: Calla
     most PAGE_RENDER_WAIT_SECONDS and no longer than that render: one that ends keeping
     nothing (it failed, or its page is never kept: a 404) lets them render at once."""
     lock = "page-cache:rendering:" + _digest(name)
-    if not cache.add(lock, 1, RENDER_LOCK_SECONDS) and cache.get(lock) is not None:  # another worker renders
+    mine = cache.add(lock, 1, RENDER_LOCK_SECONDS)
+    if not mine and cache.get(lock) is not None:  # another worker renders
         deadline = time.monotonic() + settings.PAGE_RENDER_WAIT_SECONDS
         while time.monotonic() < deadline:
             time.sleep(0.02)
@@ -282,8 +283,9 @@ def _rendered_once(name: object, kept: Callable[[], bytes | None], render: Calla
                 break
     try:
         return render()
-    finally:  # kept, or failed: either way the others stop waiting
-        cache.delete(lock)
+    finally:  # kept, or failed: either way the others stop waiting (a lock taken by another is theirs)
+        if mine:
+            cache.delete(lock)
 
 
 # An anonymous reader's page in one call to Redis: the page's versions, the

@@ -266,3 +266,28 @@ def test_readers_waiting_for_a_render_that_keeps_nothing_stop_waiting_when_it_en
     assert statuses == [404] * 6
     # Six renders of 0.3 s, one after another at worst: far under the 30 s a waiter would poll for.
     assert time.monotonic() - started < settings.PAGE_RENDER_WAIT_SECONDS / 3
+
+
+def test_a_reader_who_gave_up_waiting_leaves_the_renderers_lock_alone(settings) -> None:
+    """A reader who waited PAGE_RENDER_WAIT_SECONDS and renders the page itself did not
+    take the lock, so it must not let go of it: the worker still rendering holds it, and
+    the readers arriving meanwhile wait for that render instead of rendering too."""
+    from django.core.cache import cache
+
+    from articles import page_cache
+
+    settings.PAGE_RENDER_WAIT_SECONDS = 0.1
+    name = ("a popular page", (1, 2), "full:2")
+    lock = "page-cache:rendering:" + page_cache._digest(name)
+    assert cache.add(lock, 1, 30)  # another worker is rendering it, slowly
+    assert page_cache._rendered_once(name, lambda: None, lambda: b"rendered here") == b"rendered here"
+    assert cache.get(lock) is not None
+    # The renderer's own lock is let go when its render ends, kept or failed.
+    cache.delete(lock)
+    with pytest.raises(RuntimeError):
+        page_cache._rendered_once(name, lambda: None, _fails)
+    assert cache.get(lock) is None
+
+
+def _fails() -> bytes:
+    raise RuntimeError("the template failed")
