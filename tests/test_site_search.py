@@ -110,3 +110,13 @@ def test_search_is_rate_limited_per_client_with_a_clear_page(category, settings)
     assert page.status_code == 429 and page["Retry-After"] == "60"
     assert "Too many searches" in page.content.decode()
     assert neighbour.get("/search/", {"q": "tugboat"}).status_code == 200  # another client is not affected
+
+
+def test_a_limited_client_searches_again_in_the_next_minute(category, settings, ratelimit_clock) -> None:
+    from django.test import Client
+
+    settings.RATE_LIMIT_SEARCH = "2/m"
+    scraper = Client(REMOTE_ADDR="203.0.113.5")
+    assert [scraper.get("/search/", {"q": f"tug {n}"}).status_code for n in range(3)] == [200, 200, 429]
+    ratelimit_clock.now += 60
+    assert [scraper.get("/search/", {"q": f"boat {n}"}).status_code for n in range(3)] == [200, 200, 429]
