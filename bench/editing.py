@@ -166,8 +166,8 @@ def main() -> int:
         f"## Reading while editing — {git_commit()}",
         "",
         f"`bench/editing.py --seconds {args.seconds:g} --rounds {args.rounds}`; load average {load_average()}; "
-        f"{errors} non-2xx/3xx answers. Each ratio is the phase's mean req/s ÷ the quiet phase's, with the "
-        "median, lowest and highest of the rounds' own ratios in brackets.",
+        f"{errors} non-2xx/3xx or timed-out answers. Each ratio is the phase's mean req/s ÷ the quiet phase's, "
+        "with the median, lowest and highest of the rounds' own ratios in brackets.",
         "",
         "| Reader | Quiet req/s | p99 ms | Drafts every 0.5 s | p99 ms | Published story every 2 s | p99 ms |",
         "|---|---|---|---|---|---|---|",
