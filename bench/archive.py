@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import WRK_TIMEOUT, git_commit, load_average, manage, publish, request, running_site, serving
+from common import WRK_TIMEOUT, git_commit, load_average, manage, publish, request, running_site, serving, wrk_errors
 
 LUA = """
 done = function(summary, latency, requests)
@@ -65,12 +65,10 @@ def wrk(port: int, path: str, *, seconds: float, connections: int) -> dict:
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     os.unlink(fh.name)
     p50, p95, p99 = (int(v) / 1000 for v in re.search(r"^PCT (\d+) (\d+) (\d+)$", output, re.M).groups())
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    timed_out = re.search(r"Socket errors: .*timeout (\d+)", output)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "p50": p50, "p95": p95, "p99": p99,
-        "errors": (int(bad.group(1)) if bad else 0) + (int(timed_out.group(1)) if timed_out else 0),
+        "errors": wrk_errors(output),
     }  # fmt: skip
 
 

@@ -7,6 +7,7 @@ import contextlib
 import http.client
 import http.cookies
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -23,6 +24,12 @@ PY = str(ROOT / ".venv" / "bin" / "python")
 # benchmarks give it a timeout long enough for none to, and count one that still times out
 # as an error.
 WRK_TIMEOUT = "10s"
+
+
+def wrk_errors(output: str) -> int:
+    """The answers wrk's `output` counts as failed: non-2xx/3xx, and those that timed out."""
+    patterns = (r"Non-2xx or 3xx responses: (\d+)", r"Socket errors: .*timeout (\d+)")
+    return sum(int(match.group(1)) for pattern in patterns if (match := re.search(pattern, output)))
 
 
 def free_port() -> int:

@@ -60,7 +60,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import archive
-from common import LOGIN_SESSION, ROOT, WRK_TIMEOUT, manage, publish, request, running_site, serving
+from common import LOGIN_SESSION, ROOT, WRK_TIMEOUT, manage, publish, request, running_site, serving, wrk_errors
 
 LIMIT = 3
 
@@ -173,14 +173,12 @@ def wrk(port: int, paths: list[str], *, seconds: float, connections: int, cookie
         value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", output, re.M).groups()
         return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(r"Socket errors: (.*)", output)
-    timed_out = re.search(r"timeout (\d+)", socket_errors.group(1)) if socket_errors else None
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "p50": ms("50%"),
         "p99": ms("99%"),
-        "errors": (int(bad.group(1)) if bad else 0) + (int(timed_out.group(1)) if timed_out else 0),
+        "errors": wrk_errors(output),
         "socket_errors": socket_errors.group(1) if socket_errors else "",
     }
 
