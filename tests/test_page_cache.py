@@ -615,3 +615,45 @@ def test_every_response_header_is_made_for_its_own_response(stories, cache_store
     fast = Client().get(url, secure=True)
     assert not hasattr(fast.wsgi_request, "session")
     assert fast["X-Frame-Options"] == "SAMEORIGIN" and "X-Content-Type-Options" not in fast
+
+
+
+def _flash(client: Client, text: str) -> None:
+    """A flash message, kept where the site's message storage keeps it (Django's
+    FallbackStorage: in the messages cookie, and in the session what the cookie
+    has no room for), as a view that redirects leaves it for the next page."""
+    from django.contrib.messages import constants
+    from django.contrib.messages.storage import default_storage
+    from django.http import HttpRequest, HttpResponse
+
+    request = HttpRequest()
+    request.COOKIES = {name: morsel.value for name, morsel in client.cookies.items()}
+    request.session = client.session  # a new session (and its cookie) for a reader without one
+    storage = default_storage(request)
+    storage.add(constants.SUCCESS, text)
+    response = HttpResponse()
+    storage.update(response)
+    request.session.save()
+    client.cookies.update(response.cookies)
+
+
+@pytest.mark.parametrize("reader", ["subscriber", "anonymous"])
+@pytest.mark.parametrize("page", ["article", "home"])
+@pytest.mark.parametrize("size", ["short", "too long for the cookie"])
+def test_a_flash_message_is_shown_to_its_reader_only(stories, subscriber, reader, page, size) -> None:
+    """A page showing one reader's flash message is never kept for others, wherever the
+    message storage keeps it (the cookie, or the session for what overflows it)."""
+    from .conftest import make_subscription
+
+    other = make_user("other-subscriber@example.com")
+    make_subscription(other, "active")
+    url = stories[0].get_absolute_url() if page == "article" else "/"
+    flashed, next_reader = Client(), Client()
+    if reader == "subscriber":
+        flashed.force_login(subscriber)
+        next_reader.force_login(other)
+    text = "Only for the reader it was flashed to." + (" And more." * 400 if size != "short" else "")
+    _flash(flashed, text)
+    assert text in flashed.get(url).content.decode()
+    assert text not in next_reader.get(url).content.decode()
+    assert text not in flashed.get(url).content.decode()  # shown once
