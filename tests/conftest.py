@@ -252,3 +252,13 @@ def pytest_configure(config) -> None:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def smtp(settings):
+    """Django's mail through a real SMTP server on loopback (tests/smtp_server.py): its recorder, with its port."""
+    from .smtp_server import smtp_server, use_smtp
+
+    with smtp_server() as (recorder, port):
+        use_smtp(settings, port)
+        yield recorder

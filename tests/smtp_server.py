@@ -34,6 +34,7 @@ class Recorder:
         self.keep = keep
         self.messages: list[email.message.EmailMessage] = []
         self.count = 0  # accepted messages
+        self.port = 0  # the server's, once smtp_server() starts it
         self.data_seen = 0  # DATA commands received, accepted or not
         self.reject: set[str] = set()
         self.drop_at: set[int] = set()  # DATA numbers (1-based) at which to hang up without answering
@@ -76,6 +77,7 @@ def smtp_server(*, keep: bool = True) -> Iterator[tuple[Recorder, int]]:
     port = free_port()
     controller = Controller(recorder, hostname="127.0.0.1", port=port, data_size_limit=0)
     controller.start()
+    recorder.port = port
     try:
         yield recorder, port
     finally:

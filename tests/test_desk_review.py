@@ -13,7 +13,7 @@ from articles.admin import SEND_BACK, SUBMIT_FOR_REVIEW
 from articles.models import Article, Author, DeskEmailChoice
 
 from .conftest import make_article, make_user
-from .smtp_server import free_port, smtp_server, use_smtp
+from .smtp_server import free_port, use_smtp
 from .test_site_admin import add_form
 
 pytestmark = pytest.mark.django_db
@@ -98,14 +98,6 @@ def test_autosave_refuses_live_stories_and_other_writers_drafts(client, editor, 
 
 
 # --- the editors' email when a story is submitted (opt-in per editor) -------------------------------
-
-
-@pytest.fixture
-def smtp(settings):
-    """Django's mail through a real SMTP server on loopback."""
-    with smtp_server() as (recorder, port):
-        use_smtp(settings, port)
-        yield recorder
 
 
 def an_editor(email: str, *, emails: bool | None):

@@ -19,7 +19,6 @@ from newsletter import views as newsletter_views
 from newsletter.models import Delivery, EmailSignup, Preference
 
 from .conftest import MARKER, PASSWORD, make_article
-from .smtp_server import smtp_server, use_smtp
 
 pytestmark = pytest.mark.django_db
 
@@ -141,13 +140,6 @@ def test_an_account_made_later_with_a_confirmed_address_keeps_the_digest() -> No
     confirmed("later@example.com")
     Client().post("/accounts/signup/", {"email": "later@example.com", "password1": PASSWORD, "password2": PASSWORD})
     assert Preference.objects.get(user__email="later@example.com").digest is True
-
-
-@pytest.fixture
-def smtp(settings):
-    with smtp_server() as (recorder, port):
-        use_smtp(settings, port)
-        yield recorder
 
 
 @pytest.fixture

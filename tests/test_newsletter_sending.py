@@ -25,17 +25,9 @@ from newsletter import sending
 from newsletter.models import Delivery, Preference, Send
 
 from .conftest import MARKER, make_article, make_subscription, make_user
-from .smtp_server import smtp_server, use_smtp
+from .smtp_server import use_smtp
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def smtp(settings):
-    with smtp_server() as (recorder, port):
-        use_smtp(settings, port)
-        recorder.port = port
-        yield recorder
 
 
 @pytest.fixture

@@ -32,14 +32,6 @@ FREE_SUBJECT = "Welcome aboard the Ledger"
 SUBSCRIBER_SUBJECT = "Thank you for subscribing: your first week"
 
 
-@pytest.fixture
-def smtp(settings):
-    with smtp_server() as (recorder, port):
-        use_smtp(settings, port)
-        recorder.port = port
-        yield recorder
-
-
 def welcome(audience: str, *, on: bool = True, subject: str = "", body: str = "") -> WelcomeEmail:
     return WelcomeEmail.objects.create(
         audience=audience,
