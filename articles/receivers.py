@@ -1,6 +1,7 @@
 """Signal receivers (imported by ArticlesConfig.ready): cached article pages
 and the section menu go stale when what they show changes."""
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
@@ -61,6 +62,14 @@ def forget_story_bylines_and_topics(instance, action: str, reverse: bool, **kwar
 def forget_comments(instance: Comment, **kwargs) -> None:
     """Pages show the article's comment count, and its cached row carries it."""
     page_cache.forget_comments(instance.article.slug)
+
+
+@receiver(pre_delete, sender=settings.AUTH_USER_MODEL)
+def forget_a_leavers_comments(instance, **kwargs) -> None:
+    """A deleted account's comments pass to "Deleted reader" in one UPDATE (Comment.user's
+    on_delete), which sends no comment's signal: the pages that name them go stale too."""
+    for slug in Comment.objects.filter(user=instance).order_by().values_list("article__slug", flat=True).distinct():
+        page_cache.forget_comments(slug)
 
 
 @receiver([post_save, post_delete], sender=Category)

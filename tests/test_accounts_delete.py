@@ -169,6 +169,24 @@ def test_comments_stay_as_by_a_deleted_reader_and_replies_to_them_survive(lapsed
     assert lapsed.username not in thread
 
 
+@pytest.mark.parametrize("how", ["on the delete page", "by an admin"])
+def test_kept_pages_stop_naming_a_reader_who_deleted_their_account(lapsed, subscriber, article, how) -> None:
+    """The leaver's comments pass to "Deleted reader" in one UPDATE, which sends no
+    comment's save signal: the pages kept with their name are retired all the same."""
+    lapsed.first_name, lapsed.last_name = "Lena", "Leaving"
+    lapsed.save()
+    Comment.objects.create(article=article, user=lapsed, body="A thought from a reader who leaves.")
+    reader = client_for(subscriber)
+    assert "Lena Leaving" in reader.get(article.get_absolute_url()).content.decode()  # kept with the name
+    if how == "by an admin":
+        lapsed.delete()
+    else:
+        assert client_for(lapsed).post(URL, {"password": PASSWORD}).status_code == 302
+    thread = reader.get(article.get_absolute_url()).content.decode()
+    assert "A thought from a reader who leaves." in thread
+    assert "Lena Leaving" not in thread and "Deleted reader" in thread
+
+
 def test_every_deleted_reader_shares_one_stand_in(article) -> None:
     for _ in range(2):
         user = make_user()

@@ -155,6 +155,21 @@ def test_a_comment_retires_its_own_storys_pages_only(newsroom, subscriber) -> No
     assert rendered_again(reader, watched) == {"oldest in A"}
 
 
+def test_deleting_an_account_retires_the_pages_of_the_stories_it_commented_on_only(newsroom) -> None:
+    """Its comments pass to "Deleted reader" without a comment's save: their stories' pages
+    are retired all the same, and a leaver who never commented retires nothing."""
+    from .conftest import make_user
+
+    stories, reader, watched, _ = newsroom
+    leaver, quiet_leaver = make_user(), make_user()
+    Comment.objects.create(article=stories["B"][0], user=leaver, body="A remark before leaving.")
+    assert rendered_again(reader, watched) == {"a story in B"}
+    quiet_leaver.delete()
+    assert rendered_again(reader, watched) == set()
+    leaver.delete()
+    assert rendered_again(reader, watched) == {"a story in B"}
+
+
 def test_a_section_author_or_plan_save_retires_every_page(newsroom) -> None:
     stories, reader, watched, section = newsroom
     section.name = "Section A, renamed"
