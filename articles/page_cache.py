@@ -45,7 +45,8 @@ sections', authors' and topics', before and after the save; the home page when i
 or was there; search and sitemaps), and every article page too when it is among its
 section's newest (the "More from" cards kept inside them); a comment its story's
 pages (a deleted account's, the pages of every story it commented on); a section,
-author, topic or plan everything. A scheduled article going live saves nothing,
+author, topic or plan everything; a picture in stories nothing itself, but each story
+showing it is saved again (articles/receivers.py). A scheduled article going live saves nothing,
 so nothing is kept past the next scheduled publication time; otherwise entries
 live `PAGE_CACHE_SECONDS` (default 300; 0 turns the cache off).
 """

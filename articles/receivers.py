@@ -8,8 +8,8 @@ from django.dispatch import receiver
 
 from subscriptions.models import Plan
 
-from . import page_cache
-from .models import Article, Author, Category, Comment, Tag
+from . import page_cache, rendering
+from .models import Article, Author, Category, Comment, InlineImage, Tag
 from .templatetags.newsroom import NAV_CACHE_KEY
 
 
@@ -56,6 +56,18 @@ def forget_story_bylines_and_topics(instance, action: str, reverse: bool, **kwar
         instance._bylines_before = page_cache.Shown.of(instance)
         return
     page_cache.forget_story(before=getattr(instance, "_bylines_before", None), after=page_cache.Shown.of(instance))
+
+
+@receiver([post_save, post_delete], sender=InlineImage)
+def redraw_stories_with_picture(instance: InlineImage, created: bool = False, **kwargs) -> None:
+    """A story's body is drawn with its pictures when the story is saved (Article.save):
+    the stories showing a picture that was corrected (its alt text, caption, credit or
+    file) or deleted are drawn again, and each save retires its pages as any edit does.
+    A new picture is in no story yet: the desk refuses a line naming a missing one."""
+    if created:
+        return
+    for story in Article.objects.filter(body__iregex=rendering.naming_image(instance.pk)):
+        story.save()
 
 
 @receiver([post_save, post_delete], sender=Comment)

@@ -56,6 +56,12 @@ def sanitize_html(html: str) -> str:
 ImageLookup = Callable[[Iterable[int]], Mapping[int, Any]]
 
 
+def naming_image(image_id: int) -> str:
+    """A regex, for Python and for the database alike (`body__iregex`), that finds the
+    ways an `[image N]` line (IMAGE_LINE) can name picture `image_id`."""
+    return rf"\[image[ :]?{int(image_id)}\]"
+
+
 def image_ids(source: str) -> list[int]:
     """The ids of the `[image N]` lines in a body, in order."""
     return [int(n) for n in IMAGE_LINE.findall(source or "")]

@@ -102,6 +102,38 @@ def test_a_picture_uploaded_into_the_story_gets_renditions_and_its_alt_caption_c
     assert "Morning at the quay." in figure and "(Test Desk)" in figure
 
 
+@pytest.mark.parametrize("cache_seconds", [300, 0])
+def test_correcting_a_picture_reaches_the_stories_that_show_it(client, editor, settings, cache_seconds) -> None:
+    """A story's body is drawn with its pictures when it is saved: a picture's corrected
+    caption, credit or alt text shows in every story that has it (kept pages too), a
+    deleted picture leaves none behind, and stories without it are not touched."""
+    from django.test import Client
+
+    settings.PAGE_CACHE_SECONDS = cache_seconds
+    client.force_login(editor)
+    image_id = upload_inline(client)["id"]
+    free = Article.Access.FREE
+    story = make_article(access=free, body=f"Opening.\n\n[Image:{image_id}]\n\nAfter.")  # any way the desk accepts
+    other = make_article(access=free, body="Opening without pictures.")
+    other_saved = Article.objects.get(pk=other.pk).updated_at
+    reader = Client()
+    assert "Morning at the quay." in reader.get(story.get_absolute_url()).content.decode()  # kept
+    response = client.post(
+        f"/admin/articles/inlineimage/{image_id}/change/",
+        {"alt": "A tugboat in fog at dawn", "caption": "Dawn at the quay.", "credit": "Corrected Desk"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    page = reader.get(story.get_absolute_url()).content.decode()
+    assert "Dawn at the quay." in page and "(Corrected Desk)" in page and 'alt="A tugboat in fog at dawn"' in page
+    assert "Morning at the quay." not in page and "Test Desk" not in page
+    assert Article.objects.get(pk=other.pk).updated_at == other_saved
+
+    assert client.post(f"/admin/articles/inlineimage/{image_id}/delete/", {"post": "yes"}).status_code == 302
+    page = reader.get(story.get_absolute_url()).content.decode()
+    assert "Opening." in page and "After." in page
+    assert "Dawn at the quay." not in page and "inline-image" not in page
+
+
 def test_a_picture_without_alt_text_is_refused(client, editor) -> None:
     client.force_login(editor)
     result = upload_inline(client, alt="   ")
