@@ -8,7 +8,7 @@ from django.dispatch import receiver
 
 from subscriptions.models import Plan
 
-from . import page_cache, rendering
+from . import page_cache
 from .models import Article, Author, Category, Comment, InlineImage, Tag
 from .templatetags.newsroom import NAV_CACHE_KEY
 
@@ -66,7 +66,7 @@ def redraw_stories_with_picture(instance: InlineImage, created: bool = False, **
     A new picture is in no story yet: the desk refuses a line naming a missing one."""
     if created:
         return
-    for story in Article.objects.filter(body__iregex=rendering.naming_image(instance.pk)):
+    for story in Article.objects.showing_picture(instance.pk):
         story.save()
 
 

@@ -56,6 +56,11 @@ def sanitize_html(html: str) -> str:
 ImageLookup = Callable[[Iterable[int]], Mapping[int, Any]]
 
 
+# Stories with any picture line: a partial index of them (Article.Meta) keeps the stories
+# naming one picture (Article.objects.showing_picture) a lookup, not a read of every body.
+ANY_IMAGE = r"\[image"
+
+
 def naming_image(image_id: int) -> str:
     """A regex, for Python and for the database alike (`body__iregex`), that finds the
     ways an `[image N]` line (IMAGE_LINE) can name picture `image_id`."""

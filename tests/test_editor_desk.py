@@ -134,6 +134,13 @@ def test_correcting_a_picture_reaches_the_stories_that_show_it(client, editor, s
     assert "Dawn at the quay." not in page and "inline-image" not in page
 
 
+def test_the_stories_showing_a_picture_are_those_with_a_line_naming_it() -> None:
+    named = [make_article(body=f"Opening.\n\n{line}\n\nAfter.") for line in ("[image 12]", "[Image:12]", "[image12]")]
+    for line in ("[image 120]", "[image 1]", "[image 112]", "image 12"):
+        make_article(body=f"Opening.\n\n{line}\n\nAfter.")
+    assert set(Article.objects.showing_picture(12)) == set(named)
+
+
 def test_a_picture_without_alt_text_is_refused(client, editor) -> None:
     client.force_login(editor)
     result = upload_inline(client, alt="   ")
