@@ -567,8 +567,20 @@ class TagAdmin(admin.ModelAdmin):
 class InlineImageAdmin(admin.ModelAdmin):
     list_display = ("thumbnail", "markdown_line", "alt", "caption", "credit", "uploaded_by", "created_at")
     search_fields = ("alt", "caption", "credit")
-    readonly_fields = ("thumbnail", "markdown_line")
-    fields = ("image", "thumbnail", "markdown_line", "alt", "caption", "credit")
+    readonly_fields = ("thumbnail", "markdown_line", "in_stories")
+    fields = ("image", "thumbnail", "markdown_line", "in_stories", "alt", "caption", "credit")
+
+    @admin.display(description="In stories")
+    def in_stories(self, obj: InlineImage) -> SafeString | str:
+        """Where a change here shows: saving or deleting the picture redraws these stories."""
+        stories = list(Article.objects.showing_picture(obj.pk).only("pk", "title")) if obj.pk else []
+        if not stories:
+            return "None yet. A correction here shows in every story that has the picture."
+        rows = ((reverse("admin:articles_article_change", args=[a.pk]), a.title) for a in stories)
+        links = format_html_join(", ", '<a href="{}">{}</a>', rows)
+        return format_html(
+            "{}. A correction here shows in each of them at once; deleting the picture takes it out of them.", links
+        )
 
     @admin.display(description="Put in a story with")
     def markdown_line(self, obj: InlineImage) -> str:

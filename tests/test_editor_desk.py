@@ -118,6 +118,9 @@ def test_correcting_a_picture_reaches_the_stories_that_show_it(client, editor, s
     other_saved = Article.objects.get(pk=other.pk).updated_at
     reader = Client()
     assert "Morning at the quay." in reader.get(story.get_absolute_url()).content.decode()  # kept
+    form = client.get(f"/admin/articles/inlineimage/{image_id}/change/").content.decode()
+    assert f'href="/admin/articles/article/{story.pk}/change/">{story.title}</a>' in form  # where a change shows
+    assert f"/admin/articles/article/{other.pk}/change/" not in form
     response = client.post(
         f"/admin/articles/inlineimage/{image_id}/change/",
         {"alt": "A tugboat in fog at dawn", "caption": "Dawn at the quay.", "credit": "Corrected Desk"},
