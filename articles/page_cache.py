@@ -83,11 +83,11 @@ from .models import Article, Category
 # The site-wide version: every page shows sections (the menu), plans (the paywall's price)
 # and, on article pages, the "More from" cards of a section.
 # Both are read by anonymous_page()'s script, so they are in the meter's cluster slot.
-GENERATION_KEY = f"{counters.SLOT_TAG}page-cache:generation"
+GENERATION_KEY = versioned_cache.version_key(f"{counters.SLOT_TAG}page-cache:generation")
 # What lists any story (search pages, sitemaps): any change to what readers can see of a
 # story retires it. A section's, author's or topic's list and the home page have their own
 # (list_key()): a story's change retires those that show it.
-LISTS_KEY = "page-cache:lists"
+LISTS_KEY = versioned_cache.version_key("page-cache:lists")
 LIST_VERSIONS = (GENERATION_KEY, LISTS_KEY)
 # The list pages with a version of their own: URL name -> what names the list.
 OWN_LISTS = {"home": None, "category": "slug", "author": "slug", "tag": "slug"}
@@ -95,7 +95,7 @@ OWN_LISTS = {"home": None, "category": "slug", "author": "slug", "tag": "slug"}
 
 def list_key(kind: str, slug: str = "") -> str:
     """The version of one list's pages: "home", or a section's ("category"), author's or topic's ("tag")."""
-    return f"page-cache:list:{kind}:{_digest(slug)}"
+    return versioned_cache.version_key(f"page-cache:list:{kind}:{_digest(slug)}")
 
 
 def list_versions(request: HttpRequest) -> tuple[str, ...]:
@@ -134,7 +134,7 @@ def _digest(parts: object) -> str:
 
 def _article_key(slug: str) -> str:
     """The version of one story's own pages: its edits and its comments retire it."""
-    return f"{counters.SLOT_TAG}page-cache:article-version:{_digest(slug)}"
+    return versioned_cache.version_key(f"{counters.SLOT_TAG}page-cache:article-version:{_digest(slug)}")
 
 
 def _find_article(queryset: QuerySet[Article], slug: str) -> tuple[Article, Version]:

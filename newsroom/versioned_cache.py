@@ -10,6 +10,12 @@ default that old entries could carry.
 
 Used for the page cache (articles/page_cache.py: one site-wide version) and
 readers' entitlements (subscriptions/access.py: a version per user).
+
+The values are each release's own (the cache keeps every entry under settings.RELEASE:
+nothing pickled crosses a deploy), but the version keys are shared by every release
+(version_key(), make_key()): while a deploy rolls from server to server both releases
+serve readers, and a change saved through either — an unpublish, a story moved behind
+the paywall, a cancelled subscription — retires what both keep, at once.
 """
 
 from __future__ import annotations
@@ -22,12 +28,35 @@ from django.db import transaction
 
 Version = tuple[int, ...]
 
+# How a version key's name starts (version_key()): no release owns it. It only ever holds a
+# token (time_ns() here; a uuid for subscriptions/experiments.py), which every release reads alike.
+EVERY_RELEASE = "every-release:"
+
+
+def version_key(name: str) -> str:
+    """The name of a version key: one for every release (make_key)."""
+    return EVERY_RELEASE + name
+
+
+def make_key(key: str, key_prefix: str, version: Any) -> str:
+    """The cache's KEY_FUNCTION (settings.CACHES): Django's own key — prefix, release, name —
+    except a version key's, which is the same under every release."""
+    if key.startswith(EVERY_RELEASE):
+        return f"{key_prefix}:{key}"
+    return f"{key_prefix}:{version}:{key}"
+
+
+def _named(version_key: str) -> str:
+    if not version_key.startswith(EVERY_RELEASE):  # one release's own: the other would never see it retired
+        raise ValueError(f"{version_key!r} is not a version key's name (version_key())")
+    return version_key
+
 
 def read(keys: list[str], *version_keys: str) -> tuple[dict[str, Any], Version]:
     """The values of `keys` that are current, and the current version (one number
     per version key: a value counts only while all of them are as it was stored
     under) — one round trip, and a second to replace a lost version key."""
-    found = cache.get_many([*keys, *version_keys])
+    found = cache.get_many([*keys, *map(_named, version_keys)])
     parts = []
     for version_key in version_keys:
         part = found.get(version_key)
@@ -70,5 +99,5 @@ def _new_version(version_key: str) -> None:
 
 def retire(version_key: str) -> None:
     """Everything stored under the current version is stale: now, and again on commit."""
-    _new_version(version_key)
+    _new_version(_named(version_key))
     transaction.on_commit(lambda: _new_version(version_key))

@@ -152,7 +152,7 @@ ENTITLEMENT_SECONDS = 600
 
 
 def _version_key(user_id: int | str) -> str:
-    return f"entitlement:version:{user_id}"
+    return versioned_cache.version_key(f"entitlement:version:{user_id}")
 
 
 def forget_entitlement(user_id: int | None) -> None:

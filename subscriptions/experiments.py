@@ -48,6 +48,8 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 
+from newsroom import versioned_cache
+
 from . import counters, crawlers, meter
 from .models import Experiment, ExperimentReader, ExperimentVariant, PaywallSettings, PaywallTerms, Plan
 
@@ -130,7 +132,7 @@ class State:
 LOCAL_SECONDS = 15
 # A token that every save of the terms or of an experiment replaces (the receivers at the end
 # of this module): while it equals a worker's, that worker's copy is current.
-_VERSION_KEY = "paywall-terms:version"
+_VERSION_KEY = versioned_cache.version_key("paywall-terms:version")  # every release's: a change reaches both
 _local: tuple[float, str, State] | None = None
 
 

@@ -544,13 +544,15 @@ def test_a_logged_in_reader_whose_cached_entries_are_gone_gets_their_own_page(
     reader stays logged in as themselves and gets their own page — never a 500."""
     from django.core.cache import cache
 
+    from subscriptions import access
+
     url = stories[0].get_absolute_url()
     for user, full_page in ((subscriber, True), (free_reader, False)):
         reader = Client()
         reader.force_login(user)
         assert "Log out" in html(reader, url)  # everything read once, kept
         session_key = reader.cookies["sessionid"].value
-        keys = {"account": [f"account:{user.pk}"], "account's version": [f"entitlement:version:{user.pk}"],
+        keys = {"account": [f"account:{user.pk}"], "account's version": [access._version_key(user.pk)],
                 "session": ["django.contrib.sessions.cached_db" + session_key]}  # fmt: skip
         if lost == "everything":
             cache.clear()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -15,9 +16,10 @@ from django.test import Client
 
 from articles.models import Article
 from newsroom.release import code_digest
-from subscriptions import counters
+from subscriptions import counters, experiments
+from subscriptions.models import PaywallSettings, Subscription
 
-from .conftest import MARKER, TEST_REDIS_URL, make_article
+from .conftest import MARKER, TEST_REDIS_URL, make_article, make_subscription, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +38,8 @@ def one_redis(settings):
 
 def _release(settings, name: str) -> None:
     settings.CACHES = {"default": {"BACKEND": "newsroom.cache.RedisCache", "LOCATION": TEST_REDIS_URL,
-                                   "KEY_PREFIX": settings.REDIS_KEY_PREFIX, "VERSION": name}}  # fmt: skip
+                                   "KEY_PREFIX": settings.REDIS_KEY_PREFIX, "VERSION": name,
+                                   "KEY_FUNCTION": "newsroom.versioned_cache.make_key"}}  # fmt: skip
 
 
 def _title(client: Client, article: Article) -> str:
@@ -85,8 +88,64 @@ def test_the_release_is_the_codes_digest_unless_the_environment_names_one(tmp_pa
     (tmp_path / "requirements.txt").write_text("django==5.3\n")
     assert code_digest(tmp_path) != first
     named = subprocess.run(
-        [sys.executable, "-c", "from django.conf import settings; print(settings.CACHES['default']['VERSION'])"],
+        [sys.executable, "-c", "from django.conf import settings; c = settings.CACHES['default']; "
+                               "print(c['VERSION'], c['KEY_FUNCTION'])"],
         env={**os.environ, "RELEASE": "v2026.12.05", "DJANGO_SETTINGS_MODULE": "newsroom.settings", "DEBUG": "1"},
         capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
-    assert named == "v2026.12.05"
+    # …and the version keys are every release's (newsroom/versioned_cache.make_key)
+    assert named == "v2026.12.05 newsroom.versioned_cache.make_key"
+
+
+@pytest.mark.parametrize("first, second", [("one", "two"), ("two", "one")])
+def test_during_a_rolling_deploy_a_change_under_either_release_retires_what_both_keep(
+    one_redis, settings, category, first, second
+) -> None:
+    """Both releases serve readers while a deploy rolls from server to server: what they keep
+    is their own, but the versions that say it is current are shared, so an unpublish, a
+    story moved behind the paywall or a cancelled subscription saved by one takes effect on
+    the other at once — not when its kept page or account expires."""
+    unpublished = make_article(category=category, access="metered", title="Rolling: to be unpublished")
+    gated = make_article(category=category, access="free", title="Rolling: to go behind the paywall")
+    subscriber = make_user()
+    subscription = make_subscription(subscriber, Subscription.Status.ACTIVE)
+    account = Client()
+    account.force_login(subscriber)
+    _release(settings, first)  # kept by the first release: a new reader's and the subscriber's pages, the account
+    for reader in (Client(), account):
+        assert "Rolling: to be unpublished" in _title(reader, unpublished)
+        assert MARKER in _title(reader, gated)
+    assert MARKER in _title(account, unpublished)
+
+    _release(settings, second)  # saved through the second
+    unpublished.status = Article.Status.DRAFT
+    unpublished.save()
+    gated.access = Article.Access.SUBSCRIBERS
+    gated.save()
+    subscription.status = Subscription.Status.CANCELED
+    subscription.save()
+
+    _release(settings, first)  # the first release, still serving, sees all three at once
+    for reader in (Client(), account):
+        assert reader.get(unpublished.get_absolute_url()).status_code == 404
+        assert MARKER not in _title(reader, gated)
+
+
+def test_during_a_rolling_deploy_the_paywalls_terms_saved_under_either_release_reach_both(
+    one_redis, settings, monkeypatch
+) -> None:
+    """Each worker keeps the paywall's terms and asks the shared token every LOCAL_SECONDS
+    whether they changed: the token is every release's, so terms saved through the new
+    release's admin reach the old release's workers too."""
+    _release(settings, "one")
+    experiments.forget()
+    copy = experiments.state()
+    token = experiments._local[1]
+    _release(settings, "two")
+    PaywallSettings.objects.create(headline="Saved through release two")
+    _release(settings, "one")
+    experiments._local = (time.monotonic(), token, copy)  # release one's worker, still holding its copy
+    later = time.monotonic() + experiments.LOCAL_SECONDS + 1
+    monkeypatch.setattr(experiments.time, "monotonic", lambda: later)
+    assert experiments.state().site.headline == "Saved through release two"
+    experiments.forget()
