@@ -2,24 +2,30 @@
 and the section menu go stale when what they show changes."""
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
-from subscriptions.models import Plan
+from newsroom import versioned_cache
+from subscriptions.models import PLANS_VERSION, Plan
 
 from . import page_cache
 from .models import Article, Author, Category, Comment, InlineImage, Tag
-from .templatetags.newsroom import NAV_CACHE_KEY
+from .templatetags.newsroom import SECTIONS_VERSION
 
 
 @receiver([post_save, post_delete], sender=Author)
 @receiver([post_save, post_delete], sender=Category)
 @receiver([post_save, post_delete], sender=Plan)
 @receiver([post_save, post_delete], sender=Tag)
-def forget_pages(**kwargs) -> None:
+def forget_pages(sender, **kwargs) -> None:
     """Sections (the menu), plans (the paywall's price), authors and topics (bylines and
-    topic names on lists and stories) show on most pages: all of them."""
+    topic names on lists and stories) show on most pages: all of them. What renders read
+    of sections and plans from the cache goes first, each time (now and on commit), so a
+    page rendered in between is made from the new rows."""
+    if sender is Category:
+        versioned_cache.retire(SECTIONS_VERSION)
+    elif sender is Plan:
+        versioned_cache.retire(PLANS_VERSION)
     page_cache.invalidate()
 
 
@@ -83,7 +89,3 @@ def forget_a_leavers_comments(instance, **kwargs) -> None:
     for slug in Comment.objects.filter(user=instance).order_by().values_list("article__slug", flat=True).distinct():
         page_cache.forget_comments(slug)
 
-
-@receiver([post_save, post_delete], sender=Category)
-def forget_sections(**kwargs) -> None:
-    cache.delete(NAV_CACHE_KEY)

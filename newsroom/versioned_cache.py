@@ -21,6 +21,7 @@ the paywall, a cancelled subscription — retires what both keep, at once.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.core.cache import cache
@@ -73,6 +74,17 @@ def read(keys: list[str], *version_keys: str) -> tuple[dict[str, Any], Version]:
         if _stored_under(entry, version):
             values[key] = entry[1]
     return values, version
+
+
+def kept(key: str, version_key: str, seconds: int, load: Callable[[], Any]) -> Any:
+    """The value of `key` while it is current under `version_key`; else `load()` it (from
+    the database) and keep it for `seconds`: one round trip when kept."""
+    found, version = read([key], version_key)
+    if key in found:
+        return found[key]
+    value = load()
+    store(key, version, value, seconds)
+    return value
 
 
 def _stored_under(entry: Any, version: Version) -> bool:

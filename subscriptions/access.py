@@ -168,13 +168,8 @@ def account(user_id: int):
     reader is loaded on every request (auth_backends.py). One query, kept in the
     shared cache until any of them changes (receivers.py calls forget_entitlement),
     so a subscriber's page needs no query."""
-    key = f"account:{user_id}"
-    found, version = versioned_cache.read([key], _version_key(user_id))
-    if key in found:
-        return found[key]
-    user = _account_query().filter(pk=user_id).first()
-    versioned_cache.store(key, version, user, ENTITLEMENT_SECONDS)
-    return user
+    load = _account_query().filter(pk=user_id).first
+    return versioned_cache.kept(f"account:{user_id}", _version_key(user_id), ENTITLEMENT_SECONDS, load)
 
 
 def _user_entitlement(user) -> Entitlement:

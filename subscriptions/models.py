@@ -4,12 +4,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models.functions import SHA256
 from django.utils import timezone
+
+from newsroom import versioned_cache
 
 
 class PlanQuerySet(models.QuerySet):
@@ -202,17 +203,18 @@ class TrialClaim(models.Model):
         return f"{self.kind} {self.digest[:12]}…"
 
 
-DEFAULT_PLAN_CACHE_KEY = "subscriptions:default_plan"
+# Retired by any plan's save or delete (articles/receivers.py, before the pages that show it).
+PLANS_VERSION = versioned_cache.version_key("subscriptions:plans")
 
 
 def default_plan() -> Plan | None:
-    """The plan the paywall advertises. Cached (it is on every paywalled page);
-    saving or deleting any Plan clears the cache (see receivers.py)."""
-    plan = cache.get(DEFAULT_PLAN_CACHE_KEY)
-    if plan is None:
-        plan = Plan.objects.active().filter(is_default=True).first() or Plan.objects.active().first()
-        cache.set(DEFAULT_PLAN_CACHE_KEY, plan or False, 300)
-    return plan or None
+    """The plan the paywall advertises. Kept in the shared cache (it is on every
+    paywalled page) while no plan has changed."""
+
+    def load() -> Plan | None:
+        return Plan.objects.active().filter(is_default=True).first() or Plan.objects.active().first()
+
+    return versioned_cache.kept("subscriptions:default-plan", PLANS_VERSION, 300, load)
 
 
 class StripeCustomer(models.Model):

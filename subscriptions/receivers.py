@@ -6,13 +6,12 @@ from allauth.account.models import EmailAddress
 from allauth.account.signals import email_changed
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from . import access, billing, meter
-from .models import DEFAULT_PLAN_CACHE_KEY, ComplimentaryAccess, Plan, Subscription
+from .models import ComplimentaryAccess, Subscription
 
 
 @receiver(user_logged_in)
@@ -25,11 +24,6 @@ def share_meter_on_log_in(sender, request, user, **kwargs) -> None:
 def share_meter_on_log_out(sender, request, user, **kwargs) -> None:
     if request is not None and user is not None:
         meter.share_todays_reads(request, user, leaving=True)
-
-
-@receiver([post_save, post_delete], sender=Plan)
-def forget_default_plan(sender, **kwargs) -> None:
-    cache.delete(DEFAULT_PLAN_CACHE_KEY)
 
 
 @receiver([post_save, post_delete], sender=Subscription)

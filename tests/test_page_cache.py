@@ -279,6 +279,54 @@ def test_a_page_read_while_an_edit_is_uncommitted_is_not_kept_after_it(category,
     assert "Edited inside a transaction" in html(Client(), url)
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("change", ["a plan's price", "a section's name"])
+def test_what_every_render_reads_while_its_change_is_uncommitted_is_not_kept_after_it(
+    settings, category, author, change
+) -> None:
+    """The paywall's plan and the sections' menu are kept for every render. A worker that
+    renders while a price change or a section's rename is uncommitted reads the old row:
+    what it keeps must not outlive the commit, or every page rendered after it shows the
+    old price or name for as long as that is kept."""
+    import threading
+
+    from django.db import connections, transaction
+
+    from subscriptions.models import Plan
+
+    settings.STRIPE_SECRET_KEY = "sk_test_payments_open"  # the paywall shows the plan's price
+    Plan.objects.update(is_default=False)
+    plan = Plan.objects.create(code="weekly-now", name="Weekly", amount_cents=50, is_default=True)
+    first, during, after = (make_article(category=category, authors=[author], access=Article.Access.SUBSCRIBERS)
+                            for _ in range(3))  # fmt: skip
+    assert "$0.50/week" in html(Client(), first.get_absolute_url())  # the plan and the menu, kept
+    seen: list[str] = []
+
+    def another_reader() -> None:
+        try:
+            seen.append(html(Client(), during.get_absolute_url()))
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        if change == "a plan's price":
+            plan.amount_cents = 75
+            plan.save()
+        else:
+            category.name = "Renamed section"
+            category.save()
+        reader = threading.Thread(target=another_reader)
+        reader.start()
+        reader.join(timeout=30)
+        assert seen and "$0.50/week" in seen[0] and "Renamed section" not in seen[0]  # the old rows
+    page = html(Client(), after.get_absolute_url())
+    if change == "a plan's price":
+        assert "$0.75/week" in page and "$0.50/week" not in page
+    else:
+        menu = page[page.index('class="footer-sections"') :]
+        assert "Renamed section" in menu[: menu.index("</ul>")]
+
+
 def test_query_strings_share_one_cached_page(stories, monkeypatch) -> None:
     from articles import views
 

@@ -1,18 +1,19 @@
 
 from django import template
 from django.contrib.auth import password_validation
-from django.core.cache import cache
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from articles import rendering
 from articles.models import Category
+from newsroom import versioned_cache
 from subscriptions import billing
 
 register = template.Library()
 
 
-NAV_CACHE_KEY = "nav_categories"
+# Retired by any section's save or delete (articles/receivers.py, before the pages that show it).
+SECTIONS_VERSION = versioned_cache.version_key("articles:sections")
 
 
 @register.simple_tag
@@ -47,17 +48,18 @@ def payments_open() -> bool:
     return billing.is_configured()
 
 
+def _sections() -> list[Category]:
+    return list(Category.objects.only("name", "slug", "position"))
+
+
 @register.simple_tag(takes_context=True)
 def nav_categories(context) -> list[Category]:
     """Section names for the navigation (header and footer): from the shared
-    cache, once per request; a section's save or delete clears it (articles/receivers.py)."""
+    cache, once per request, while no section has changed (SECTIONS_VERSION)."""
     request = context.get("request")
     categories = getattr(request, "_nav_categories", None)
     if categories is None:
-        categories = cache.get(NAV_CACHE_KEY)
-        if categories is None:
-            categories = list(Category.objects.only("name", "slug", "position"))
-            cache.set(NAV_CACHE_KEY, categories, 300)
+        categories = versioned_cache.kept("articles:nav-sections", SECTIONS_VERSION, 300, _sections)
         if request is not None:
             request._nav_categories = categories
     return categories
