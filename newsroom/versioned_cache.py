@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.sessions.backends.cached_db import KEY_PREFIX as SESSION_COPY
 from django.core.cache import cache
 from django.db import transaction
 
@@ -39,10 +40,16 @@ def version_key(name: str) -> str:
     return EVERY_RELEASE + name
 
 
+# What else is every release's: a session's cached copy (SESSION_ENGINE cached_db), which holds
+# what its database row holds (JSON's types), so a session ended through one release (logged
+# out, cycled at log-in) is not still accepted by the other's copy.
+_SHARED = (EVERY_RELEASE, SESSION_COPY)
+
+
 def make_key(key: str, key_prefix: str, version: Any) -> str:
     """The cache's KEY_FUNCTION (settings.CACHES): Django's own key — prefix, release, name —
-    except a version key's, which is the same under every release."""
-    if key.startswith(EVERY_RELEASE):
+    except a version key's and a session's copy, which are the same under every release."""
+    if key.startswith(_SHARED):
         return f"{key_prefix}:{key}"
     return f"{key_prefix}:{version}:{key}"
 

@@ -149,3 +149,25 @@ def test_during_a_rolling_deploy_the_paywalls_terms_saved_under_either_release_r
     monkeypatch.setattr(experiments.time, "monotonic", lambda: later)
     assert experiments.state().site.headline == "Saved through release two"
     experiments.forget()
+
+
+def test_during_a_rolling_deploy_logging_out_through_either_release_logs_out_of_both(
+    one_redis, settings, category
+) -> None:
+    """A session is read through the cache (cached_db): its cached copy is every release's
+    (it holds only what the database row holds, JSON's types), so a session ended on a
+    server already running the new release — logged out, or cycled at log-in — cannot be
+    replayed on one still running the old (a copied cookie, another device)."""
+    story = make_article(category=category, access="free")
+    reader = Client()
+    reader.force_login(make_user())
+    _release(settings, "one")
+    assert "Log out" in _title(reader, story)  # the session, read and kept by release one
+    session = reader.cookies["sessionid"].value
+    _release(settings, "two")
+    assert "Log out" in _title(reader, story)
+    assert reader.post("/accounts/logout/").status_code == 302
+    _release(settings, "one")
+    replayed = Client()
+    replayed.cookies["sessionid"] = session
+    assert "Log out" not in _title(replayed, story)
