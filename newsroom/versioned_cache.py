@@ -8,8 +8,9 @@ still see the old rows and may store what they read under the new version.
 A version key the cache has lost is replaced by a new one, never read as a
 default that old entries could carry.
 
-Used for the page cache (articles/page_cache.py: one site-wide version) and
-readers' entitlements (subscriptions/access.py: a version per user).
+Used for the page cache (articles/page_cache.py: one site-wide version), readers'
+entitlements (subscriptions/access.py: a version per user), and what every render
+reads of sections and plans (the menu, the advertised plan: kept()).
 
 The values are each release's own (the cache keeps every entry under settings.RELEASE:
 nothing pickled crosses a deploy), but the version keys are shared by every release
