@@ -3,7 +3,8 @@
 Limits are written as allauth's are: "30/m,500/h" — at most 30 requests in a
 minute and 500 in an hour. Each period is a fixed window counted with the
 cache's atomic `incr` (one Redis round trip per period after the first hit),
-so the count holds across workers and app servers. At a window's edge a
+so the count holds across workers, app servers and, during a deploy, both
+releases (versioned_cache.every_release). At a window's edge a
 client may get up to twice a limit in a short burst; for slowing a scraper
 down that is close enough, and it costs no lock.
 """
@@ -14,6 +15,8 @@ import hashlib
 import time
 
 from django.core.cache import cache
+
+from newsroom import versioned_cache
 
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -33,7 +36,7 @@ def hit(scope: str, client: str, limits: str) -> bool:
     who = hashlib.blake2b(client.encode(), digest_size=12).hexdigest()
     allowed = True
     for amount, seconds in parse(limits):
-        key = f"ratelimit:{scope}:{seconds}:{now // seconds}:{who}"
+        key = versioned_cache.every_release(f"ratelimit:{scope}:{seconds}:{now // seconds}:{who}")
         cache.add(key, 0, seconds + 1)
         try:
             count = cache.incr(key)

@@ -31,25 +31,36 @@ from django.db import transaction
 
 Version = tuple[int, ...]
 
-# How a version key's name starts (version_key()): no release owns it. It only ever holds a
-# token (time_ns() here; a uuid for subscriptions/experiments.py), which every release reads alike.
+# How the name of a key no release owns starts (every_release()): it holds only a number or a
+# few strings, which every release reads alike.
 EVERY_RELEASE = "every-release:"
 
 
-def version_key(name: str) -> str:
-    """The name of a version key: one for every release (make_key)."""
+def every_release(name: str) -> str:
+    """The name of a key that is the same under every release (make_key): a version key (a
+    token: time_ns() here, a uuid for subscriptions/experiments.py), a rate limit's count
+    (newsroom/ratelimit.py), a Stripe attempt's idempotency key (subscriptions/billing.py).
+    During a deploy both releases then count, retire and reuse one of each, not one apiece."""
     return EVERY_RELEASE + name
+
+
+def version_key(name: str) -> str:
+    """The name of a version key: one for every release."""
+    return every_release(name)
 
 
 # What else is every release's: a session's cached copy (SESSION_ENGINE cached_db), which holds
 # what its database row holds (JSON's types), so a session ended through one release (logged
-# out, cycled at log-in) is not still accepted by the other's copy.
-_SHARED = (EVERY_RELEASE, SESSION_COPY)
+# out, cycled at log-in) is not still accepted by the other's copy; and allauth's rate limits
+# (a list of times each, and its lock), so a deploy gives no second budget of failed log-ins.
+ALLAUTH_RATE_LIMITS = "allauth:rl:"  # allauth.core.internal.ratelimit.get_cache_key
+_SHARED = (EVERY_RELEASE, SESSION_COPY, ALLAUTH_RATE_LIMITS)
 
 
 def make_key(key: str, key_prefix: str, version: Any) -> str:
     """The cache's KEY_FUNCTION (settings.CACHES): Django's own key — prefix, release, name —
-    except a version key's and a session's copy, which are the same under every release."""
+    except every_release() keys, sessions' copies and allauth's rate limits, which are the
+    same under every release."""
     if key.startswith(_SHARED):
         return f"{key_prefix}:{key}"
     return f"{key_prefix}:{version}:{key}"

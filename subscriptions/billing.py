@@ -27,6 +27,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from newsroom import versioned_cache
+
 from . import emails, experiments, signals, stats
 from .models import Plan, PlanPrice, StripeCustomer, Subscription, TrialClaim, trial_used
 
@@ -58,6 +60,14 @@ def _configure() -> None:
     stripe.max_network_retries = 2
 
 
+def _attempt_key(purpose: str) -> str:
+    """Where the attempt at `purpose` is kept: the same under every release, so a double
+    click that spans a deploy's two releases still reuses one idempotency key. Both read
+    the attempt (a dict of strings and numbers): a release that changes its fields names
+    this key anew."""
+    return versioned_cache.every_release(f"stripe-attempt:{purpose}")
+
+
 @contextmanager
 def _attempt(purpose: str, *, seconds: int = IDEMPOTENCY_KEY_SECONDS, **fixed: Any) -> Iterator[dict[str, Any]]:
     """The idempotency key (and any `fixed` parameters) of one attempt at `purpose`.
@@ -69,7 +79,7 @@ def _attempt(purpose: str, *, seconds: int = IDEMPOTENCY_KEY_SECONDS, **fixed: A
     network failure (the library's own retries, which reuse the key, have
     given up) the attempt is dropped, and the next one gets a fresh key
     instead of the stored error."""
-    cache_key = f"stripe-attempt:{purpose}"
+    cache_key = _attempt_key(purpose)
     attempt = cache.get(cache_key)
     if attempt is None:
         attempt = {"key": f"ledger-{purpose}-{secrets.token_hex(6)}", **fixed}
@@ -86,7 +96,7 @@ def _reuse_only_an_open_session(purpose: str) -> None:
     next attempt gets a new key (a new session) instead of Stripe's stored answer: a reader
     switching weekly -> annual -> weekly within the minute had their first weekly session
     expired by the annual one, and was sent back to it."""
-    cache_key = f"stripe-attempt:{purpose}"
+    cache_key = _attempt_key(purpose)
     attempt = cache.get(cache_key)
     if attempt and attempt.get("session") and \
             stripe.checkout.Session.retrieve(attempt["session"]).to_dict().get("status") != "open":
@@ -95,7 +105,7 @@ def _reuse_only_an_open_session(purpose: str) -> None:
 
 def _remember_session(purpose: str, session_id: str) -> None:
     """Note which session an attempt at `purpose` made (see _reuse_only_an_open_session)."""
-    cache_key = f"stripe-attempt:{purpose}"
+    cache_key = _attempt_key(purpose)
     attempt = cache.get(cache_key)
     if attempt is not None and attempt.get("session") != session_id:
         cache.set(cache_key, {**attempt, "session": session_id}, CHECKOUT_REUSE_SECONDS)

@@ -19,7 +19,7 @@ from newsroom.release import code_digest
 from subscriptions import counters, experiments
 from subscriptions.models import PaywallSettings, Subscription
 
-from .conftest import MARKER, TEST_REDIS_URL, make_article, make_subscription, make_user
+from .conftest import MARKER, PASSWORD, TEST_REDIS_URL, make_article, make_subscription, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +171,43 @@ def test_during_a_rolling_deploy_logging_out_through_either_release_logs_out_of_
     replayed = Client()
     replayed.cookies["sessionid"] = session
     assert "Log out" not in _title(replayed, story)
+
+
+def test_during_a_rolling_deploy_a_rate_limit_counts_under_both_releases(one_redis, settings) -> None:
+    """A rate limit's count is every release's: a deploy does not give a client a second budget
+    (a scraper of the search index, a Checkout hammered) while both releases serve."""
+    settings.RATE_LIMIT_SEARCH = "2/m"
+    searcher = Client(REMOTE_ADDR="203.0.113.9")
+    _release(settings, "one")
+    assert searcher.get("/search/", {"q": "harbour"}).status_code == 200
+    _release(settings, "two")
+    assert searcher.get("/search/", {"q": "ferry"}).status_code == 200
+    _release(settings, "one")
+    assert searcher.get("/search/", {"q": "tides"}).status_code == 429
+
+
+def test_during_a_rolling_deploy_a_double_click_on_checkout_gets_one_session(one_redis, settings, stripe_env) -> None:
+    """The attempt at a Checkout (its idempotency key) is every release's: a reader whose two
+    clicks reach servers on different releases is sent to one Stripe session, not two."""
+    reader = Client()
+    reader.force_login(make_user())
+    _release(settings, "one")
+    first = reader.post("/subscribe/checkout/", {"plan": "weekly"})
+    _release(settings, "two")
+    second = reader.post("/subscribe/checkout/", {"plan": "weekly"})
+    assert first.status_code == second.status_code == 303
+    assert first["Location"] == second["Location"]
+    assert len(stripe_env.sessions) == 1
+
+
+def test_during_a_rolling_deploy_failed_log_ins_count_under_both_releases(one_redis, settings, free_reader) -> None:
+    """allauth's limit on failed log-ins (five per address in five minutes) is every release's:
+    a password guesser whose tries reach servers on both releases still gets five, not ten."""
+    for release, tries in (("one", 3), ("two", 2)):
+        _release(settings, release)
+        for _ in range(tries):
+            answer = Client().post("/accounts/login/", {"login": free_reader.email, "password": "guess"})
+            assert "Too many failed login attempts" not in answer.content.decode()
+    _release(settings, "one")
+    answer = Client().post("/accounts/login/", {"login": free_reader.email, "password": PASSWORD})
+    assert "Too many failed login attempts" in answer.content.decode()
