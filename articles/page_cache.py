@@ -44,7 +44,7 @@ after must expire then); a live story its own pages, the lists that show it (its
 sections', authors' and topics', before and after the save; the home page when it is
 or was there; search and sitemaps), and every article page too when it is among its
 section's newest (the "More from" cards kept inside them); a comment its story's
-pages (a deleted account's, the pages of every story it commented on); a section,
+pages (a deleted or renamed account's, the pages of every story it commented on); a section,
 author, topic or plan everything; a picture in stories nothing itself, but each story
 showing it is saved again (articles/receivers.py). A scheduled article going live saves nothing,
 so nothing is kept past the next scheduled publication time; otherwise entries

@@ -82,10 +82,35 @@ def forget_comments(instance: Comment, **kwargs) -> None:
     page_cache.forget_comments(instance.article.slug)
 
 
+def _forget_pages_naming(user) -> None:
+    """Retire the pages of the stories `user` commented on: each comment shows its writer's name."""
+    for slug in Comment.objects.filter(user=user).order_by().values_list("article__slug", flat=True).distinct():
+        page_cache.forget_comments(slug)
+
+
 @receiver(pre_delete, sender=settings.AUTH_USER_MODEL)
 def forget_a_leavers_comments(instance, **kwargs) -> None:
     """A deleted account's comments pass to "Deleted reader" in one UPDATE (Comment.user's
     on_delete), which sends no comment's signal: the pages that name them go stale too."""
-    for slug in Comment.objects.filter(user=instance).order_by().values_list("article__slug", flat=True).distinct():
-        page_cache.forget_comments(slug)
+    _forget_pages_naming(instance)
+
+
+# What a comment shows of its writer (templatetags/newsroom.display_name).
+_SHOWN_NAME = ("first_name", "last_name", "username")
+
+
+@receiver(pre_save, sender=settings.AUTH_USER_MODEL)
+def remember_a_commenters_name(instance, update_fields=None, **kwargs) -> None:
+    """The name an account's comments were shown under, before a save that may change it
+    (staff renaming an offensive name in the admin); a log-in's save of last_login cannot."""
+    if instance.pk is not None and (update_fields is None or set(update_fields) & set(_SHOWN_NAME)):
+        instance._name_before = type(instance).objects.filter(pk=instance.pk).values_list(*_SHOWN_NAME).first()
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
+def forget_a_renamed_commenters_pages(instance, **kwargs) -> None:
+    """A renamed account's comments show the new name at once, not when their pages expire."""
+    before = instance.__dict__.pop("_name_before", None)
+    if before is not None and before != tuple(getattr(instance, field) for field in _SHOWN_NAME):
+        _forget_pages_naming(instance)
 

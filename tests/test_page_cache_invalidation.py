@@ -306,3 +306,23 @@ def test_a_reader_who_gave_up_waiting_leaves_the_renderers_lock_alone(settings) 
 
 def _fails() -> bytes:
     raise RuntimeError("the template failed")
+
+
+def test_renaming_an_account_retires_the_pages_of_the_stories_it_commented_on_only(newsroom) -> None:
+    """Staff renaming an offensive name: its comments show the new name at once. A save that
+    leaves the name (a log-in's last_login, a password) retires nothing."""
+    from .conftest import make_user
+
+    stories, reader, watched, _ = newsroom
+    commenter = make_user()
+    Comment.objects.create(article=stories["B"][0], user=commenter, body="A remark under an old name.")
+    assert rendered_again(reader, watched) == {"a story in B"}
+    commenter.last_login = timezone.now()
+    commenter.save(update_fields=["last_login"])
+    commenter.set_password("another-long-password-1")
+    commenter.save()
+    assert rendered_again(reader, watched) == set()
+    commenter.first_name, commenter.last_name = "Renamed", "Reader"
+    commenter.save()
+    assert rendered_again(reader, watched) == {"a story in B"}
+    assert "Renamed Reader" in reader.get(watched["a story in B"]).content.decode()
