@@ -111,17 +111,29 @@ AXE = Axe()  # axe-core as pinned by axe-playwright-python (requirements-dev.txt
 PRIVATE_PATHS = ("/admin/", "/account/")
 
 
+def _violations(page: Page, impacts: set[str], where: str) -> list[str]:
+    """axe-core's violations of these impacts on `page`, one line each."""
+    return [
+        f"{where}[{v['impact']}] {v['id']}: {v['help']} at "
+        + "; ".join(" ".join(map(str, node["target"])) for node in v["nodes"][:4])
+        for v in AXE.run(page).response["violations"]
+        if v["impact"] in impacts
+    ]
+
+
 def audit(page: Page) -> list[str]:
     """axe-core's violations on this page that fail a journey, one line each."""
     path = urlsplit(page.url).path
     failing = {"critical", "serious"} if path.startswith(PRIVATE_PATHS) else {"critical", "serious", "moderate"}
-    violations = AXE.run(page).response["violations"]
-    return [
-        f"{path} [{v['impact']}] {v['id']}: {v['help']} at "
-        + "; ".join(" ".join(map(str, node["target"])) for node in v["nodes"][:4])
-        for v in violations
-        if v["impact"] in failing
-    ]
+    return _violations(page, failing, f"{path} ")
+
+
+def audit_email(page: Page) -> list[str]:
+    """axe-core's serious and critical violations in an email opened with `set_content`: what a
+    mail client shows must be readable (contrast, image text, language, link names). Not the
+    moderate ones a page of the site must pass too: they are mostly about a page's landmarks,
+    and an email has none."""
+    return _violations(page, {"critical", "serious"}, "")
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from articles.models import Article
 from articles.models import Page as SitePage
 from newsletter.models import Delivery, EmailSignup
 from tests.conftest import MARKER, make_article
-from tests.e2e.conftest import Screenshot, watch_csp
+from tests.e2e.conftest import Screenshot, audit_email, watch_csp
 from tests.smtp_server import smtp_server, use_smtp
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -94,6 +94,7 @@ def test_reader_signs_up_by_email_gets_the_free_edition_and_finds_the_policies_f
     page.set_content(html, wait_until="load")
     expect(page.get_by_text(lead.title).first).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "the email scrolls sideways"
+    assert not (problems := audit_email(page)), "axe-core on the free edition:\n" + "\n".join(problems)
     screenshot(page, "free edition")
     page.get_by_role("link", name=lead.title).first.click()
     page.wait_for_url(lambda url: urlsplit(url).path == lead.get_absolute_url())

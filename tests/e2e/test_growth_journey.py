@@ -25,7 +25,7 @@ from newsletter.models import Delivery
 from subscriptions.models import Plan
 from tests.conftest import MARKER, PASSWORD, make_article, make_user
 from tests.conftest_billing import WEBHOOK_SECRET
-from tests.e2e.conftest import ARTIFACTS, Screenshot, log_in
+from tests.e2e.conftest import ARTIFACTS, Screenshot, audit_email, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -196,7 +196,7 @@ def test_a_sign_up_from_a_storys_paywall_is_credited_to_that_story(
     expect(preview.locator("strong")).to_have_text("a few stories a day")
     assert preview.locator("script").count() == 0
     # A plain picture: the preview's sandbox runs no script, so axe (the screenshot fixture's check)
-    # cannot run in it; it is the email, not a page of the site.
+    # cannot run in it; the same email is checked with axe once it is sent (below).
     preview.screenshot(path=ARTIFACTS / f"growth-paywall-credit-{viewport}-03b-welcome-email-preview.png",
                        full_page=True)
     preview.close()
@@ -221,6 +221,9 @@ def test_a_sign_up_from_a_storys_paywall_is_credited_to_that_story(
     [welcome] = [m for m in mail.outbox if m.to == [email] and m.subject == "Welcome to The Ledger"]
     html = welcome.alternatives[0][0]
     assert "Thank you for joining us." in welcome.body and "<strong" in html and "<script" not in html
+    letter = new_page()  # the email as the reader's mail client shows it, checked with axe
+    letter.set_content(html, wait_until="load")
+    assert not (problems := audit_email(letter)), "axe-core on the welcome email:\n" + "\n".join(problems)
     assert Delivery.objects.get(send__key="welcome:free").user.email == email  # in the delivery log
 
     desk.goto("/admin/growth/offer/dashboard/")

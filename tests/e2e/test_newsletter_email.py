@@ -16,7 +16,7 @@ from articles.models import Article
 from newsletter import sending
 from newsletter.models import Preference
 from tests.conftest import MARKER, make_article, make_subscription, make_user
-from tests.e2e.conftest import Screenshot
+from tests.e2e.conftest import Screenshot, audit_email
 from tests.smtp_server import smtp_server, use_smtp
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -65,6 +65,7 @@ def test_the_email_reads_well_on_a_phone_and_unsubscribes_in_one_click(
         expect(images).to_have_count(1)
         assert images.first.get_attribute("alt") == "A harbour crane at dawn"
         assert page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+        assert not (problems := audit_email(page)), f"axe-core on the email to a {who}:\n" + "\n".join(problems)
         screenshot(page, f"email to a {who}")
     # Payments are not configured here: the free reader's email sells nothing it cannot deliver (issue 29).
     expect(page.get_by_text("Subscriptions are not open yet")).to_be_visible()
