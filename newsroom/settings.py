@@ -163,7 +163,7 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_KEY_PREFIX,
             "VERSION": RELEASE,
-            "KEY_FUNCTION": "newsroom.versioned_cache.make_key",  # version keys, sessions' copies: every release's
+            "KEY_FUNCTION": "newsroom.versioned_cache.make_key",  # what every release shares: make_key says
             # A Redis that does not answer is given up on quickly: the page goes on without it.
             "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
         }

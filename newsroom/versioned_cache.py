@@ -14,7 +14,7 @@ reads of sections and plans (the menu, the advertised plan: kept()).
 
 The values are each release's own (the cache keeps every entry under settings.RELEASE:
 nothing pickled crosses a deploy), but the version keys are shared by every release
-(version_key(), make_key()): while a deploy rolls from server to server both releases
+(version_key(); make_key() says what else is): while a deploy rolls from server to server both releases
 serve readers, and a change saved through either — an unpublish, a story moved behind
 the paywall, a cancelled subscription — retires what both keep, at once.
 """
