@@ -39,7 +39,8 @@ EVERY_RELEASE = "every-release:"
 def every_release(name: str) -> str:
     """The name of a key that is the same under every release (make_key): a version key (a
     token: time_ns() here, a uuid for subscriptions/experiments.py), a rate limit's count
-    (newsroom/ratelimit.py), a Stripe attempt's idempotency key (subscriptions/billing.py).
+    (newsroom/ratelimit.py), a Stripe attempt's idempotency key and the unknown-price alert's
+    once a day (subscriptions/billing.py).
     During a deploy both releases then count, retire and reuse one of each, not one apiece."""
     return EVERY_RELEASE + name
 

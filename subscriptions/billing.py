@@ -681,7 +681,8 @@ def adopt_subscription(stripe_sub: Any, *, user) -> Subscription:
 
 
 def _tell_staff_unknown_price(sub_id: str, price_id: str | None) -> None:
-    if not cache.add(f"stripe-unknown-price:{sub_id}:{price_id}", 1, 24 * 3600):
+    # Every release's: during a deploy, both releases' webhooks would otherwise tell staff once each.
+    if not cache.add(versioned_cache.every_release(f"stripe-unknown-price:{sub_id}:{price_id}"), 1, 24 * 3600):
         return  # told already today; every event of that subscription would repeat it
     log.error("Stripe subscription %s is on price %s, which no plan has had", sub_id, price_id)
     mail_admins(

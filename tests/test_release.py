@@ -12,11 +12,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.core import mail
 from django.test import Client
 
 from articles.models import Article
 from newsroom.release import code_digest
-from subscriptions import counters, experiments
+from subscriptions import billing, counters, experiments
 from subscriptions.models import PaywallSettings, Subscription
 
 from .conftest import MARKER, PASSWORD, TEST_REDIS_URL, make_article, make_subscription, make_user
@@ -211,3 +212,13 @@ def test_during_a_rolling_deploy_failed_log_ins_count_under_both_releases(one_re
     _release(settings, "one")
     answer = Client().post("/accounts/login/", {"login": free_reader.email, "password": PASSWORD})
     assert "Too many failed login attempts" in answer.content.decode()
+
+
+def test_during_a_rolling_deploy_staff_are_told_of_an_unknown_price_once(one_redis, settings) -> None:
+    """The once-a-day alert for a subscription on a price no plan has had is every release's:
+    its webhooks reaching servers on both releases during a deploy tell staff once, not twice."""
+    settings.ADMINS = [("Ops", "ops@example.com")]
+    for release in ("one", "two", "one"):
+        _release(settings, release)
+        billing._tell_staff_unknown_price("sub_deploy", "price_dashboard")
+    assert [m.subject for m in mail.outbox] == ["[Django] Stripe subscription sub_deploy is on an unknown price"]
