@@ -96,8 +96,10 @@ def test_checkout_expiry_must_be_between_30_minutes_and_a_day(stripe_env) -> Non
             cancel_url="http://x/")
 
     _refused_only_by(stripe_env, "expiry", lambda: create(stripe_env.now() + 600), "between 30 minutes")
-    session = create(stripe_env.now() + 1800)
-    stripe_env.advance(1801)
+    # A few seconds over 30 minutes: the fake reads its clock after the test does, and a
+    # second may tick in between (exactly 1800 failed that way now and then).
+    session = create(stripe_env.now() + 1800 + 5)
+    stripe_env.advance(1800 + 6)
     assert stripe.checkout.Session.retrieve(session.id).status == "expired"
     with pytest.raises(ValueError, match="expired"):
         stripe_env.complete_checkout(session.id)
