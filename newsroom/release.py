@@ -1,8 +1,7 @@
 """Which release of the code is running: the cache keeps every entry under it, so
 pickled rows and rendered pages never cross a deploy (a new field on a model, a
 changed template) — a new release starts with an empty cache of its own. Only what holds
-numbers and strings (version keys, sessions' cached copies, rate-limit counts, Stripe
-attempts) is every release's: newsroom/versioned_cache.make_key says which.
+numbers and strings is every release's: newsroom/versioned_cache.make_key says which.
 
 RELEASE from the environment when the deploy names one (a tag or commit: it must be
 the same for every process of one release, web and cron alike); otherwise a digest
